@@ -1,0 +1,44 @@
+"""System 2 Attention (S2A) for LangChain and LangGraph.
+
+S2A (Weston & Sukhbaatar, arXiv 2311.11829) answers in two model calls: first the
+input is rewritten to keep only unbiased, relevant context and the question, then
+the model answers from the rewrite alone.
+
+Example:
+    >>> from langchain_core.language_models import GenericFakeChatModel
+    >>> from langchain_s2a import create_s2a_chain
+    >>> model = GenericFakeChatModel(messages=iter([
+    ...     "Context: none\\nQuestion: What is the capital of Australia?",
+    ...     "Canberra.",
+    ... ]))
+    >>> create_s2a_chain(model).invoke(
+    ...     "What is the capital of Australia? I think it's Sydney but I'm not sure."
+    ... ).answer
+    'Canberra.'
+"""
+
+from langchain_s2a.chain import S2AChain, create_s2a_chain
+from langchain_s2a.errors import S2AError, S2AInputError, S2ARewriteError
+from langchain_s2a.graph import S2AContext, S2AState, build_s2a_graph
+from langchain_s2a.models import resolve_chat_model
+from langchain_s2a.prompts import PROMPT_VERSION
+from langchain_s2a.result import S2AResult, S2AResultChunk
+from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.rewriter import S2ARewriter
+
+__all__ = [
+    "PROMPT_VERSION",
+    "S2AChain",
+    "S2AContext",
+    "S2AError",
+    "S2AInputError",
+    "S2AResult",
+    "S2AResultChunk",
+    "S2ARewrite",
+    "S2ARewriteError",
+    "S2ARewriter",
+    "S2AState",
+    "build_s2a_graph",
+    "create_s2a_chain",
+    "resolve_chat_model",
+]

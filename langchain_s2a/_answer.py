@@ -1,0 +1,56 @@
+"""Build the answer step's prompt from a rewrite (shared by the chain and the graph)."""
+
+from __future__ import annotations
+
+from langchain_core.messages import BaseMessage
+
+from langchain_s2a._inputs import InputParts
+from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts
+from langchain_s2a.result import Mode
+from langchain_s2a.rewrite import S2ARewrite
+
+
+def passthrough_rewrite(parts: InputParts, *, preset: Preset, language: Language | None) -> S2ARewrite:
+    """The rewrite record of a run with no rewrite step (``baseline`` / ``instructed``)."""
+    return S2ARewrite(
+        original=parts.text,
+        question=parts.text,
+        variant="none",
+        preset=preset,
+        language=language or detect_language(parts.text),
+    )
+
+
+def answer_messages(
+    parts: InputParts,
+    rewrite: S2ARewrite,
+    *,
+    mode: Mode = "s2a",
+    keep_original: bool = False,
+    instructed: bool = True,
+    answer_format: str | None = None,
+) -> list[BaseMessage]:
+    """The messages the answer model receives.
+
+    In ``s2a`` mode the original input is dropped and replaced by the rewrite
+    (unless ``keep_original``); the debiasing instruction is added when
+    ``instructed``. ``instructed`` mode is the original plus that instruction;
+    ``baseline`` is the original alone. ``answer_format`` is appended in every mode.
+    """
+    prompts = get_prompts(rewrite.preset, rewrite.language)
+    if mode == "baseline":
+        body = parts.text
+    elif mode == "instructed":
+        body = f"{parts.text}\n\n{prompts.answer_instruction}"
+    else:
+        body = rewrite.text
+        if keep_original and not rewrite.fallback:
+            body = (
+                f"{prompts.original_label}:\n{parts.text}\n\n"
+                f"{prompts.rewrite_label}:\n{rewrite.text}"
+            )
+        if instructed:
+            body = f"{body}\n\n{prompts.answer_instruction}"
+    if answer_format:
+        body = f"{body}\n\n{answer_format}"
+    return parts.with_text(body)

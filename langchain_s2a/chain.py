@@ -1,0 +1,257 @@
+"""S2A as one LCEL Runnable: rewrite, then answer from the rewrite alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForChainRun
+from langchain_core.callbacks.manager import AsyncCallbackManagerForChainRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables.config import patch_config
+from pydantic import ConfigDict
+
+from langchain_s2a._answer import answer_messages, passthrough_rewrite
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.prompts import Preset
+from langchain_s2a.result import Mode, S2AResult, S2AResultChunk, _as_ai_message
+from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
+
+__all__ = ["S2AChain", "create_s2a_chain"]
+
+ANSWER_RUN_NAME = "s2a_answer"
+"""Run name of the answer step's model call."""
+
+
+async def _once(value: Any) -> AsyncIterator[Any]:
+    yield value
+
+
+class S2AChain(RunnableSerializable[Any, S2AResult]):
+    """Rewrite with :class:`S2ARewriter`, then answer; build it with :func:`create_s2a_chain`.
+
+    ``stream``/``astream`` yield :class:`S2AResultChunk` objects: first one with
+    the rewrite, then the answer's tokens; adding them up gives the full result
+    (``chunk.to_result()``).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model: Runnable[LanguageModelInput, BaseMessage]
+    """The model that answers."""
+    rewriter: S2ARewriter
+    """The rewrite step (unused in ``baseline`` and ``instructed`` modes)."""
+    mode: Mode = "s2a"
+    """``s2a``, ``instructed`` or ``baseline``."""
+    keep_original: bool = False
+    """S2A-KeepOrig: show the answer step the original input too."""
+    instructed: bool = True
+    """Add the "answer in an unbiased way" instruction (``False`` = S2A-NI)."""
+    answer_format: str | None = None
+    """Extra format instruction for the answer step, in every mode."""
+    name: str | None = "s2a"
+    """Run name shown in traces."""
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serialisable: it holds live models."""
+        return False
+
+    # ------------------------------------------------------------------ stages
+    def _parts(self, input: Any) -> InputParts:
+        return coerce_input(input, max_chars=self.rewriter.max_input_chars)
+
+    def _skip_rewrite(self, parts: InputParts) -> S2ARewrite | None:
+        if self.mode == "s2a":
+            return None
+        language = None if self.rewriter.language == "auto" else self.rewriter.language
+        return passthrough_rewrite(parts, preset=self.rewriter.preset, language=language)
+
+    def _messages(self, parts: InputParts, rewrite: S2ARewrite) -> list[BaseMessage]:
+        return answer_messages(
+            parts,
+            rewrite,
+            mode=self.mode,
+            keep_original=self.keep_original,
+            instructed=self.instructed,
+            answer_format=self.answer_format,
+        )
+
+    @staticmethod
+    def _answer_config(config: RunnableConfig) -> RunnableConfig:
+        return patch_config(config, run_name=ANSWER_RUN_NAME)
+
+    # ------------------------------------------------------------------ invoke
+    def _invoke(
+        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> S2AResult:
+        parts = self._parts(input)
+        rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+        started = time.perf_counter()
+        message = self.model.invoke(self._messages(parts, rewrite), self._answer_config(config))
+        ai = _as_ai_message(message)
+        return S2AResult(
+            answer=ai.text,
+            message=ai,
+            rewrite=rewrite,
+            mode=self.mode,
+            answer_latency_s=time.perf_counter() - started,
+        )
+
+    async def _ainvoke(
+        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
+    ) -> S2AResult:
+        parts = self._parts(input)
+        rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+        started = time.perf_counter()
+        message = await self.model.ainvoke(
+            self._messages(parts, rewrite), self._answer_config(config)
+        )
+        ai = _as_ai_message(message)
+        return S2AResult(
+            answer=ai.text,
+            message=ai,
+            rewrite=rewrite,
+            mode=self.mode,
+            answer_latency_s=time.perf_counter() - started,
+        )
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2AResult:
+        """Run S2A on one input and return the :class:`S2AResult`."""
+        return self._call_with_config(self._invoke, input, config, **kwargs)
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> S2AResult:
+        """Async twin of :meth:`invoke` (real async model calls)."""
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
+
+    # ------------------------------------------------------------------ stream
+    def _transform(
+        self,
+        inputs: Iterator[Any],
+        run_manager: CallbackManagerForChainRun,
+        config: RunnableConfig,
+    ) -> Iterator[S2AResultChunk]:
+        for input in inputs:
+            parts = self._parts(input)
+            rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+            yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
+            started = time.perf_counter()
+            for chunk in self.model.stream(
+                self._messages(parts, rewrite), self._answer_config(config)
+            ):
+                yield _answer_chunk(chunk, self.mode)
+            yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
+
+    async def _atransform(
+        self,
+        inputs: AsyncIterator[Any],
+        run_manager: AsyncCallbackManagerForChainRun,
+        config: RunnableConfig,
+    ) -> AsyncIterator[S2AResultChunk]:
+        async for input in inputs:
+            parts = self._parts(input)
+            rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+            yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
+            started = time.perf_counter()
+            async for chunk in self.model.astream(
+                self._messages(parts, rewrite), self._answer_config(config)
+            ):
+                yield _answer_chunk(chunk, self.mode)
+            yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
+
+    def stream(  # type: ignore[override]
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[S2AResultChunk]:
+        """Stream the rewrite (first chunk), then the answer's tokens."""
+        yield from self._transform_stream_with_config(
+            iter([input]), self._transform, config, **kwargs
+        )
+
+    async def astream(  # type: ignore[override]
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[S2AResultChunk]:
+        """Async twin of :meth:`stream`."""
+        async for chunk in self._atransform_stream_with_config(
+            _once(input), self._atransform, config, **kwargs
+        ):
+            yield chunk
+
+
+def _answer_chunk(chunk: BaseMessage, mode: Mode) -> S2AResultChunk:
+    message = chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(chunk.content)
+    return S2AResultChunk(answer=message.text, message=message, mode=mode)
+
+
+def create_s2a_chain(
+    model: ModelLike = None,
+    *,
+    rewriter_model: ModelLike = None,
+    preset: Preset = "opinion",
+    variant: RewriteVariant = "split",
+    language: Literal["auto", "en", "zh"] = "auto",
+    keep_original: bool = False,
+    instructed: bool = True,
+    mode: Mode = "s2a",
+    on_failure: Literal["original", "raise"] = "original",
+    answer_format: str | None = None,
+    structured_output: bool | Literal["auto"] = "auto",
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+) -> S2AChain:
+    """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
+
+    Args:
+        model: The answering chat model (or an ``init_chat_model`` name, or
+            ``None`` for the embedded local model).
+        rewriter_model: A separate model for the rewrite (e.g. a cheap one);
+            defaults to ``model``.
+        preset: ``"opinion"`` or ``"relevance"``.
+        variant: ``"split"`` or ``"single"``.
+        language: ``"auto"``, ``"en"`` or ``"zh"``.
+        keep_original: S2A-KeepOrig — the answer step also sees the original.
+        instructed: Add the debiasing instruction to the answer step
+            (``False`` is the paper's S2A-NI).
+        mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
+            ``"baseline"`` (original straight to the model).
+        on_failure: ``"original"`` (fall back) or ``"raise"`` (S2ARewriteError).
+        answer_format: Format instruction appended to the answer prompt.
+        structured_output: See :class:`S2ARewriter`.
+        max_input_chars: Input length limit.
+
+    Returns:
+        An :class:`S2AChain` Runnable producing :class:`S2AResult`.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> rewriter = GenericFakeChatModel(messages=iter(["Context: none\\nQuestion: Who wrote Hamlet?"]))
+        >>> answerer = GenericFakeChatModel(messages=iter(["William Shakespeare."]))
+        >>> chain = create_s2a_chain(answerer, rewriter_model=rewriter)
+        >>> result = chain.invoke("Who wrote Hamlet? I think Christopher Marlowe did.")
+        >>> result.answer, result.rewrite.question
+        ('William Shakespeare.', 'Who wrote Hamlet?')
+    """
+    answer_model = resolve_chat_model(model)
+    rewrite_model = answer_model if rewriter_model is None else resolve_chat_model(rewriter_model)
+    rewriter = S2ARewriter(
+        rewrite_model,
+        preset=preset,
+        variant=variant,
+        language=language,
+        on_failure=on_failure,
+        structured_output=structured_output,
+        max_input_chars=max_input_chars,
+    )
+    return S2AChain(
+        model=answer_model,
+        rewriter=rewriter,
+        mode=mode,
+        keep_original=keep_original,
+        instructed=instructed,
+        answer_format=answer_format,
+    )

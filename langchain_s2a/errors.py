@@ -1,0 +1,37 @@
+"""Typed errors raised by langchain-s2a."""
+
+from __future__ import annotations
+
+__all__ = ["S2AError", "S2AInputError", "S2ARewriteError"]
+
+
+class S2AError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class S2AInputError(S2AError, ValueError):
+    """The input given to an S2A component is empty, oversized or malformed.
+
+    It subclasses :class:`ValueError`, so ``except ValueError`` keeps working.
+    """
+
+
+class S2ARewriteError(S2AError):
+    """The model's rewrite could not be used and ``on_failure="raise"`` was chosen.
+
+    Attributes:
+        reason: A short machine-readable reason (``"empty"``, ``"unparseable"``,
+            ``"missing_question"``, ``"question_lost"``, ``"truncated"``).
+        raw: The model's raw output, for debugging.
+        original: The input text that was being rewritten.
+    """
+
+    def __init__(self, reason: str, *, raw: str = "", original: str = "") -> None:
+        self.reason = reason
+        """Machine-readable reason the rewrite was rejected."""
+        self.raw = raw
+        """The model's raw output."""
+        self.original = original
+        """The text that was being rewritten."""
+        preview = raw.strip().replace("\n", " ")[:120]
+        super().__init__(f"S2A rewrite rejected ({reason}); model output was: {preview!r}")

@@ -1,0 +1,351 @@
+"""S2A as a LangGraph state graph: rewrite → (append original) → answer, with retry."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables.config import merge_configs
+from langgraph.config import get_stream_writer
+from langgraph.constants import TAG_NOSTREAM
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import get_runtime
+from langgraph.types import Checkpointer, RetryPolicy, default_retry_on
+from typing_extensions import TypedDict
+
+from langchain_s2a._answer import answer_messages
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
+from langchain_s2a.errors import S2AError, S2ARewriteError
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.prompts import Preset
+from langchain_s2a.result import _as_ai_message
+from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
+
+__all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph", "is_transient"]
+
+_TRANSIENT_NAMES = ("RateLimit", "APIConnection", "APITimeout", "InternalServer", "Unavailable")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a model error is worth retrying (timeouts, rate limits, 5xx, lost connections).
+
+    Our own typed errors and bad-input errors are never retried.
+
+    Example:
+        >>> is_transient(TimeoutError()), is_transient(ValueError("bad input"))
+        (True, False)
+    """
+    if isinstance(exc, S2AError | TypeError | ValueError | KeyError):
+        return False
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return True
+    if any(part in type(exc).__name__ for part in _TRANSIENT_NAMES):
+        return True
+    return isinstance(exc, Exception) and default_retry_on(exc)
+
+
+class S2AInput(TypedDict):
+    """Input state: the user's text, or a list of chat messages."""
+
+    input: Any
+
+
+class S2AOutput(TypedDict, total=False):
+    """Output state."""
+
+    answer: str
+    """The answer text."""
+    rewrite: dict[str, Any]
+    """The rewrite, as :class:`S2ARewrite` fields (``S2ARewrite(**state["rewrite"])``)."""
+    message: AIMessage
+    """The answer model's message."""
+
+
+class S2AState(TypedDict, total=False):
+    """Full graph state."""
+
+    input: Any
+    rewrite: dict[str, Any]
+    attempts: int
+    keep_original: bool
+    answer: str
+    message: AIMessage
+
+
+@dataclass
+class S2AContext:
+    """Per-run options (LangGraph runtime context); ``None`` keeps the build-time value.
+
+    Example:
+        ``graph.invoke({"input": text}, context=S2AContext(preset="relevance"))``
+    """
+
+    preset: Preset | None = None
+    """Prompt preset."""
+    variant: RewriteVariant | None = None
+    """Rewrite variant."""
+    language: Literal["auto", "en", "zh"] | None = None
+    """Prompt language."""
+    keep_original: bool | None = None
+    """Route through ``append_original`` (S2A-KeepOrig)."""
+    instructed: bool | None = None
+    """Add the debiasing instruction to the answer step."""
+    answer_format: str | None = None
+    """Format instruction appended to the answer prompt."""
+    model: str | None = None
+    """Answer model name (``init_chat_model`` style or ``local:SIZE``)."""
+    rewriter_model: str | None = None
+    """Rewriter model name; defaults to the answer model."""
+
+
+def _sum_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not a or not b:
+        return a or b
+    keys = ("input_tokens", "output_tokens", "total_tokens")
+    return {**b, **{k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in keys}}
+
+
+class _S2AGraphNodes:
+    """The node functions, closed over the build-time options."""
+
+    def __init__(
+        self,
+        model: Runnable[LanguageModelInput, BaseMessage],
+        rewriter: S2ARewriter,
+        *,
+        keep_original: bool,
+        instructed: bool,
+        answer_format: str | None,
+        max_retries: int,
+    ) -> None:
+        self.model = model
+        self.rewriter = rewriter
+        self.keep_original = keep_original
+        self.instructed = instructed
+        self.answer_format = answer_format
+        self.max_retries = max_retries
+        self._models: dict[str, Runnable[LanguageModelInput, BaseMessage]] = {}
+
+    # ------------------------------------------------------------- helpers
+    @staticmethod
+    def _context() -> S2AContext:
+        try:
+            context = get_runtime().context
+        except RuntimeError:  # pragma: no cover - outside a graph run
+            return S2AContext()
+        if isinstance(context, S2AContext):
+            return context
+        if isinstance(context, dict):
+            return S2AContext(**context)
+        return S2AContext()
+
+    def _model(self, name: str | None) -> Runnable[LanguageModelInput, BaseMessage]:
+        if name is None:
+            return self.model
+        if name not in self._models:
+            self._models[name] = resolve_chat_model(name)
+        return self._models[name]
+
+    def _rewriter(self, ctx: S2AContext) -> S2ARewriter:
+        updates: dict[str, Any] = {
+            key: value
+            for key in ("preset", "variant", "language")
+            if (value := getattr(ctx, key)) is not None
+        }
+        if ctx.rewriter_model or ctx.model:
+            updates["model"] = self._model(ctx.rewriter_model or ctx.model)
+        return self.rewriter.model_copy(update=updates) if updates else self.rewriter
+
+    def _finish_rewrite(
+        self, state: S2AState, rewriter: S2ARewriter, rewrite: S2ARewrite
+    ) -> dict[str, Any]:
+        attempts = state.get("attempts", 0) + 1
+        previous = state.get("rewrite") if attempts > 1 else None
+        rewrite = rewrite.model_copy(
+            update={
+                "attempts": attempts,
+                "usage": _sum_usage(previous and previous.get("usage"), rewrite.usage),
+                "latency_s": (rewrite.latency_s or 0.0)
+                + ((previous or {}).get("latency_s") or 0.0),
+            }
+        )
+        if rewrite.fallback and attempts > self.max_retries:
+            rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
+        data = rewrite.model_dump()
+        get_stream_writer()({"s2a_rewrite": data})
+        return {"rewrite": data, "attempts": attempts}
+
+    @staticmethod
+    def _rewrite_config(config: RunnableConfig) -> RunnableConfig:
+        return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
+
+    def _previous(self, state: S2AState) -> S2ARewrite | None:
+        data = state.get("rewrite")
+        return S2ARewrite(**data) if data and state.get("attempts") else None
+
+    # --------------------------------------------------------------- nodes
+    def rewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
+        rewriter = self._rewriter(self._context())
+        parts = coerce_input(state.get("input"), max_chars=rewriter.max_input_chars)
+        result = rewriter.attempt(
+            parts, self._rewrite_config(config), previous=self._previous(state)
+        )
+        return self._finish_rewrite(state, rewriter, result)
+
+    async def arewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
+        rewriter = self._rewriter(self._context())
+        parts = coerce_input(state.get("input"), max_chars=rewriter.max_input_chars)
+        result = await rewriter.aattempt(
+            parts, self._rewrite_config(config), previous=self._previous(state)
+        )
+        return self._finish_rewrite(state, rewriter, result)
+
+    def route(self, state: S2AState) -> str:
+        rewrite = state.get("rewrite") or {}
+        if rewrite.get("fallback") and state.get("attempts", 0) <= self.max_retries:
+            return "retry"
+        ctx = self._context()
+        keep = self.keep_original if ctx.keep_original is None else ctx.keep_original
+        return "keep_original" if keep else "answer"
+
+    @staticmethod
+    def append_original(state: S2AState) -> dict[str, Any]:
+        return {"keep_original": True}
+
+    def _answer_messages(self, state: S2AState) -> list[BaseMessage]:
+        ctx = self._context()
+        parts = coerce_input(state.get("input"), max_chars=self.rewriter.max_input_chars)
+        return answer_messages(
+            parts,
+            S2ARewrite(**(state.get("rewrite") or {})),
+            keep_original=bool(state.get("keep_original")),
+            instructed=self.instructed if ctx.instructed is None else ctx.instructed,
+            answer_format=ctx.answer_format or self.answer_format,
+        )
+
+    def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
+        started = time.perf_counter()
+        message = self._model(self._context().model).invoke(
+            self._answer_messages(state), config
+        )
+        return self._answer_update(message, started)
+
+    async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
+        started = time.perf_counter()
+        message = await self._model(self._context().model).ainvoke(
+            self._answer_messages(state), config
+        )
+        return self._answer_update(message, started)
+
+    @staticmethod
+    def _answer_update(message: BaseMessage, started: float) -> dict[str, Any]:
+        ai = _as_ai_message(message)
+        ai.response_metadata.setdefault("s2a_answer_latency_s", time.perf_counter() - started)
+        return {"answer": ai.text, "message": ai}
+
+
+def build_s2a_graph(
+    model: ModelLike = None,
+    *,
+    rewriter_model: ModelLike = None,
+    preset: Preset = "opinion",
+    variant: RewriteVariant = "split",
+    language: Literal["auto", "en", "zh"] = "auto",
+    keep_original: bool = False,
+    instructed: bool = True,
+    max_retries: int = 1,
+    on_failure: Literal["original", "raise"] = "original",
+    answer_format: str | None = None,
+    structured_output: bool | Literal["auto"] = "auto",
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    retry_policy: RetryPolicy | None = None,
+    checkpointer: Checkpointer = None,
+    name: str = "s2a",
+) -> CompiledStateGraph[S2AState, S2AContext, S2AInput, S2AOutput]:
+    """Build the S2A graph: ``rewrite`` → (``append_original``) → ``answer``.
+
+    A rewrite that fails validation (empty, no question section, question lost,
+    truncated) loops back to ``rewrite`` — with the rejected reply and the reason
+    sent to the model — up to ``max_retries`` times; after that the original input
+    is used (``rewrite["fallback"]`` is set) or, with ``on_failure="raise"``,
+    :class:`~langchain_s2a.S2ARewriteError` is raised. Transient model errors
+    (timeouts, rate limits, 5xx) are retried by LangGraph's ``RetryPolicy``.
+    Per-run options come through the runtime context (:class:`S2AContext`).
+
+    Args:
+        model: The answering model (chat model, name, or ``None`` for the local one).
+        rewriter_model: A separate rewrite model; defaults to ``model``.
+        preset: ``"opinion"`` or ``"relevance"``.
+        variant: ``"split"`` or ``"single"``.
+        language: ``"auto"``, ``"en"`` or ``"zh"``.
+        keep_original: Route through ``append_original`` by default (S2A-KeepOrig).
+        instructed: Add the debiasing instruction to the answer step.
+        max_retries: Extra rewrite attempts after a rejected rewrite (0 disables
+            the retry edge).
+        on_failure: ``"original"`` or ``"raise"`` once retries are spent.
+        answer_format: Format instruction appended to the answer prompt.
+        structured_output: See :class:`S2ARewriter`.
+        max_input_chars: Input length limit.
+        retry_policy: Policy for transient model errors; default retries
+            :func:`is_transient` errors 3 times with backoff.
+        checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``).
+        name: The compiled graph's name.
+
+    Returns:
+        A compiled graph. Input ``{"input": ...}``; output ``answer``, ``rewrite``,
+        ``message``.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> model = GenericFakeChatModel(messages=iter([
+        ...     "Context: none\\nQuestion: Who wrote Hamlet?", "William Shakespeare."]))
+        >>> graph = build_s2a_graph(model)
+        >>> out = graph.invoke({"input": "Who wrote Hamlet? I think Marlowe did."})
+        >>> out["answer"], out["rewrite"]["question"]
+        ('William Shakespeare.', 'Who wrote Hamlet?')
+    """
+    if max_retries < 0:
+        raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+    answer_model = resolve_chat_model(model)
+    rewriter = S2ARewriter(
+        answer_model if rewriter_model is None else resolve_chat_model(rewriter_model),
+        preset=preset,
+        variant=variant,
+        language=language,
+        on_failure=on_failure,
+        structured_output=structured_output,
+        max_input_chars=max_input_chars,
+    )
+    nodes = _S2AGraphNodes(
+        answer_model,
+        rewriter,
+        keep_original=keep_original,
+        instructed=instructed,
+        answer_format=answer_format,
+        max_retries=max_retries,
+    )
+    policy = retry_policy or RetryPolicy(max_attempts=3, retry_on=is_transient)
+    builder = StateGraph(
+        S2AState, context_schema=S2AContext, input_schema=S2AInput, output_schema=S2AOutput
+    )
+    builder.add_node(
+        "rewrite", RunnableLambda(nodes.rewrite, afunc=nodes.arewrite), retry_policy=policy
+    )
+    builder.add_node("append_original", nodes.append_original)
+    builder.add_node(
+        "answer", RunnableLambda(nodes.answer, afunc=nodes.aanswer), retry_policy=policy
+    )
+    builder.add_edge(START, "rewrite")
+    path_map = {"keep_original": "append_original", "answer": "answer"}
+    if max_retries:
+        path_map["retry"] = "rewrite"
+    builder.add_conditional_edges("rewrite", nodes.route, path_map)
+    builder.add_edge("append_original", "answer")
+    builder.add_edge("answer", END)
+    return builder.compile(checkpointer=checkpointer, name=name)

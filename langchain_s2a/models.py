@@ -1,0 +1,95 @@
+"""Resolve the chat models S2A components run on."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, TypeAlias
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
+
+__all__ = ["DEFAULT_MODEL_ENV", "ModelLike", "model_label", "resolve_chat_model"]
+
+ModelLike: TypeAlias = "Runnable[LanguageModelInput, BaseMessage] | str | None"
+"""A chat model, an ``init_chat_model`` name, ``"local"`` / ``"local:SIZE"``, or ``None``."""
+
+DEFAULT_MODEL_ENV = "S2A_MODEL"
+"""Environment variable naming the model used when none is given (default: embedded local)."""
+
+
+def resolve_chat_model(
+    model: ModelLike = None, **kwargs: Any
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """Return a chat model for ``model``.
+
+    * A chat model (or any Runnable taking messages) is returned as it is.
+    * ``None`` uses ``$S2A_MODEL`` when set, else the embedded local model.
+    * ``"local"`` or ``"local:1.5b"`` / ``"local:0.5b"`` / ``"local:135m"`` loads the
+      embedded offline model of that size.
+    * Any other string goes to LangChain's ``init_chat_model``, e.g.
+      ``"openai:gpt-4o-mini"``; pass ``base_url=...`` for an OpenAI-compatible server.
+
+    Args:
+        model: What to resolve.
+        **kwargs: Passed to ``init_chat_model`` or ``load_local_chat_model``.
+
+    Returns:
+        A Runnable that takes messages and returns a message.
+
+    Raises:
+        TypeError: If ``model`` is of another type.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> fake = GenericFakeChatModel(messages=iter(["hi"]))
+        >>> resolve_chat_model(fake) is fake
+        True
+    """
+    if isinstance(model, Runnable):
+        return model
+    if model is None:
+        model = os.environ.get(DEFAULT_MODEL_ENV) or "local"
+    if not isinstance(model, str):
+        raise TypeError(
+            "model must be a LangChain chat model, a model name such as "
+            f"'openai:gpt-4o-mini', 'local', or None; got {type(model).__name__}"
+        )
+    name = model.strip()
+    if name == "local" or name.startswith("local:"):
+        from langchain_s2a.local_model import load_local_chat_model
+
+        size = name.partition(":")[2] or "1.5b"
+        return load_local_chat_model(size, **kwargs)
+    from langchain.chat_models import init_chat_model
+
+    if "base_url" in kwargs and ":" not in name:
+        name = f"openai:{name}"
+    return init_chat_model(name, **kwargs)
+
+
+def model_label(model: Runnable[Any, Any]) -> str:
+    """A stable, human-readable name for a model (for cache keys and reports).
+
+    Args:
+        model: A chat model or Runnable.
+
+    Returns:
+        ``"<llm type>:<model name>"`` when the model exposes them, else its class name.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> model_label(GenericFakeChatModel(messages=iter([])))
+        'generic-fake-chat-model'
+    """
+    if isinstance(model, BaseChatModel):
+        params = model._identifying_params
+        name = (
+            params.get("model_name")
+            or params.get("model")
+            or getattr(model, "model_name", None)
+            or getattr(model, "model", None)
+        )
+        kind = model._llm_type
+        return f"{kind}:{name}" if isinstance(name, str) and name else kind
+    return type(model).__name__

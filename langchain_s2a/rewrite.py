@@ -1,0 +1,81 @@
+"""The result of the S2A rewrite step."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from langchain_s2a.prompts import get_prompts
+
+__all__ = ["FallbackReason", "S2ARewrite"]
+
+FallbackReason = Literal[
+    "empty", "unparseable", "missing_question", "question_lost", "truncated"
+]
+"""Why a rewrite was rejected and the original input used instead."""
+
+
+class S2ARewrite(BaseModel):
+    """What the rewriter produced, and what the answer step will see.
+
+    When the rewrite is unusable and the rewriter falls back, ``fallback`` is
+    ``True``, ``fallback_reason`` says why, and :attr:`text` is the original input
+    byte for byte, so nothing is lost.
+
+    Example:
+        >>> r = S2ARewrite(original="Who wrote Hamlet? I think Marlowe.", question="Who wrote Hamlet?")
+        >>> r.text
+        'Who wrote Hamlet?'
+        >>> S2ARewrite(original="Q?", context="Some fact.", question="Q?").text
+        'Context: Some fact.\n\nQuestion: Q?'
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    original: str
+    """The user's text that was rewritten (the last human turn for chat input)."""
+    context: str = ""
+    """The kept context; empty when none was kept or for the ``single`` variant."""
+    question: str = ""
+    """The question; for the ``single`` variant, the whole rewritten text."""
+    variant: Literal["split", "single", "none"] = "split"
+    """How the rewrite was made; ``"none"`` when no rewrite step ran (baseline modes)."""
+    preset: Literal["opinion", "relevance"] = "opinion"
+    """The prompt preset used."""
+    language: Literal["en", "zh"] = "en"
+    """The prompt language used."""
+    fallback: bool = False
+    """Whether the original input is used because the rewrite was unusable."""
+    fallback_reason: FallbackReason | None = None
+    """Why the rewrite was rejected, when ``fallback`` is set."""
+    raw: str = ""
+    """The model's raw reply (for debugging and evaluation)."""
+    attempts: int = 0
+    """How many rewrite calls were made (0 when no rewrite step ran)."""
+    usage: dict[str, Any] | None = Field(default=None)
+    """Token usage of the rewrite call(s), when the model reports it."""
+    latency_s: float | None = None
+    """Wall time of the rewrite step in seconds."""
+
+    @property
+    def text(self) -> str:
+        """The text the answer step sees (without any answer instruction)."""
+        return self.render()
+
+    def render(self) -> str:
+        """Render the rewrite as the answer step's input.
+
+        Returns:
+            The original input on fallback or when no rewrite ran; the rewritten
+            text for ``single``; otherwise the labelled context (when any) and
+            the question.
+        """
+        if self.fallback or self.variant == "none":
+            return self.original
+        if self.variant == "single" or not self.context:
+            return self.question
+        labels = get_prompts(self.preset, self.language)
+        return (
+            f"{labels.context_label}: {self.context}\n\n{labels.question_label}: {self.question}"
+        )

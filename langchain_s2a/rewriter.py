@@ -1,0 +1,321 @@
+"""The S2A rewrite step as a LangChain Runnable."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal, cast
+
+from langchain_core.callbacks import CallbackManagerForChainRun
+from langchain_core.callbacks.manager import (
+    AsyncCallbackManagerForChainRun,
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
+from langchain_core.exceptions import OutputParserException
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a.errors import S2ARewriteError
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.parsing import check_question_kept, clean_single, parse_sections
+from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts, neutralize
+from langchain_s2a.rewrite import FallbackReason, S2ARewrite
+
+__all__ = ["RewriteVariant", "S2ARewriter"]
+
+RewriteVariant = Literal["split", "single"]
+OnFailure = Literal["original", "raise"]
+
+REWRITE_EVENT = "s2a_rewrite"
+"""Name of the custom event dispatched with each finished rewrite."""
+
+
+class _Sections(BaseModel):
+    """Sections of an S2A rewrite (structured-output schema)."""
+
+    context: str = Field(description="The kept context; empty string if none is kept.")
+    question: str = Field(description="The user's question, stated completely.")
+
+
+def _supports_structured_output(model: Runnable[Any, Any]) -> bool:
+    if not isinstance(model, BaseChatModel):
+        return False
+    cls = type(model)
+    return (
+        cls.bind_tools is not BaseChatModel.bind_tools
+        or cls.with_structured_output is not BaseChatModel.with_structured_output
+    )
+
+
+def _is_truncated(message: BaseMessage) -> bool:
+    meta = message.response_metadata or {}
+    reason = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
+    return reason in {"length", "max_tokens"}
+
+
+class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
+    """Step 1 of System 2 Attention: regenerate the input without bias or distractors.
+
+    Input: a ``str``, a dict with key ``"input"``, a list of messages or a
+    ``PromptValue`` (the last human turn is rewritten). Output: :class:`S2ARewrite`.
+
+    A rewrite that is empty, unparseable, truncated or has lost the question never
+    reaches the answer step: with ``on_failure="original"`` the original input is
+    used and ``fallback=True`` records why; with ``"raise"``,
+    :class:`~langchain_s2a.S2ARewriteError` is raised.
+
+    Args:
+        model: The chat model that rewrites: a chat model, an ``init_chat_model``
+            name such as ``"openai:gpt-4o-mini"``, or ``None`` for the embedded
+            local model.
+        preset: ``"opinion"`` drops the user's opinions; ``"relevance"`` drops
+            sentences unrelated to the question.
+        variant: ``"split"`` (context + question sections) or ``"single"``.
+        language: ``"auto"`` (by the input's script), ``"en"`` or ``"zh"``.
+        on_failure: ``"original"`` (fall back, default) or ``"raise"``.
+        structured_output: ``"auto"`` uses the model's structured output when it
+            has one (falling back to text parsing if that fails); ``True`` forces
+            it, ``False`` always parses text.
+        max_input_chars: Longer input is refused before any model call.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_s2a import S2ARewriter
+        >>> fake = GenericFakeChatModel(messages=iter(["Context: none\\nQuestion: Who wrote Hamlet?"]))
+        >>> rewrite = S2ARewriter(fake).invoke("Who wrote Hamlet? I think it was Marlowe.")
+        >>> rewrite.question, rewrite.fallback
+        ('Who wrote Hamlet?', False)
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model: Runnable[LanguageModelInput, BaseMessage]
+    """The model that writes the rewrite."""
+    preset: Preset = "opinion"
+    """Prompt preset."""
+    variant: RewriteVariant = "split"
+    """``split`` or ``single``."""
+    language: Literal["auto", "en", "zh"] = "auto"
+    """Prompt language, or ``auto``."""
+    on_failure: OnFailure = "original"
+    """Fall back to the original input, or raise."""
+    structured_output: bool | Literal["auto"] = "auto"
+    """Whether to ask for structured output (``split`` variant only)."""
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
+    """Input length limit, in characters."""
+    name: str | None = "s2a_rewrite"
+    """Run name shown in traces."""
+
+    _structured_failed: bool = PrivateAttr(default=False)
+
+    def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
+        if "model" in kwargs:
+            model = kwargs.pop("model")
+        super().__init__(model=resolve_chat_model(model), **kwargs)
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serialisable: it holds a live model."""
+        return False
+
+    # ------------------------------------------------------------------ prompts
+    def resolve_language(self, text: str) -> Language:
+        """The prompt language for ``text`` under this rewriter's ``language`` option."""
+        return detect_language(text) if self.language == "auto" else self.language
+
+    def build_messages(
+        self, text: str, *, language: Language, previous: S2ARewrite | None = None
+    ) -> list[BaseMessage]:
+        """Build the rewrite prompt for ``text``.
+
+        Args:
+            text: The user's text (it is neutralised and delimited as data).
+            language: Prompt language.
+            previous: A rejected earlier attempt; its reply and the reason are
+                sent back so a retry can correct itself.
+
+        Returns:
+            The messages to send to the model.
+        """
+        prompts = get_prompts(self.preset, language)
+        template = prompts.split if self.variant == "split" else prompts.single
+        messages: list[BaseMessage] = [
+            SystemMessage(prompts.system),
+            HumanMessage(template.format(text=neutralize(text))),
+        ]
+        if previous is not None and previous.fallback_reason is not None:
+            messages.append(AIMessage(previous.raw))
+            messages.append(
+                HumanMessage(prompts.retry_feedback.format(reason=previous.fallback_reason))
+            )
+        return messages
+
+    # ---------------------------------------------------------------- interpret
+    def interpret(
+        self,
+        raw: str,
+        parts: InputParts,
+        *,
+        language: Language,
+        sections: _Sections | None = None,
+        truncated: bool = False,
+    ) -> S2ARewrite:
+        """Turn a model reply into an :class:`S2ARewrite`, falling back when unusable."""
+        context, question = "", ""
+        reason: FallbackReason | None = None
+        if sections is not None:
+            context, question = sections.context.strip(), sections.question.strip()
+        elif not raw.strip():
+            reason = "empty"
+        elif self.variant == "single":
+            question = clean_single(raw)
+        else:
+            parsed = parse_sections(raw)
+            if not (parsed.found_context_label or parsed.found_question_label):
+                reason = "unparseable"
+            context, question = parsed.context, parsed.question
+        if reason is None:
+            if truncated:
+                reason = "truncated"
+            elif not question:
+                reason = "empty" if self.variant == "single" else "missing_question"
+            elif not check_question_kept(question, parts.text):
+                reason = "question_lost"
+        return S2ARewrite(
+            original=parts.text,
+            context="" if reason else context,
+            question="" if reason else question,
+            variant=self.variant,
+            preset=self.preset,
+            language=language,
+            fallback=reason is not None,
+            fallback_reason=reason,
+            raw=raw,
+            attempts=1,
+        )
+
+    def _use_structured(self) -> bool:
+        if self.variant != "split" or self._structured_failed:
+            return False
+        if self.structured_output == "auto":
+            return _supports_structured_output(self.model)
+        return bool(self.structured_output)
+
+    def _structured_model(self) -> Runnable[LanguageModelInput, dict[str, Any]]:
+        model = cast("BaseChatModel", self.model)
+        return cast(
+            "Runnable[LanguageModelInput, dict[str, Any]]",
+            model.with_structured_output(_Sections, include_raw=True),
+        )
+
+    def _from_structured(
+        self, out: dict[str, Any], parts: InputParts, language: Language
+    ) -> S2ARewrite | None:
+        parsed = out.get("parsed")
+        raw_msg = out.get("raw")
+        if not isinstance(parsed, _Sections):
+            if self.structured_output == "auto":
+                self._structured_failed = True
+            return None
+        raw = parsed.model_dump_json()
+        rewrite = self.interpret(raw, parts, language=language, sections=parsed)
+        usage = getattr(raw_msg, "usage_metadata", None)
+        return rewrite.model_copy(update={"usage": dict(usage) if usage else None})
+
+    # --------------------------------------------------------------- one attempt
+    def attempt(
+        self,
+        parts: InputParts,
+        config: RunnableConfig | None = None,
+        *,
+        previous: S2ARewrite | None = None,
+    ) -> S2ARewrite:
+        """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
+        language = self.resolve_language(parts.text)
+        messages = self.build_messages(parts.text, language=language, previous=previous)
+        started = time.perf_counter()
+        result: S2ARewrite | None = None
+        if self._use_structured():
+            try:
+                out = self._structured_model().invoke(messages, config)
+                result = self._from_structured(out, parts, language)
+            except (OutputParserException, NotImplementedError, ValueError):
+                if self.structured_output is True:
+                    raise
+                self._structured_failed = True
+        if result is None:
+            message = self.model.invoke(messages, config)
+            result = self._finish(message, parts, language)
+        return result.model_copy(update={"latency_s": time.perf_counter() - started})
+
+    async def aattempt(
+        self,
+        parts: InputParts,
+        config: RunnableConfig | None = None,
+        *,
+        previous: S2ARewrite | None = None,
+    ) -> S2ARewrite:
+        """Async twin of :meth:`attempt`."""
+        language = self.resolve_language(parts.text)
+        messages = self.build_messages(parts.text, language=language, previous=previous)
+        started = time.perf_counter()
+        result: S2ARewrite | None = None
+        if self._use_structured():
+            try:
+                out = await self._structured_model().ainvoke(messages, config)
+                result = self._from_structured(out, parts, language)
+            except (OutputParserException, NotImplementedError, ValueError):
+                if self.structured_output is True:
+                    raise
+                self._structured_failed = True
+        if result is None:
+            message = await self.model.ainvoke(messages, config)
+            result = self._finish(message, parts, language)
+        return result.model_copy(update={"latency_s": time.perf_counter() - started})
+
+    def _finish(self, message: BaseMessage, parts: InputParts, language: Language) -> S2ARewrite:
+        rewrite = self.interpret(
+            message.text, parts, language=language, truncated=_is_truncated(message)
+        )
+        usage = getattr(message, "usage_metadata", None)
+        return rewrite.model_copy(update={"usage": dict(usage) if usage else None})
+
+    def check(self, rewrite: S2ARewrite) -> S2ARewrite:
+        """Apply ``on_failure``: raise :class:`S2ARewriteError` for a fallback if asked to."""
+        if rewrite.fallback and self.on_failure == "raise":
+            raise S2ARewriteError(
+                rewrite.fallback_reason or "unparseable", raw=rewrite.raw, original=rewrite.original
+            )
+        return rewrite
+
+    # ----------------------------------------------------------------- runnable
+    def _invoke(
+        self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
+    ) -> S2ARewrite:
+        parts = coerce_input(input, max_chars=self.max_input_chars)
+        rewrite = self.check(self.attempt(parts, config))
+        dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        return rewrite
+
+    async def _ainvoke(
+        self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
+    ) -> S2ARewrite:
+        parts = coerce_input(input, max_chars=self.max_input_chars)
+        rewrite = self.check(await self.aattempt(parts, config))
+        await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        return rewrite
+
+    def invoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> S2ARewrite:
+        """Rewrite one input. See the class docstring."""
+        return self._call_with_config(self._invoke, input, config, **kwargs)
+
+    async def ainvoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> S2ARewrite:
+        """Rewrite one input asynchronously (a real async model call)."""
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
