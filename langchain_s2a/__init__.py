@@ -15,6 +15,7 @@ Example:
     ...     "What is the capital of Australia? I think it's Sydney but I'm not sure."
     ... ).answer
     'Canberra.'
+
 """
 
 from langchain_s2a.chain import S2AChain, create_s2a_chain

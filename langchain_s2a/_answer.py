@@ -10,7 +10,9 @@ from langchain_s2a.result import Mode
 from langchain_s2a.rewrite import S2ARewrite
 
 
-def passthrough_rewrite(parts: InputParts, *, preset: Preset, language: Language | None) -> S2ARewrite:
+def passthrough_rewrite(
+    parts: InputParts, *, preset: Preset, language: Language | None
+) -> S2ARewrite:
     """The rewrite record of a run with no rewrite step (``baseline`` / ``instructed``)."""
     return S2ARewrite(
         original=parts.text,

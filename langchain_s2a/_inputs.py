@@ -79,6 +79,7 @@ def coerce_input(value: object, *, max_chars: int = DEFAULT_MAX_INPUT_CHARS) -> 
     Raises:
         TypeError: For values of the wrong type.
         S2AInputError: For empty or oversized text.
+
     """
     if isinstance(value, PromptValue):
         parts = _from_messages(value.to_messages())

@@ -170,8 +170,11 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[S2AResultChunk]:
         """Stream the rewrite (first chunk), then the answer's tokens."""
-        yield from self._transform_stream_with_config(
-            iter([input]), self._transform, config, **kwargs
+        yield from self._transform_stream_with_config(  # type: ignore[misc]
+            iter([input]),
+            self._transform,  # type: ignore[arg-type]
+            config,
+            **kwargs,
         )
 
     async def astream(  # type: ignore[override]
@@ -179,13 +182,16 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> AsyncIterator[S2AResultChunk]:
         """Async twin of :meth:`stream`."""
         async for chunk in self._atransform_stream_with_config(
-            _once(input), self._atransform, config, **kwargs
+            _once(input),
+            self._atransform,  # type: ignore[arg-type]
+            config,
+            **kwargs,
         ):
-            yield chunk
+            yield chunk  # type: ignore[misc]
 
 
 def _answer_chunk(chunk: BaseMessage, mode: Mode) -> S2AResultChunk:
-    message = chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(chunk.content)
+    message = chunk if isinstance(chunk, AIMessageChunk) else AIMessageChunk(content=chunk.content)
     return S2AResultChunk(answer=message.text, message=message, mode=mode)
 
 
@@ -235,6 +241,7 @@ def create_s2a_chain(
         >>> result = chain.invoke("Who wrote Hamlet? I think Christopher Marlowe did.")
         >>> result.answer, result.rewrite.question
         ('William Shakespeare.', 'Who wrote Hamlet?')
+
     """
     answer_model = resolve_chat_model(model)
     rewrite_model = answer_model if rewriter_model is None else resolve_chat_model(rewriter_model)

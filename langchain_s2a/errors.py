@@ -24,6 +24,7 @@ class S2ARewriteError(S2AError):
             ``"missing_question"``, ``"question_lost"``, ``"truncated"``).
         raw: The model's raw output, for debugging.
         original: The input text that was being rewritten.
+
     """
 
     def __init__(self, reason: str, *, raw: str = "", original: str = "") -> None:

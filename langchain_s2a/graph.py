@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,12 +16,16 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
-from langgraph.types import Checkpointer, RetryPolicy, default_retry_on
+from langgraph.types import (
+    Checkpointer,
+    RetryPolicy,
+    default_retry_on,  # type: ignore[attr-defined]
+)
 from typing_extensions import TypedDict
 
 from langchain_s2a._answer import answer_messages
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
-from langchain_s2a.errors import S2AError, S2ARewriteError
+from langchain_s2a.errors import S2AError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset
 from langchain_s2a.result import _as_ai_message
@@ -40,6 +45,7 @@ def is_transient(exc: BaseException) -> bool:
     Example:
         >>> is_transient(TimeoutError()), is_transient(ValueError("bad input"))
         (True, False)
+
     """
     if isinstance(exc, S2AError | TypeError | ValueError | KeyError):
         return False
@@ -84,6 +90,7 @@ class S2AContext:
 
     Example:
         ``graph.invoke({"input": text}, context=S2AContext(preset="relevance"))``
+
     """
 
     preset: Preset | None = None
@@ -231,9 +238,7 @@ class _S2AGraphNodes:
 
     def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
-        message = self._model(self._context().model).invoke(
-            self._answer_messages(state), config
-        )
+        message = self._model(self._context().model).invoke(self._answer_messages(state), config)
         return self._answer_update(message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
@@ -309,6 +314,7 @@ def build_s2a_graph(
         >>> out = graph.invoke({"input": "Who wrote Hamlet? I think Marlowe did."})
         >>> out["answer"], out["rewrite"]["question"]
         ('William Shakespeare.', 'Who wrote Hamlet?')
+
     """
     if max_retries < 0:
         raise ValueError(f"max_retries must be >= 0, got {max_retries}")
@@ -342,7 +348,7 @@ def build_s2a_graph(
         "answer", RunnableLambda(nodes.answer, afunc=nodes.aanswer), retry_policy=policy
     )
     builder.add_edge(START, "rewrite")
-    path_map = {"keep_original": "append_original", "answer": "answer"}
+    path_map: dict[Hashable, str] = {"keep_original": "append_original", "answer": "answer"}
     if max_retries:
         path_map["retry"] = "rewrite"
     builder.add_conditional_edges("rewrite", nodes.route, path_map)

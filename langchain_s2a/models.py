@@ -45,6 +45,7 @@ def resolve_chat_model(
         >>> fake = GenericFakeChatModel(messages=iter(["hi"]))
         >>> resolve_chat_model(fake) is fake
         True
+
     """
     if isinstance(model, Runnable):
         return model
@@ -65,7 +66,8 @@ def resolve_chat_model(
 
     if "base_url" in kwargs and ":" not in name:
         name = f"openai:{name}"
-    return init_chat_model(name, **kwargs)
+    chat_model: BaseChatModel = init_chat_model(name, **kwargs)
+    return chat_model
 
 
 def model_label(model: Runnable[Any, Any]) -> str:
@@ -81,6 +83,7 @@ def model_label(model: Runnable[Any, Any]) -> str:
         >>> from langchain_core.language_models import GenericFakeChatModel
         >>> model_label(GenericFakeChatModel(messages=iter([])))
         'generic-fake-chat-model'
+
     """
     if isinstance(model, BaseChatModel):
         params = model._identifying_params

@@ -9,6 +9,7 @@ Example:
     >>> p = parse_sections("Sure! **Context:** none\\n**Question:** Who wrote Hamlet?")
     >>> (p.context, p.question)
     ('', 'Who wrote Hamlet?')
+
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def parse_sections(text: str) -> ParsedSections:
 
     Returns:
         The sections found; a missing section is an empty string.
+
     """
     contexts = list(_CONTEXT_RE.finditer(text))
     questions = list(_QUESTION_RE.finditer(text))
@@ -176,6 +178,7 @@ def clean_single(text: str) -> str:
     Example:
         >>> clean_single("Here is the rewritten text:\\nWho wrote Hamlet?")
         'Who wrote Hamlet?'
+
     """
     value = _FENCE.sub("", text.strip()).strip()
     value = _SINGLE_PREFIX.sub("", value)
@@ -183,11 +186,98 @@ def clean_single(text: str) -> str:
 
 
 _STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being
-    what which who whom whose when where why how that this these those it its i you he she we
-    they me my your his her our their do does did done not no yes can could would should will
-    shall may might must there here than then so such very just also about into over under
-    question context answer please tell know think sure really""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "i",
+        "you",
+        "he",
+        "she",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "his",
+        "her",
+        "our",
+        "their",
+        "do",
+        "does",
+        "did",
+        "done",
+        "not",
+        "no",
+        "yes",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "there",
+        "here",
+        "than",
+        "then",
+        "so",
+        "such",
+        "very",
+        "just",
+        "also",
+        "about",
+        "into",
+        "over",
+        "under",
+        "question",
+        "context",
+        "answer",
+        "please",
+        "tell",
+        "know",
+        "think",
+        "sure",
+        "really",
+    ]
 )
 _WORD = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)*", re.UNICODE)
 
@@ -204,6 +294,7 @@ def content_tokens(text: str) -> set[str]:
     Example:
         >>> sorted(content_tokens("What is the capital of France?"))
         ['capital', 'france']
+
     """
     tokens: set[str] = set()
     for word in _WORD.findall(text.lower()):
@@ -234,6 +325,7 @@ def check_question_kept(question: str, original: str) -> bool:
         True
         >>> check_question_kept("What is the answer?", "Who wrote Hamlet?")
         False
+
     """
     q_tokens = content_tokens(question)
     o_tokens = content_tokens(original)

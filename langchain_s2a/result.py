@@ -34,6 +34,7 @@ class S2AResult(BaseModel):
         ...               rewrite=S2ARewrite(original="Capital of France?", question="Capital of France?"))
         >>> r.answer, r.rewrite.fallback
         ('Paris', False)
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -68,6 +69,7 @@ class S2AResultChunk(BaseModel):
         >>> a = S2AResultChunk(answer="Pa", message=AIMessageChunk("Pa"))
         >>> (a + S2AResultChunk(answer="ris", message=AIMessageChunk("ris"))).answer
         'Paris'
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -105,12 +107,13 @@ class S2AResultChunk(BaseModel):
 
         Raises:
             ValueError: If no chunk carried the rewrite.
+
         """
         if self.rewrite is None:
             raise ValueError("the stream carried no rewrite chunk")
         return S2AResult(
             answer=self.answer,
-            message=_as_ai_message(self.message or AIMessageChunk("")),
+            message=_as_ai_message(self.message or AIMessageChunk(content="")),
             rewrite=self.rewrite,
             mode=self.mode,
             answer_latency_s=self.answer_latency_s,

@@ -10,9 +10,7 @@ from langchain_s2a.prompts import get_prompts
 
 __all__ = ["FallbackReason", "S2ARewrite"]
 
-FallbackReason = Literal[
-    "empty", "unparseable", "missing_question", "question_lost", "truncated"
-]
+FallbackReason = Literal["empty", "unparseable", "missing_question", "question_lost", "truncated"]
 """Why a rewrite was rejected and the original input used instead."""
 
 
@@ -27,8 +25,11 @@ class S2ARewrite(BaseModel):
         >>> r = S2ARewrite(original="Who wrote Hamlet? I think Marlowe.", question="Who wrote Hamlet?")
         >>> r.text
         'Who wrote Hamlet?'
-        >>> S2ARewrite(original="Q?", context="Some fact.", question="Q?").text
-        'Context: Some fact.\n\nQuestion: Q?'
+        >>> print(S2ARewrite(original="Q?", context="Some fact.", question="Q?").text)
+        Context: Some fact.
+        <BLANKLINE>
+        Question: Q?
+
     """
 
     model_config = ConfigDict(frozen=True)
@@ -70,12 +71,11 @@ class S2ARewrite(BaseModel):
             The original input on fallback or when no rewrite ran; the rewritten
             text for ``single``; otherwise the labelled context (when any) and
             the question.
+
         """
         if self.fallback or self.variant == "none":
             return self.original
         if self.variant == "single" or not self.context:
             return self.question
         labels = get_prompts(self.preset, self.language)
-        return (
-            f"{labels.context_label}: {self.context}\n\n{labels.question_label}: {self.question}"
-        )
+        return f"{labels.context_label}: {self.context}\n\n{labels.question_label}: {self.question}"

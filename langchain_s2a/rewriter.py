@@ -88,6 +88,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         >>> rewrite = S2ARewriter(fake).invoke("Who wrote Hamlet? I think it was Marlowe.")
         >>> rewrite.question, rewrite.fallback
         ('Who wrote Hamlet?', False)
+
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -114,7 +115,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
             model = kwargs.pop("model")
-        super().__init__(model=resolve_chat_model(model), **kwargs)
+        kwargs["model"] = resolve_chat_model(model)
+        super().__init__(**kwargs)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -139,6 +141,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
         Returns:
             The messages to send to the model.
+
         """
         prompts = get_prompts(self.preset, language)
         template = prompts.split if self.variant == "split" else prompts.single
@@ -308,9 +311,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
         return rewrite
 
-    def invoke(
-        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
-    ) -> S2ARewrite:
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2ARewrite:
         """Rewrite one input. See the class docstring."""
         return self._call_with_config(self._invoke, input, config, **kwargs)
 

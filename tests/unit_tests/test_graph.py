@@ -1,0 +1,198 @@
+import itertools
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.types import RetryPolicy
+from syrupy.assertion import SnapshotAssertion
+
+from langchain_s2a import S2AContext, S2ARewrite, S2ARewriteError, build_s2a_graph
+from langchain_s2a.graph import is_transient
+from tests.fakes import FakeChat, fake, scripted
+
+OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."
+GOOD = "Context: none\nQuestion: Who wrote Hamlet?"
+
+
+def test_happy_path() -> None:
+    model = fake(GOOD, "Shakespeare.")
+    out = build_s2a_graph(model).invoke({"input": OPINION})
+    assert out["answer"] == "Shakespeare."
+    rewrite = S2ARewrite(**out["rewrite"])
+    assert rewrite.question == "Who wrote Hamlet?" and rewrite.attempts == 1
+    assert set(out) == {"answer", "rewrite", "message"}
+    assert "Marlowe" not in model.answer_calls[0].messages[-1].text
+
+
+def test_retry_then_success_sends_feedback() -> None:
+    model = fake(["no labels here", GOOD], "Shakespeare.")
+    out = build_s2a_graph(model, max_retries=1).invoke({"input": OPINION})
+    assert out["rewrite"]["fallback"] is False and out["rewrite"]["attempts"] == 2
+    retry_prompt = model.rewrite_calls[1].messages
+    assert retry_prompt[-2].text == "no labels here"  # the rejected reply is shown back
+    assert "unparseable" in retry_prompt[-1].text
+    assert out["rewrite"]["usage"]["output_tokens"] == 3 + len(GOOD.split())
+
+
+def test_retries_exhausted_fall_back_to_original() -> None:
+    model = fake(["", "", ""], "Shakespeare.")
+    out = build_s2a_graph(model, max_retries=2).invoke({"input": OPINION})
+    assert len(model.rewrite_calls) == 3
+    assert out["rewrite"]["fallback"] is True and out["rewrite"]["fallback_reason"] == "empty"
+    assert model.answer_calls[0].messages[-1].text.startswith(OPINION)
+
+
+def test_no_retry_when_disabled() -> None:
+    model = fake("", "x")
+    build_s2a_graph(model, max_retries=0).invoke({"input": OPINION})
+    assert len(model.rewrite_calls) == 1
+
+
+def test_raise_after_retries() -> None:
+    model = fake("", "x")
+    with pytest.raises(S2ARewriteError):
+        build_s2a_graph(model, max_retries=1, on_failure="raise").invoke({"input": OPINION})
+    assert len(model.rewrite_calls) == 2 and model.answer_calls == []
+
+
+def test_keep_original_route_and_runtime_context() -> None:
+    model = fake(GOOD)
+    graph = build_s2a_graph(model, keep_original=True)
+    steps = [list(s) for s in graph.stream({"input": OPINION}, stream_mode="updates")]
+    assert steps == [["rewrite"], ["append_original"], ["answer"]]
+    assert OPINION in model.answer_calls[0].messages[-1].text
+    steps = [
+        list(s)
+        for s in graph.stream(
+            {"input": OPINION}, stream_mode="updates", context=S2AContext(keep_original=False)
+        )
+    ]
+    assert steps == [["rewrite"], ["answer"]]
+    assert OPINION not in model.answer_calls[1].messages[-1].text
+
+
+def test_runtime_context_overrides_preset_and_instruction() -> None:
+    model = fake(GOOD)
+    graph = build_s2a_graph(model)
+    graph.invoke({"input": OPINION}, context=S2AContext(preset="relevance", instructed=False))
+    assert "irrelevant" in model.rewrite_calls[0].messages[1].text
+    assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?"
+
+
+def test_runtime_context_as_dict() -> None:
+    model = fake(GOOD)
+    build_s2a_graph(model).invoke({"input": OPINION}, context={"answer_format": "FORMAT!"})
+    assert model.answer_calls[0].messages[-1].text.endswith("FORMAT!")
+
+
+def test_stream_modes_expose_rewrite_and_answer_tokens() -> None:
+    model = fake(GOOD, "William Shakespeare wrote it")
+    graph = build_s2a_graph(model)
+    seen: dict[str, list[Any]] = {"custom": [], "messages": [], "updates": []}
+    for mode, chunk in graph.stream(
+        {"input": OPINION}, stream_mode=["custom", "messages", "updates"]
+    ):
+        seen[mode].append(chunk)
+    assert seen["custom"][0]["s2a_rewrite"]["question"] == "Who wrote Hamlet?"
+    assert "rewrite" in seen["updates"][0]
+    token_nodes = {meta["langgraph_node"] for _, meta in seen["messages"]}
+    assert token_nodes == {"answer"}  # rewrite tokens are not streamed as chat output
+    assert "".join(m.text for m, _ in seen["messages"]) == "William Shakespeare wrote it"
+
+
+async def test_async_parity() -> None:
+    sync_out = build_s2a_graph(fake(GOOD, "A")).invoke({"input": OPINION})
+    model = fake(GOOD, "A")
+    async_out = await build_s2a_graph(model).ainvoke({"input": OPINION})
+    assert sync_out["answer"] == async_out["answer"]
+    drop = {"latency_s"}
+    assert {k: v for k, v in sync_out["rewrite"].items() if k not in drop} == {
+        k: v for k, v in async_out["rewrite"].items() if k not in drop
+    }
+    assert all(c.is_async for c in model.calls)
+
+
+async def test_abatch_concurrency() -> None:
+    model = fake(GOOD, "A", delay=0.01)
+    out = await build_s2a_graph(model).abatch(
+        [{"input": OPINION}] * 9, config={"max_concurrency": 3}
+    )
+    assert len(out) == 9 and model.peak_in_flight <= 3 and model.peak_in_flight >= 2
+
+
+def test_checkpointer_keeps_thread_state(checkpointer: BaseCheckpointSaver[str]) -> None:
+    graph = build_s2a_graph(fake(GOOD, "A"), checkpointer=checkpointer)
+    config = {"configurable": {"thread_id": "t1"}}
+    graph.invoke({"input": OPINION}, config)
+    state = graph.get_state(config)
+    assert state.values["answer"] == "A"
+    assert state.values["rewrite"]["question"] == "Who wrote Hamlet?"
+    history = list(graph.get_state_history(config))
+    assert len(history) >= 4
+
+
+def test_transient_errors_are_retried_by_policy() -> None:
+    calls = {"n": 0}
+    base = scripted(GOOD, "A")
+
+    def flaky(messages: list[Any]) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return TimeoutError("slow")
+        return base(messages)
+
+    policy = RetryPolicy(
+        max_attempts=3, initial_interval=0.001, jitter=False, retry_on=is_transient
+    )
+    out = build_s2a_graph(FakeChat(respond=flaky), retry_policy=policy).invoke({"input": OPINION})
+    assert out["answer"] == "A" and calls["n"] == 3
+
+
+def test_permanent_errors_fail_fast() -> None:
+    calls = {"n": 0}
+
+    def broken(messages: list[Any]) -> Any:
+        calls["n"] += 1
+        return ValueError("bad request")
+
+    with pytest.raises(ValueError, match="bad request"):
+        build_s2a_graph(FakeChat(respond=broken)).invoke({"input": OPINION})
+    assert calls["n"] == 1
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (TimeoutError(), True),
+        (ConnectionError(), True),
+        (type("RateLimitError", (Exception,), {})(), True),
+        (ValueError(), False),
+        (TypeError(), False),
+        (S2ARewriteError("empty"), False),
+    ],
+)
+def test_is_transient(exc: Exception, expected: bool) -> None:
+    assert is_transient(exc) is expected
+
+
+def test_bad_input_state_gives_clear_error() -> None:
+    with pytest.raises(TypeError, match="S2A input must be"):
+        build_s2a_graph(fake(GOOD)).invoke({"input": None})
+    with pytest.raises(ValueError, match="max_retries"):
+        build_s2a_graph(fake(GOOD), max_retries=-1)
+
+
+COMBOS = list(itertools.product([False, True], [0, 1, 3], ["split", "single"]))
+
+
+@pytest.mark.parametrize(("keep_original", "max_retries", "variant"), COMBOS)
+def test_graph_drawing_snapshot(
+    keep_original: bool, max_retries: int, variant: str, snapshot: SnapshotAssertion
+) -> None:
+    graph = build_s2a_graph(
+        fake(GOOD),
+        keep_original=keep_original,
+        max_retries=max_retries,
+        variant=variant,  # type: ignore[arg-type]
+    )
+    assert graph.get_graph().draw_mermaid() == snapshot
