@@ -21,6 +21,7 @@ Example:
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.errors import S2AError, S2AInputError, S2ARewriteError
 from langchain_s2a.graph import S2AContext, S2AState, build_s2a_graph
+from langchain_s2a.local_model import load_local_chat_model
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION
 from langchain_s2a.result import S2AResult, S2AResultChunk
@@ -41,5 +42,6 @@ __all__ = [
     "S2AState",
     "build_s2a_graph",
     "create_s2a_chain",
+    "load_local_chat_model",
     "resolve_chat_model",
 ]

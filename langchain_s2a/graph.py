@@ -16,11 +16,8 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
-from langgraph.types import (
-    Checkpointer,
-    RetryPolicy,
-    default_retry_on,  # type: ignore[attr-defined]
-)
+from langgraph.types import Checkpointer, RetryPolicy
+from langgraph.types import default_retry_on as _langgraph_retry_on  # type: ignore[attr-defined]
 from typing_extensions import TypedDict
 
 from langchain_s2a._answer import answer_messages
@@ -53,7 +50,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if any(part in type(exc).__name__ for part in _TRANSIENT_NAMES):
         return True
-    return isinstance(exc, Exception) and default_retry_on(exc)
+    return isinstance(exc, Exception) and _langgraph_retry_on(exc)
 
 
 class S2AInput(TypedDict):

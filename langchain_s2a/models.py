@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeAlias
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 
-__all__ = ["DEFAULT_MODEL_ENV", "ModelLike", "model_label", "resolve_chat_model"]
+__all__ = [
+    "DEFAULT_MODEL_ENV",
+    "LazyChatModel",
+    "ModelLike",
+    "model_label",
+    "resolve_chat_model",
+]
 
 ModelLike: TypeAlias = "Runnable[LanguageModelInput, BaseMessage] | str | None"
 """A chat model, an ``init_chat_model`` name, ``"local"`` / ``"local:SIZE"``, or ``None``."""
@@ -85,6 +92,8 @@ def model_label(model: Runnable[Any, Any]) -> str:
         'generic-fake-chat-model'
 
     """
+    if isinstance(model, LazyChatModel):
+        model = model.get()
     if isinstance(model, BaseChatModel):
         params = model._identifying_params
         name = (
@@ -96,3 +105,62 @@ def model_label(model: Runnable[Any, Any]) -> str:
         kind = model._llm_type
         return f"{kind}:{name}" if isinstance(name, str) and name else kind
     return type(model).__name__
+
+
+class LazyChatModel(Runnable[LanguageModelInput, BaseMessage]):
+    """A chat model resolved on first use, so importing a graph does not load weights.
+
+    The LangGraph server imports ``graphs/s2a.py`` at start-up; with a lazy model
+    the embedded weights are prepared only when the first run needs them.
+
+    Args:
+        model: Anything :func:`resolve_chat_model` accepts.
+        **kwargs: Passed to :func:`resolve_chat_model`.
+
+    Example:
+        >>> lazy = LazyChatModel("local:135m")
+        >>> lazy.resolved
+        False
+    """
+
+    def __init__(self, model: ModelLike = None, **kwargs: Any) -> None:
+        self._spec = model
+        self._kwargs = kwargs
+        self._model: Runnable[LanguageModelInput, BaseMessage] | None = None
+        self.name = f"lazy:{model if isinstance(model, str) else 'default'}"
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the underlying model has been loaded."""
+        return self._model is not None
+
+    def get(self) -> Runnable[LanguageModelInput, BaseMessage]:
+        """Resolve (once) and return the underlying chat model."""
+        if self._model is None:
+            self._model = resolve_chat_model(self._spec, **self._kwargs)
+        return self._model
+
+    def invoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> BaseMessage:
+        """Invoke the underlying model."""
+        return self.get().invoke(input, config, **kwargs)
+
+    async def ainvoke(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> BaseMessage:
+        """Invoke the underlying model asynchronously."""
+        return await self.get().ainvoke(input, config, **kwargs)
+
+    def stream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[BaseMessage]:
+        """Stream from the underlying model."""
+        yield from self.get().stream(input, config, **kwargs)
+
+    async def astream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[BaseMessage]:
+        """Stream from the underlying model asynchronously."""
+        async for chunk in self.get().astream(input, config, **kwargs):
+            yield chunk

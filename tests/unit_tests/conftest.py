@@ -16,3 +16,13 @@ def checkpointer(
     else:
         with SqliteSaver.from_conn_string(str(tmp_path / "checkpoints.sqlite")) as saver:
             yield saver
+
+
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    """Unit tests never open a network socket (Unix sockets stay allowed for asyncio)."""
+    import pytest_socket
+
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    yield
+    pytest_socket.enable_socket()
