@@ -38,7 +38,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="the text to run S2A on (default: stdin)")
     parser.add_argument("--file", "-f", help="read the text from this file")
     parser.add_argument("--preset", choices=["opinion", "relevance"], default="opinion")
-    parser.add_argument("--variant", choices=["split", "single"], default="split")
+    parser.add_argument("--variant", choices=["split", "single", "extractive"], default="split")
     parser.add_argument("--language", choices=["auto", "en", "zh"], default="auto")
     parser.add_argument(
         "--model",

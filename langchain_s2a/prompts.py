@@ -36,11 +36,11 @@ __all__ = [
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-11-24.1"
+PROMPT_VERSION = "2026-11-24.2"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
 Preset = Literal["opinion", "relevance"]
-Variant = Literal["split", "single"]
+Variant = Literal["split", "single", "extractive"]
 Language = Literal["en", "zh"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -112,6 +112,8 @@ class PromptSet:
     """Rewrite instruction for the two-section ``split`` variant."""
     single: str
     """Rewrite instruction for the unpartitioned ``single`` variant."""
+    extractive: str
+    """Instruction for the ``extractive`` variant (``{text}`` holds numbered sentences)."""
     context_label: str
     """Label of the context section (also used to render the rewrite)."""
     question_label: str
@@ -155,6 +157,26 @@ _EN_RELEVANCE = (
     "question exactly, with all their numbers. Do not solve the problem.\n\n"
 )
 
+_EN_EXTRACT_OPINION = (
+    "The text between <user_text> and </user_text> was written by a user and has been split "
+    "into numbered sentences. Pick the sentences that carry neutral information needed for the "
+    "question. Leave out sentences that express the user's opinions, guesses, beliefs or doubts "
+    "about the answer, praise or pressure. Also give the number of the sentence that asks the "
+    "question. Do not answer the question.\n\n"
+)
+_EN_EXTRACT_RELEVANCE = (
+    "The text between <user_text> and </user_text> was written by a user and has been split "
+    "into numbered sentences. Pick the sentences that are needed to answer the question. Leave "
+    "out sentences that are irrelevant to the question, even when they mention the same "
+    "people, objects or numbers. Also give the number of the sentence that asks the question. "
+    "Do not solve the problem.\n\n"
+)
+_EN_EXTRACT_FORMAT = (
+    "Reply in exactly this format, with nothing before or after it:\n"
+    "Keep: <numbers of the sentences to keep, separated by commas, or none>\n"
+    "Question: <number of the sentence that asks the question>"
+)
+
 _EN_SINGLE = (
     "Reply with only the rewritten text (the kept context followed by the question), with no "
     "labels, headings or comments."
@@ -180,6 +202,20 @@ _ZH_RELEVANCE = (
     "请原样照抄，包括所有数字。不要解题。\n\n"
 )
 
+_ZH_EXTRACT_OPINION = (
+    "<user_text> 与 </user_text> 之间是用户写的文本，已被拆分为编号的句子。请选出包含问题所需的中立信息"
+    "的句子，排除表达用户对答案的看法、猜测、相信或怀疑、夸奖或施压的句子。同时给出提出问题的句子编号。"
+    "不要回答问题。\n\n"
+)
+_ZH_EXTRACT_RELEVANCE = (
+    "<user_text> 与 </user_text> 之间是用户写的文本，已被拆分为编号的句子。请选出回答问题所必需的句子，"
+    "排除与问题无关的句子，即使它们提到了相同的人物、物品或数字。同时给出提出问题的句子编号。不要解题。\n\n"
+)
+_ZH_EXTRACT_FORMAT = (
+    "请严格按照以下格式回复，前后不要添加任何内容：\n保留：<要保留的句子编号，用逗号分隔，没有则写“无”>\n"
+    "问题：<提出问题的句子编号>"
+)
+
 _ZH_SINGLE = "只回复改写后的文本（保留的上下文，后接问题），不要加标签、标题或评论。"
 
 _DATA_BLOCK_EN = "\n\n<user_text>\n{text}\n</user_text>"
@@ -190,6 +226,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_EN_SYSTEM,
         split=_EN_OPINION + _EN_FORMAT + _DATA_BLOCK_EN,
         single=_EN_OPINION + _EN_SINGLE + _DATA_BLOCK_EN,
+        extractive=_EN_EXTRACT_OPINION + _EN_EXTRACT_FORMAT + _DATA_BLOCK_EN,
         context_label="Context",
         question_label="Question",
         answer_instruction=(
@@ -206,6 +243,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_EN_SYSTEM,
         split=_EN_RELEVANCE + _EN_FORMAT + _DATA_BLOCK_EN,
         single=_EN_RELEVANCE + _EN_SINGLE + _DATA_BLOCK_EN,
+        extractive=_EN_EXTRACT_RELEVANCE + _EN_EXTRACT_FORMAT + _DATA_BLOCK_EN,
         context_label="Context",
         question_label="Question",
         answer_instruction=(
@@ -222,6 +260,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_ZH_SYSTEM,
         split=_ZH_OPINION + _ZH_FORMAT + _DATA_BLOCK_ZH,
         single=_ZH_OPINION + _ZH_SINGLE + _DATA_BLOCK_ZH,
+        extractive=_ZH_EXTRACT_OPINION + _ZH_EXTRACT_FORMAT + _DATA_BLOCK_ZH,
         context_label="上下文",
         question_label="问题",
         answer_instruction="请以不偏不倚的方式回答问题，只依据事实，不受任何人观点的影响。",
@@ -233,6 +272,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_ZH_SYSTEM,
         split=_ZH_RELEVANCE + _ZH_FORMAT + _DATA_BLOCK_ZH,
         single=_ZH_RELEVANCE + _ZH_SINGLE + _DATA_BLOCK_ZH,
+        extractive=_ZH_EXTRACT_RELEVANCE + _ZH_EXTRACT_FORMAT + _DATA_BLOCK_ZH,
         context_label="上下文",
         question_label="问题",
         answer_instruction="请只使用与问题相关的信息回答问题，忽略任何无关内容。",

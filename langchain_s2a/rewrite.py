@@ -40,7 +40,7 @@ class S2ARewrite(BaseModel):
     """The kept context; empty when none was kept or for the ``single`` variant."""
     question: str = ""
     """The question; for the ``single`` variant, the whole rewritten text."""
-    variant: Literal["split", "single", "none"] = "split"
+    variant: Literal["split", "single", "extractive", "none"] = "split"
     """How the rewrite was made; ``"none"`` when no rewrite step ran (baseline modes)."""
     preset: Literal["opinion", "relevance"] = "opinion"
     """The prompt preset used."""
@@ -52,6 +52,12 @@ class S2ARewrite(BaseModel):
     """Why the rewrite was rejected, when ``fallback`` is set."""
     raw: str = ""
     """The model's raw reply (for debugging and evaluation)."""
+    kept_ids: list[int] | None = None
+    """``extractive`` only: numbers (from 1) of the input sentences kept as context."""
+    kept_spans: list[tuple[int, int]] | None = None
+    """``extractive`` only: ``(start, end)`` character spans of the kept sentences."""
+    question_id: int | None = None
+    """``extractive`` only: number of the input sentence used as the question."""
     attempts: int = 0
     """How many rewrite calls were made (0 when no rewrite step ran)."""
     usage: dict[str, Any] | None = Field(default=None)

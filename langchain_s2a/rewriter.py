@@ -19,14 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
+from langchain_s2a.extractive import assemble, number_sentences, parse_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import check_question_kept, clean_single, parse_sections
 from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts, neutralize
 from langchain_s2a.rewrite import FallbackReason, S2ARewrite
+from langchain_s2a.segmentation import split_sentences
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
 
-RewriteVariant = Literal["split", "single"]
+RewriteVariant = Literal["split", "single", "extractive"]
 OnFailure = Literal["original", "raise"]
 
 REWRITE_EVENT = "s2a_rewrite"
@@ -144,11 +146,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
         """
         prompts = get_prompts(self.preset, language)
-        template = prompts.split if self.variant == "split" else prompts.single
-        messages: list[BaseMessage] = [
-            SystemMessage(prompts.system),
-            HumanMessage(template.format(text=neutralize(text))),
-        ]
+        if self.variant == "extractive":
+            body = number_sentences(split_sentences(text, language=language))
+            prompt = prompts.extractive.format(text=body)
+        else:
+            template = prompts.split if self.variant == "split" else prompts.single
+            prompt = template.format(text=neutralize(text))
+        messages: list[BaseMessage] = [SystemMessage(prompts.system), HumanMessage(prompt)]
         if previous is not None and previous.fallback_reason is not None:
             messages.append(AIMessage(previous.raw))
             messages.append(
@@ -167,6 +171,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         truncated: bool = False,
     ) -> S2ARewrite:
         """Turn a model reply into an :class:`S2ARewrite`, falling back when unusable."""
+        if self.variant == "extractive" and sections is None:
+            return self._interpret_extractive(raw, parts, language=language, truncated=truncated)
         context, question = "", ""
         reason: FallbackReason | None = None
         if sections is not None:
@@ -198,6 +204,45 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             fallback_reason=reason,
             raw=raw,
             attempts=1,
+        )
+
+    def _interpret_extractive(
+        self, raw: str, parts: InputParts, *, language: Language, truncated: bool
+    ) -> S2ARewrite:
+        sentences = split_sentences(parts.text, language=language)
+        selection = parse_selection(raw)
+        context, question, kept, spans, question_id = assemble(parts.text, sentences, selection)
+        reason: FallbackReason | None = None
+        if not raw.strip():
+            reason = "empty"
+        elif selection.keep is None and selection.question_id is None and not question:
+            reason = "unparseable"
+        elif truncated:
+            reason = "truncated"
+        elif not question:
+            reason = "missing_question"
+        elif not check_question_kept(question, parts.text) or (
+            # The chosen "question" sentence asks nothing while another sentence does.
+            question_id is not None
+            and not question.rstrip().endswith(("?", "？"))
+            and any(s.text.rstrip().endswith(("?", "？")) for s in sentences)
+        ):
+            reason = "question_lost"
+        ok = reason is None
+        return S2ARewrite(
+            original=parts.text,
+            context=context if ok else "",
+            question=question if ok else "",
+            variant="extractive",
+            preset=self.preset,
+            language=language,
+            fallback=not ok,
+            fallback_reason=reason,
+            raw=raw,
+            attempts=1,
+            kept_ids=kept if ok else None,
+            kept_spans=spans if ok else None,
+            question_id=question_id if ok else None,
         )
 
     def _use_structured(self) -> bool:

@@ -1,0 +1,137 @@
+"""The extractive (pointer) S2A variant: the model picks sentence numbers, not text.
+
+The rewrite is assembled verbatim from the input's own sentences, so a weak model
+cannot rewrite facts, and the output is a handful of tokens whatever the context
+length. The result records which sentences and character spans were kept.
+
+Example:
+    >>> sel = parse_selection("Keep: 1, 3-4\\nQuestion: 5")
+    >>> sel.keep, sel.question_id
+    ([1, 3, 4], 5)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_s2a.prompts import neutralize
+from langchain_s2a.segmentation import Sentence
+
+__all__ = ["Selection", "assemble", "number_sentences", "parse_selection"]
+
+_LEAD = r"^[ \t]*(?:[>#*_\-•]+[ \t]*)*(?:\*\*|__)?"
+_KEEP_RE = re.compile(
+    _LEAD
+    + r"(?:keep|kept|sentences?\s+to\s+keep|保留)(?:\*\*|__)?[ \t]*[:：][ \t]*(?:\*\*|__)?(?P<v>[^\n]*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_QUESTION_RE = re.compile(
+    _LEAD
+    + r"(?:question|问题)(?:\s+sentence)?(?:\*\*|__)?[ \t]*[:：][ \t]*(?:\*\*|__)?(?P<v>[^\n]*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NONE = re.compile(r"^\s*(?:none|n/a|nothing|无|没有|-)?\s*[.。]?\s*$", re.IGNORECASE)
+_NUMBER_ONLY = re.compile(
+    r"^\s*(?:sentence\s*|第)?\[?(\d+)\]?(?:\s*句)?\s*[.。]?\s*$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the model selected."""
+
+    keep: list[int] | None
+    """Sentence numbers to keep (``None`` when no ``Keep:`` line was found)."""
+    question_id: int | None
+    """Number of the question sentence, when given as a number."""
+    question_text: str
+    """The question, when given as text instead of a number."""
+
+
+def number_sentences(sentences: list[Sentence]) -> str:
+    """Render sentences as ``[n] text`` lines (each neutralised as data).
+
+    Example:
+        >>> number_sentences([Sentence(1, "Hi.", 0, 3)])
+        '[1] Hi.'
+    """
+    return "\n".join(f"[{s.id}] {neutralize(s.text)}" for s in sentences)
+
+
+def _numbers(value: str) -> list[int]:
+    found: list[int] = []
+    for a, b in re.findall(r"(\d+)(?:\s*[-–~至到]\s*(\d+))?", value):
+        lo = int(a)
+        hi = int(b) if b else lo
+        if hi < lo or hi - lo > 1000:
+            hi = lo
+        found.extend(range(lo, hi + 1))
+    return list(dict.fromkeys(found))
+
+
+def parse_selection(text: str) -> Selection:
+    """Read the ``Keep:`` and ``Question:`` lines of an extractive reply.
+
+    Args:
+        text: The model's reply.
+
+    Returns:
+        The selection; missing parts are ``None`` / empty.
+    """
+    keep_match = _KEEP_RE.search(text)
+    question_match = None
+    for match in _QUESTION_RE.finditer(text):
+        question_match = match
+    keep: list[int] | None = None
+    if keep_match:
+        value = keep_match.group("v").strip().strip("*_ ")
+        keep = [] if _NONE.match(value) else _numbers(value)
+    question_id: int | None = None
+    question_text = ""
+    if question_match:
+        value = question_match.group("v").strip().strip("*_ ")
+        number = _NUMBER_ONLY.match(value)
+        if number:
+            question_id = int(number.group(1))
+        elif not _NONE.match(value):
+            question_text = value
+    return Selection(keep=keep, question_id=question_id, question_text=question_text)
+
+
+def assemble(
+    original: str, sentences: list[Sentence], selection: Selection
+) -> tuple[str, str, list[int], list[tuple[int, int]], int | None]:
+    """Build the verbatim context and question from a selection.
+
+    Sentence numbers out of range are ignored; the question sentence is never
+    repeated in the context. Kept sentences are joined with the white space
+    that separated them in the input when adjacent, else with one space (none
+    between Chinese sentences).
+
+    Args:
+        original: The input text.
+        sentences: Its sentences.
+        selection: The model's selection.
+
+    Returns:
+        ``(context, question, kept_ids, kept_spans, question_id)``; ``question``
+        is empty when the selection names no valid question.
+    """
+    by_id = {s.id: s for s in sentences}
+    question_id = selection.question_id if selection.question_id in by_id else None
+    kept = sorted(i for i in (selection.keep or []) if i in by_id and i != question_id)
+    parts: list[str] = []
+    previous: Sentence | None = None
+    for i in kept:
+        sentence = by_id[i]
+        if previous is not None:
+            gap = original[previous.end : sentence.start]
+            adjacent = previous.id + 1 == sentence.id
+            cjk = bool(re.match(r"[\u3400-\u9fff]", sentence.text))
+            parts.append(gap if adjacent else ("" if cjk else " "))
+        parts.append(sentence.text)
+        previous = sentence
+    question = by_id[question_id].text if question_id else selection.question_text
+    spans = [(by_id[i].start, by_id[i].end) for i in kept]
+    return "".join(parts), question, kept, spans, question_id

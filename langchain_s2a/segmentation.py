@@ -1,0 +1,120 @@
+"""Sentence segmentation with character spans, for the extractive S2A variant.
+
+Uses pysbd (rule-based sentence boundary disambiguation: abbreviations, decimals,
+quotes, ellipses) for English and Chinese.
+
+Example:
+    >>> [s.text for s in split_sentences("Dr. Smith paid $3.50. Who wrote Hamlet?")]
+    ['Dr. Smith paid $3.50.', 'Who wrote Hamlet?']
+    >>> [s.text for s in split_sentences("小明有3.5个苹果。小明有几个苹果？")]
+    ['小明有3.5个苹果。', '小明有几个苹果？']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from langchain_s2a.prompts import Language, detect_language
+
+__all__ = ["Sentence", "split_sentences"]
+
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the input, numbered from 1, with its span in the input."""
+
+    id: int
+    """1-based sentence number, as shown to the model."""
+    text: str
+    """The sentence, stripped of surrounding white space."""
+    start: int
+    """Offset of the first character in the input."""
+    end: int
+    """Offset one past the last character in the input (``text == input[start:end]``)."""
+
+
+@lru_cache(maxsize=4)
+def _segmenter(language: Language) -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language=language, clean=False, char_span=True)
+
+
+_CLOSERS = "”’」』）)\"'"
+_TERMINAL = tuple(".?!。？！…;；:：") + tuple(_CLOSERS)
+_LIST_NUMBER = re.compile(r"\d{1,3}\.(?=\s)")
+
+
+def _exact_bounds(text: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Contiguous ``(start, end)`` bounds covering ``text`` for pysbd's pieces."""
+    bounds: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        start = text.find(piece, cursor) if piece else -1
+        if start < 0:
+            continue
+        bounds.append((cursor, start + len(piece)))
+        cursor = start + len(piece)
+    if cursor < len(text):
+        if bounds:
+            bounds[-1] = (bounds[-1][0], len(text))
+        else:
+            bounds.append((0, len(text)))
+    return bounds
+
+
+def _repair(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Fix two pysbd habits (a closing quote or an "is 1." pushed to the next sentence)."""
+    fixed = list(bounds)
+    for i in range(len(fixed) - 1):
+        start, end = fixed[i]
+        n_start, n_end = fixed[i + 1]
+        head = text[start:end].rstrip()
+        nxt = text[n_start:n_end]
+        move = 0
+        while move < len(nxt) and nxt[move] in _CLOSERS and head.endswith(tuple(".?!。？！…")):
+            move += 1
+        if not move and head and not head.endswith(_TERMINAL):
+            match = _LIST_NUMBER.match(nxt)
+            if match:
+                move = match.end()
+        if move:
+            fixed[i] = (start, n_start + move)
+            fixed[i + 1] = (n_start + move, n_end)
+    return [(a, b) for a, b in fixed if b > a]
+
+
+def split_sentences(text: str, *, language: Language | None = None) -> list[Sentence]:
+    """Split ``text`` into sentences whose spans point back into ``text`` exactly.
+
+    Args:
+        text: The input.
+        language: ``"en"`` or ``"zh"``; detected from the script when omitted.
+
+    Returns:
+        The non-empty sentences in order, numbered from 1.
+    """
+    lang = language or detect_language(text)
+    with _LOCK:  # pysbd segmenters keep state between calls
+        spans = _segmenter(lang).segment(text)
+    bounds = _exact_bounds(text, [str(span.sent) for span in spans])
+    sentences: list[Sentence] = []
+    for start, end in _repair(text, bounds):
+        piece = text[start:end]
+        stripped = piece.strip()
+        if stripped:
+            s_start = start + len(piece) - len(piece.lstrip())
+            sentences.append(
+                Sentence(len(sentences) + 1, stripped, s_start, s_start + len(stripped))
+            )
+    if not sentences and text.strip():
+        lead = len(text) - len(text.lstrip())
+        stripped = text.strip()
+        sentences.append(Sentence(1, stripped, lead, lead + len(stripped)))
+    return sentences
