@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from langchain_core.runnables.config import patch_config
 from pydantic import ConfigDict
 
 from langchain_s2a._answer import answer_messages, passthrough_rewrite
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset
@@ -54,6 +56,11 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """Add the "answer in an unbiased way" instruction (``False`` = S2A-NI)."""
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
+    timeout: float | None = None
+    """Seconds the answer call may take (``invoke``/``ainvoke``; not streams)."""
+    max_attempts: int = 3
+    """Attempts of the answer call for transient errors; a stream is retried only
+    until its first token."""
     name: str | None = "s2a"
     """Run name shown in traces."""
 
@@ -86,6 +93,43 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def _answer_config(config: RunnableConfig) -> RunnableConfig:
         return patch_config(config, run_name=ANSWER_RUN_NAME)
 
+    @property
+    def call_policy(self) -> CallPolicy:
+        """Timeout and retry policy of the answer call."""
+        return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
+
+    def _stream_answer(
+        self, messages: list[BaseMessage], config: RunnableConfig
+    ) -> Iterator[BaseMessage]:
+        policy = self.call_policy
+        for attempt in range(1, policy.max_attempts + 1):
+            started = False
+            try:
+                for chunk in self.model.stream(messages, self._answer_config(config)):
+                    started = True
+                    yield chunk
+                return
+            except Exception as exc:
+                if started or attempt >= policy.max_attempts or not is_transient(exc):
+                    raise
+                time.sleep(policy.backoff(attempt))
+
+    async def _astream_answer(
+        self, messages: list[BaseMessage], config: RunnableConfig
+    ) -> AsyncIterator[BaseMessage]:
+        policy = self.call_policy
+        for attempt in range(1, policy.max_attempts + 1):
+            started = False
+            try:
+                async for chunk in self.model.astream(messages, self._answer_config(config)):
+                    started = True
+                    yield chunk
+                return
+            except Exception as exc:
+                if started or attempt >= policy.max_attempts or not is_transient(exc):
+                    raise
+                await asyncio.sleep(policy.backoff(attempt))
+
     # ------------------------------------------------------------------ invoke
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
@@ -93,7 +137,12 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         parts = self._parts(input)
         rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
         started = time.perf_counter()
-        message = self.model.invoke(self._messages(parts, rewrite), self._answer_config(config))
+        message = call_model(
+            self.model,
+            self._messages(parts, rewrite),
+            self._answer_config(config),
+            self.call_policy,
+        )
         ai = _as_ai_message(message)
         return S2AResult(
             answer=ai.text,
@@ -109,8 +158,11 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         parts = self._parts(input)
         rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
         started = time.perf_counter()
-        message = await self.model.ainvoke(
-            self._messages(parts, rewrite), self._answer_config(config)
+        message = await acall_model(
+            self.model,
+            self._messages(parts, rewrite),
+            self._answer_config(config),
+            self.call_policy,
         )
         ai = _as_ai_message(message)
         return S2AResult(
@@ -143,9 +195,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            for chunk in self.model.stream(
-                self._messages(parts, rewrite), self._answer_config(config)
-            ):
+            for chunk in self._stream_answer(self._messages(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -160,9 +210,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            async for chunk in self.model.astream(
-                self._messages(parts, rewrite), self._answer_config(config)
-            ):
+            async for chunk in self._astream_answer(self._messages(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -209,6 +257,8 @@ def create_s2a_chain(
     answer_format: str | None = None,
     structured_output: bool | Literal["auto"] = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    timeout: float | None = None,
+    max_attempts: int = 3,
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
 
@@ -229,6 +279,9 @@ def create_s2a_chain(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
+        timeout: Seconds each model call may take (``None``: no limit).
+        max_attempts: Attempts per model call for transient errors (timeouts,
+            rate limits, 5xx), with exponential backoff; other errors fail fast.
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.
@@ -253,6 +306,8 @@ def create_s2a_chain(
         on_failure=on_failure,
         structured_output=structured_output,
         max_input_chars=max_input_chars,
+        timeout=timeout,
+        max_attempts=max_attempts,
     )
     return S2AChain(
         model=answer_model,
@@ -261,4 +316,6 @@ def create_s2a_chain(
         keep_original=keep_original,
         instructed=instructed,
         answer_format=answer_format,
+        timeout=timeout,
+        max_attempts=max_attempts,
     )

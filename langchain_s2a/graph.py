@@ -17,12 +17,11 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Checkpointer, RetryPolicy
-from langgraph.types import default_retry_on as _langgraph_retry_on  # type: ignore[attr-defined]
 from typing_extensions import TypedDict
 
 from langchain_s2a._answer import answer_messages
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
-from langchain_s2a.errors import S2AError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset
 from langchain_s2a.result import _as_ai_message
@@ -30,27 +29,6 @@ from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph", "is_transient"]
-
-_TRANSIENT_NAMES = ("RateLimit", "APIConnection", "APITimeout", "InternalServer", "Unavailable")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether a model error is worth retrying (timeouts, rate limits, 5xx, lost connections).
-
-    Our own typed errors and bad-input errors are never retried.
-
-    Example:
-        >>> is_transient(TimeoutError()), is_transient(ValueError("bad input"))
-        (True, False)
-
-    """
-    if isinstance(exc, S2AError | TypeError | ValueError | KeyError):
-        return False
-    if isinstance(exc, TimeoutError | ConnectionError):
-        return True
-    if any(part in type(exc).__name__ for part in _TRANSIENT_NAMES):
-        return True
-    return isinstance(exc, Exception) and _langgraph_retry_on(exc)
 
 
 class S2AInput(TypedDict):
@@ -127,6 +105,7 @@ class _S2AGraphNodes:
         instructed: bool,
         answer_format: str | None,
         max_retries: int,
+        timeout: float | None,
     ) -> None:
         self.model = model
         self.rewriter = rewriter
@@ -134,6 +113,7 @@ class _S2AGraphNodes:
         self.instructed = instructed
         self.answer_format = answer_format
         self.max_retries = max_retries
+        self.policy = CallPolicy(timeout=timeout)  # retries come from the node RetryPolicy
         self._models: dict[str, Runnable[LanguageModelInput, BaseMessage]] = {}
 
     # ------------------------------------------------------------- helpers
@@ -235,13 +215,15 @@ class _S2AGraphNodes:
 
     def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
-        message = self._model(self._context().model).invoke(self._answer_messages(state), config)
+        message = call_model(
+            self._model(self._context().model), self._answer_messages(state), config, self.policy
+        )
         return self._answer_update(message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
-        message = await self._model(self._context().model).ainvoke(
-            self._answer_messages(state), config
+        message = await acall_model(
+            self._model(self._context().model), self._answer_messages(state), config, self.policy
         )
         return self._answer_update(message, started)
 
@@ -266,6 +248,7 @@ def build_s2a_graph(
     answer_format: str | None = None,
     structured_output: bool | Literal["auto"] = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    timeout: float | None = None,
     retry_policy: RetryPolicy | None = None,
     checkpointer: Checkpointer = None,
     name: str = "s2a",
@@ -294,6 +277,8 @@ def build_s2a_graph(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
+        timeout: Seconds each model call may take; a timeout is a transient
+            error, retried by ``retry_policy``.
         retry_policy: Policy for transient model errors; default retries
             :func:`is_transient` errors 3 times with backoff.
         checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``).
@@ -324,6 +309,8 @@ def build_s2a_graph(
         on_failure=on_failure,
         structured_output=structured_output,
         max_input_chars=max_input_chars,
+        timeout=timeout,
+        max_attempts=1,  # the node's RetryPolicy retries
     )
     nodes = _S2AGraphNodes(
         answer_model,
@@ -332,6 +319,7 @@ def build_s2a_graph(
         instructed=instructed,
         answer_format=answer_format,
         max_retries=max_retries,
+        timeout=timeout,
     )
     policy = retry_policy or RetryPolicy(max_attempts=3, retry_on=is_transient)
     builder = StateGraph(

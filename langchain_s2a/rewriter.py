@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import assemble, number_sentences, parse_selection
@@ -82,6 +83,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             has one (falling back to text parsing if that fails); ``True`` forces
             it, ``False`` always parses text.
         max_input_chars: Longer input is refused before any model call.
+        timeout: Seconds one model call may take.
+        max_attempts: Attempts per model call when it fails with a transient
+            error (exponential backoff with jitter); other errors fail fast.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -109,6 +113,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Whether to ask for structured output (``split`` variant only)."""
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     """Input length limit, in characters."""
+    timeout: float | None = None
+    """Seconds one rewrite call may take (``None``: no limit); a timeout is a transient error."""
+    max_attempts: int = 3
+    """Attempts per rewrite call for transient errors (timeouts, rate limits, 5xx)."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""
 
@@ -245,6 +253,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             question_id=question_id if ok else None,
         )
 
+    @property
+    def call_policy(self) -> CallPolicy:
+        """Timeout and retry policy of this rewriter's model calls."""
+        return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
+
     def _use_structured(self) -> bool:
         if self.variant != "split" or self._structured_failed:
             return False
@@ -288,14 +301,14 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         result: S2ARewrite | None = None
         if self._use_structured():
             try:
-                out = self._structured_model().invoke(messages, config)
+                out = call_model(self._structured_model(), messages, config, self.call_policy)
                 result = self._from_structured(out, parts, language)
             except (OutputParserException, NotImplementedError, ValueError):
                 if self.structured_output is True:
                     raise
                 self._structured_failed = True
         if result is None:
-            message = self.model.invoke(messages, config)
+            message = message_of(call_model(self.model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)
         return result.model_copy(update={"latency_s": time.perf_counter() - started})
 
@@ -313,14 +326,16 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         result: S2ARewrite | None = None
         if self._use_structured():
             try:
-                out = await self._structured_model().ainvoke(messages, config)
+                out = await acall_model(
+                    self._structured_model(), messages, config, self.call_policy
+                )
                 result = self._from_structured(out, parts, language)
             except (OutputParserException, NotImplementedError, ValueError):
                 if self.structured_output is True:
                     raise
                 self._structured_failed = True
         if result is None:
-            message = await self.model.ainvoke(messages, config)
+            message = message_of(await acall_model(self.model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)
         return result.model_copy(update={"latency_s": time.perf_counter() - started})
 
