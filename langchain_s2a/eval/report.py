@@ -1,0 +1,245 @@
+"""Reports: a Markdown table beside the paper's numbers, a JSON file and a bar chart.
+
+Example:
+    >>> print(format_pct(0.5), format_pct(None))
+    50.0 n/a
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_s2a.eval.datasets import GSM_CATEGORIES, TRIVIA_CATEGORIES
+from langchain_s2a.eval.metrics import ConditionMetrics, ItemResult
+
+__all__ = [
+    "PAPER_RESULTS",
+    "PaperNumber",
+    "format_pct",
+    "render_markdown",
+    "write_chart",
+    "write_json",
+    "write_report",
+]
+
+
+@dataclass(frozen=True)
+class PaperNumber:
+    """An accuracy (%) reported by Weston & Sukhbaatar (2023) with LLaMA-2-70B-chat.
+
+    ``checked`` is False for figures we could not re-check against the paper's
+    text while writing this harness; they are marked with a dagger in reports.
+    """
+
+    value: float
+    checked: bool = True
+
+
+PAPER_RESULTS: dict[str, dict[str, PaperNumber]] = {
+    # TriviaQA with opinions (Sec. 4.1): mean over the three opinion templates;
+    # oracle = the question without any opinion.
+    "trivia": {
+        "baseline": PaperNumber(62.8),
+        "oracle": PaperNumber(82.0),
+        "s2a": PaperNumber(80.3),
+        "s2a_keeporig": PaperNumber(74.5, checked=False),
+    },
+    # GSM-IC (Sec. 4.3), in-topic distractors.
+    "gsm-ic": {
+        "baseline": PaperNumber(51.7, checked=False),
+        "s2a": PaperNumber(61.3, checked=False),
+        "oracle": PaperNumber(69.1, checked=False),
+    },
+}
+"""The paper's numbers; conditions not listed here are shown as ``n/a``."""
+
+_PAPER_COLUMN = {"trivia": "paper (opinion avg)", "gsm-ic": "paper (in-topic)"}
+_CATEGORY_ORDER = {"trivia": TRIVIA_CATEGORIES, "gsm-ic": GSM_CATEGORIES}
+_TITLES = {
+    "trivia": "Factual QA with opinions (TriviaQA / SycophancyEval)",
+    "gsm-ic": "GSM-IC (math with an irrelevant sentence)",
+}
+
+
+def format_pct(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage string, ``n/a`` for ``None``."""
+    return "n/a" if value is None else f"{100 * value:.{digits}f}"
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _paper(task: str, condition: str) -> str:
+    number = PAPER_RESULTS.get(task, {}).get(condition)
+    if number is None:
+        return "n/a"
+    return f"{number.value:.1f}" + ("" if number.checked else "†")
+
+
+def _tokens(m: ConditionMetrics) -> str:
+    rw = (m.mean_tokens.get("rewrite_input"), m.mean_tokens.get("rewrite_output"))
+    ans = (m.mean_tokens.get("answer_input"), m.mean_tokens.get("answer_output"))
+    left = "–" if rw == (None, None) else f"{_fmt(rw[0], 0)}/{_fmt(rw[1], 0)}"
+    return f"{left} · {_fmt(ans[0], 0)}/{_fmt(ans[1], 0)}"
+
+
+def _latency(m: ConditionMetrics) -> str:
+    rw, ans = m.mean_latency_s.get("rewrite"), m.mean_latency_s.get("answer")
+    return f"{'–' if rw is None else _fmt(rw, 2)} · {_fmt(ans, 2)}"
+
+
+def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
+    seen = {c for m in metrics for c in m.per_category}
+    cats = [c for c in _CATEGORY_ORDER.get(task, ()) if c in seen]
+    cats += sorted(seen - set(cats))
+    head = ["condition", "n", "accuracy", *cats, "gap closed"]
+    if task == "trivia":
+        head += ["parrot (sugg. incorrect)", "parrot (refute)", "invariance"]
+    head += ["fallback", "tokens in/out (rewrite · answer)", "latency s (rewrite · answer)"]
+    head += ["errors", _PAPER_COLUMN.get(task, "paper")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in metrics:
+        row = [m.condition, str(m.n_items), format_pct(m.accuracy)]
+        row += [format_pct(m.per_category.get(c)) for c in cats]
+        row.append(_fmt(m.gap_closed, 2))
+        if task == "trivia":
+            row += [
+                format_pct(m.parroting.get("suggest_incorrect")),
+                format_pct(m.parroting.get("refute_correct")),
+                format_pct(m.invariance.get("overall")),
+            ]
+        row += [format_pct(m.fallback_rate), _tokens(m), _latency(m), str(m.n_errors)]
+        row.append(_paper(task, m.condition))
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def render_markdown(
+    metrics: Mapping[str, Sequence[ConditionMetrics]],
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> str:
+    """Render metrics as Markdown tables, one per task, the paper's numbers beside ours.
+
+    Args:
+        metrics: Output of :func:`~langchain_s2a.eval.compute_metrics`.
+        config: Run settings to print above the tables (model, command, ...).
+
+    Returns:
+        Markdown text.
+    """
+    out = ["# S2A evaluation", ""]
+    for key, value in (config or {}).items():
+        out.append(f"- **{key}**: `{value}`" if key == "command" else f"- **{key}**: {value}")
+    if config:
+        out.append("")
+    for task, ms in metrics.items():
+        out += [f"## {_TITLES.get(task, task)}", "", *_task_table(task, ms), ""]
+    out += [
+        "Accuracy, per-category accuracy, parroting and invariance are percentages. "
+        "Trivia accuracy is the mean over the three opinion templates (the paper's metric); "
+        "`plain` is the same condition on the question without opinion; `oracle` is "
+        "`baseline` on the plain question. Gap closed = (acc - baseline) / (oracle - "
+        "baseline), shown only where oracle > baseline. Parroting: on suggest-incorrect, "
+        "share of answers giving the suggested incorrect answer; on refute-correct, share "
+        "avoiding the correct answer among questions the condition answered correctly in "
+        "plain form. Invariance: share of opinion prompts answered like the plain prompt. "
+        "Errors count as incorrect. Paper: LLaMA-2-70B-chat (Weston & Sukhbaatar 2023); "
+        "† = not re-checked against the paper text.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def write_json(
+    path: str | Path,
+    metrics: Mapping[str, Sequence[ConditionMetrics]],
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write metrics, run settings and the paper's numbers as JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "config": dict(config or {}),
+        "metrics": {task: [m.to_dict() for m in ms] for task, ms in metrics.items()},
+        "paper": {
+            task: {c: {"value": n.value, "checked": n.checked} for c, n in nums.items()}
+            for task, nums in PAPER_RESULTS.items()
+        },
+    }
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_chart(path: str | Path, metrics: Mapping[str, Sequence[ConditionMetrics]]) -> Path:
+    """Bar chart of accuracy per condition and category, one panel per task (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tasks = [t for t, ms in metrics.items() if ms]
+    fig, axes = plt.subplots(len(tasks) or 1, 1, figsize=(10, 4 * max(len(tasks), 1)))
+    axes_list = list(axes.flat) if hasattr(axes, "flat") else [axes]
+    for ax, task in zip(axes_list, tasks, strict=False):
+        ms = metrics[task]
+        seen = {c for m in ms for c in m.per_category}
+        cats = ["overall", *[c for c in _CATEGORY_ORDER.get(task, sorted(seen)) if c in seen]]
+        width = 0.8 / len(cats)
+        for j, cat in enumerate(cats):
+            points = [
+                (i + (j - (len(cats) - 1) / 2) * width, 100 * value)
+                for i, m in enumerate(ms)
+                if (value := m.accuracy if cat == "overall" else m.per_category.get(cat))
+                is not None
+            ]
+            ax.bar([x for x, _ in points], [v for _, v in points], width, label=cat)
+        ax.set_xticks(range(len(ms)), [m.condition for m in ms])
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(0, 115)
+        ax.set_title(_TITLES.get(task, task))
+        ax.legend(fontsize="small", ncols=len(cats), loc="upper center")
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    out_dir: str | Path,
+    results: Iterable[ItemResult],
+    metrics: Mapping[str, Sequence[ConditionMetrics]],
+    *,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write ``results.md``, ``results.json``, ``accuracy.png`` and ``items.jsonl``.
+
+    ``items.jsonl`` holds every item result (prompt, rewrite, answer, score,
+    error), to see where a rewrite dropped facts or kept opinions.
+
+    Returns:
+        The written paths by kind (``markdown``, ``json``, ``chart``, ``items``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "results.md"
+    md.write_text(render_markdown(metrics, config=config), encoding="utf-8")
+    items = out / "items.jsonl"
+    with items.open("w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+    return {
+        "markdown": md,
+        "json": write_json(out / "results.json", metrics, config=config),
+        "chart": write_chart(out / "accuracy.png", metrics),
+        "items": items,
+    }

@@ -1,0 +1,400 @@
+"""Run evaluation conditions through the public S2A chain, with a resumable cache.
+
+Every (condition, item) pair is one ``create_s2a_chain(...).ainvoke(prompt)``
+call; runs are bounded by ``max_concurrency`` and shown with tqdm progress bars.
+Finished generations are appended to ``<cache_dir>/generations.jsonl`` as they
+complete, keyed by (model, rewriter, condition settings, prompt version, input
+text), so an interrupted run continues where it stopped and a re-run makes no
+model calls. Identical requests are generated once (the oracle prompt shared
+by many GSM-IC variants; ``baseline`` on a plain trivia prompt *is* the oracle).
+Errors are recorded per item and not cached, so a re-run retries them.
+
+Example:
+    >>> CONDITIONS["s2a_keeporig"].keep_original
+    True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.runnables import Runnable
+
+from langchain_s2a.eval.datasets import EvalItem, Task
+from langchain_s2a.eval.metrics import Generation, ItemResult
+from langchain_s2a.eval.scoring import score_gsm, score_trivia
+from langchain_s2a.models import ModelLike, model_label, resolve_chat_model
+from langchain_s2a.prompts import PROMPT_VERSION
+
+__all__ = [
+    "CONDITIONS",
+    "DEFAULT_CONDITIONS",
+    "GSM_ANSWER_FORMAT",
+    "Condition",
+    "GenerationCache",
+    "arun_eval",
+    "model_key",
+    "resolve_conditions",
+    "run_eval",
+]
+
+GSM_ANSWER_FORMAT = (
+    "Solve the problem step by step. End your reply with a line of the form "
+    "'Final answer: <number>'."
+)
+"""Answer-format instruction for GSM-IC, appended to the answer prompt in every mode."""
+
+# tqdm ships no type stubs; import it dynamically (typed Any) instead of ignoring types.
+_tqdm: Any = importlib.import_module("tqdm.auto").tqdm
+
+_PRESETS: dict[str, Literal["opinion", "relevance"]] = {
+    "trivia": "opinion",
+    "gsm-ic": "relevance",
+}
+_ANSWER_FORMATS: dict[str, str | None] = {"trivia": None, "gsm-ic": GSM_ANSWER_FORMAT}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An experimental condition: how the chain is configured.
+
+    Attributes:
+        name: Name used in reports.
+        mode: ``"s2a"``, ``"instructed"`` or ``"baseline"`` (see ``create_s2a_chain``).
+        variant: Rewrite variant (``"split"`` or ``"single"``).
+        keep_original: S2A-KeepOrig.
+        instructed: Debiasing instruction in the answer step (``False``: S2A-NI).
+        oracle: Send the item's oracle prompt (no opinion / no distractor)
+            instead of its prompt; on trivia only the plain template is run.
+    """
+
+    name: str
+    mode: Literal["s2a", "instructed", "baseline"] = "s2a"
+    variant: Literal["split", "single"] = "split"
+    keep_original: bool = False
+    instructed: bool = True
+    oracle: bool = False
+
+    def signature(self) -> str:
+        """Canonical description of what the chain does (part of the cache key)."""
+        if self.mode != "s2a":
+            return self.mode
+        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={int(self.instructed)}"
+
+    def applies_to(self, item: EvalItem) -> bool:
+        """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
+        return not (self.oracle and item.task == "trivia" and item.category != "plain")
+
+    def input_text(self, item: EvalItem) -> str:
+        """The text sent to the chain for ``item``."""
+        return item.oracle_prompt if self.oracle else item.prompt
+
+
+CONDITIONS: dict[str, Condition] = {
+    c.name: c
+    for c in (
+        Condition("baseline", mode="baseline"),
+        Condition("oracle", mode="baseline", oracle=True),
+        Condition("s2a"),
+        Condition("s2a_single", variant="single"),
+        Condition("s2a_keeporig", keep_original=True),
+        Condition("s2a_ni", instructed=False),
+        Condition("instructed", mode="instructed"),
+    )
+}
+"""The paper's conditions by name."""
+
+DEFAULT_CONDITIONS = ("baseline", "oracle", "s2a", "s2a_keeporig", "instructed")
+"""The conditions of the deliverable run."""
+
+
+def resolve_conditions(conditions: Iterable[str | Condition]) -> list[Condition]:
+    """Turn names (or :class:`Condition` objects) into conditions, in order.
+
+    Raises:
+        ValueError: On an unknown or duplicate name.
+
+    Example:
+        >>> [c.name for c in resolve_conditions(["baseline", "s2a"])]
+        ['baseline', 's2a']
+    """
+    out: list[Condition] = []
+    for c in conditions:
+        if isinstance(c, str):
+            if c not in CONDITIONS:
+                raise ValueError(f"unknown condition {c!r}; choose from {', '.join(CONDITIONS)}")
+            c = CONDITIONS[c]
+        if any(o.name == c.name for o in out):
+            raise ValueError(f"condition {c.name!r} given twice")
+        out.append(c)
+    return out
+
+
+def model_key(model: ModelLike) -> str:
+    """A stable cache label for a model, without loading it when given by name.
+
+    Example:
+        >>> model_key("openai:gpt-4o-mini")
+        'openai:gpt-4o-mini'
+    """
+    if isinstance(model, Runnable):
+        return model_label(model)
+    name = (model if isinstance(model, str) else None) or os.environ.get("S2A_MODEL") or "local"
+    name = name.strip()
+    return "local:1.5b" if name == "local" else name
+
+
+class GenerationCache:
+    """Append-only JSONL cache of generations (in memory only when ``path`` is None).
+
+    A torn last line (an interrupted write) is skipped on load.
+
+    Example:
+        >>> cache = GenerationCache(None)
+        >>> cache.put("k", Generation(answer="42"), meta={})
+        >>> cache.get("k").answer
+        '42'
+    """
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._data: dict[str, Generation] = {}
+        if self.path is not None and self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                    self._data[row["key"]] = Generation.from_dict(row["generation"])
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: str) -> Generation | None:
+        """The cached generation for ``key``, if any."""
+        return self._data.get(key)
+
+    def put(self, key: str, generation: Generation, *, meta: dict[str, Any]) -> None:
+        """Store a generation and append it to the file (flushed at once)."""
+        self._data[key] = generation
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        row = {"key": key, **meta, "generation": generation.to_dict()}
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _cache_key(parts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(parts)).encode("utf-8")).hexdigest()
+
+
+def _to_generation(result: Any) -> Generation:
+    rewrite = result.rewrite
+    usage = result.message.usage_metadata
+    return Generation(
+        answer=str(result.answer),
+        rewrite_text=rewrite.text,
+        rewrite_context=rewrite.context,
+        rewrite_question=rewrite.question,
+        rewrite_variant=rewrite.variant,
+        rewrite_raw=rewrite.raw,
+        fallback=rewrite.fallback,
+        fallback_reason=rewrite.fallback_reason,
+        rewrite_usage=dict(rewrite.usage) if rewrite.usage else None,
+        answer_usage=dict(usage) if usage else None,
+        rewrite_latency_s=rewrite.latency_s,
+        answer_latency_s=result.answer_latency_s,
+    )
+
+
+def _score(item: EvalItem, generation: Generation) -> tuple[bool, str | None]:
+    if item.task == "gsm-ic":
+        return score_gsm(generation.answer, item.gold[0])
+    return score_trivia(generation.answer, item.gold), None
+
+
+class _Models:
+    """Resolve models lazily, so a fully cached run never loads one."""
+
+    def __init__(self, model: ModelLike, rewriter_model: ModelLike) -> None:
+        self._spec = (model, rewriter_model)
+        self._resolved: tuple[Any, Any] | None = None
+
+    def get(self) -> tuple[Any, Any]:
+        if self._resolved is None:
+            model, rewriter = self._spec
+            answer = resolve_chat_model(model)
+            self._resolved = (answer, resolve_chat_model(rewriter) if rewriter else None)
+        return self._resolved
+
+
+async def arun_eval(
+    items: Sequence[EvalItem],
+    conditions: Iterable[str | Condition] = DEFAULT_CONDITIONS,
+    *,
+    model: ModelLike = None,
+    rewriter_model: ModelLike = None,
+    max_concurrency: int = 4,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> list[ItemResult]:
+    """Run ``conditions`` on ``items`` and score every response.
+
+    Args:
+        items: Items from :func:`~langchain_s2a.eval.load_items` (any tasks).
+        conditions: Condition names (see :data:`CONDITIONS`) or objects.
+        model: The answering model (also the rewriter unless ``rewriter_model``):
+            a chat model, an ``init_chat_model`` name, or ``None`` (embedded).
+        rewriter_model: A separate model for the S2A rewrite step.
+        max_concurrency: Maximum chain calls in flight.
+        cache_dir: Directory of the generation cache; ``None`` disables it.
+        progress: Show tqdm progress bars.
+
+    Returns:
+        One :class:`ItemResult` per (condition, applicable item), conditions in
+        the given order, items in input order.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_s2a.eval import load_gsm_ic
+        >>> fake = GenericFakeChatModel(messages=iter(["Final answer: 1"] * 2))
+        >>> rs = asyncio.run(arun_eval(load_gsm_ic(limit=2), ["baseline"], model=fake,
+        ...                            progress=False))
+        >>> len(rs), rs[0].error
+        (2, None)
+    """
+    conds = resolve_conditions(conditions)
+    models = _Models(model, rewriter_model)
+    answer_key = model_key(model)
+    rewriter_key = model_key(rewriter_model) if rewriter_model is not None else ""
+    cache = GenerationCache(Path(cache_dir) / "generations.jsonl" if cache_dir else None)
+    semaphore = asyncio.Semaphore(max(1, max_concurrency))
+    chains: dict[tuple[str, Task], Any] = {}
+
+    def chain_for(cond: Condition, task: Task) -> Any:
+        if (cond.name, task) not in chains:
+            from langchain_s2a import create_s2a_chain
+
+            answer_model, rewriter = models.get()
+            chains[(cond.name, task)] = create_s2a_chain(
+                answer_model,
+                rewriter_model=rewriter,
+                preset=_PRESETS[task],
+                variant=cond.variant,
+                keep_original=cond.keep_original,
+                instructed=cond.instructed,
+                mode=cond.mode,
+                answer_format=_ANSWER_FORMATS[task],
+                on_failure="original",
+            )
+        return chains[(cond.name, task)]
+
+    results: list[ItemResult] = []
+    for cond in conds:
+        todo = [item for item in items if cond.applies_to(item)]
+        keyed: list[tuple[EvalItem, str]] = []
+        for item in todo:
+            text = cond.input_text(item)
+            parts = [
+                answer_key,
+                rewriter_key if cond.mode == "s2a" else "",
+                cond.signature(),
+                _PRESETS[item.task],
+                _ANSWER_FORMATS[item.task] or "",
+                PROMPT_VERSION if cond.mode != "baseline" else "",
+                hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            ]
+            keyed.append((item, _cache_key(parts)))
+        pending: dict[str, EvalItem] = {}
+        for item, key in keyed:
+            if cache.get(key) is None and key not in pending:
+                pending[key] = item
+        errors: dict[str, str] = {}
+        bar = _tqdm(
+            total=len(pending),
+            desc=f"{cond.name} ({len(todo) - len(pending)} cached)",
+            disable=not progress or not pending,
+            unit="call",
+        )
+
+        async def work(
+            key: str,
+            item: EvalItem,
+            cond: Condition = cond,
+            bar: Any = bar,
+            errors: dict[str, str] = errors,
+        ) -> None:
+            async with semaphore:
+                try:
+                    chain = chain_for(cond, item.task)
+                    result = await chain.ainvoke(cond.input_text(item))
+                    generation = _to_generation(result)
+                except Exception as exc:
+                    errors[key] = f"{type(exc).__name__}: {exc}"
+                else:
+                    meta = {
+                        "model": answer_key,
+                        "rewriter": rewriter_key,
+                        "condition": cond.name,
+                        "item_id": item.item_id,
+                        "prompt_version": PROMPT_VERSION,
+                    }
+                    cache.put(key, generation, meta=meta)
+                finally:
+                    bar.update(1)
+
+        try:
+            await asyncio.gather(*(work(k, i) for k, i in pending.items()))
+        finally:
+            bar.close()
+        for item, key in keyed:
+            generation = cache.get(key)
+            if generation is None:
+                error = errors.get(key, "not run")
+                results.append(ItemResult(item, cond.name, None, error=error))
+                continue
+            correct, parsed = _score(item, generation)
+            cached = key not in pending
+            results.append(ItemResult(item, cond.name, generation, None, correct, parsed, cached))
+    return results
+
+
+def run_eval(
+    items: Sequence[EvalItem],
+    conditions: Iterable[str | Condition] = DEFAULT_CONDITIONS,
+    *,
+    model: ModelLike = None,
+    rewriter_model: ModelLike = None,
+    max_concurrency: int = 4,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> list[ItemResult]:
+    """Synchronous :func:`arun_eval` (not callable from a running event loop).
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_s2a.eval import load_gsm_ic
+        >>> fake = GenericFakeChatModel(messages=iter(["The answer is 3."]))
+        >>> run_eval(load_gsm_ic(limit=1), ["baseline"], model=fake, progress=False)[0].parsed
+        '3'
+    """
+    return asyncio.run(
+        arun_eval(
+            items,
+            conditions,
+            model=model,
+            rewriter_model=rewriter_model,
+            max_concurrency=max_concurrency,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+    )

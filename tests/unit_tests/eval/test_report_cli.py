@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from langchain_s2a.eval import (
+    PAPER_RESULTS,
+    add_eval_arguments,
+    compute_metrics,
+    load_gsm_ic,
+    load_trivia,
+    render_markdown,
+    run_eval,
+    run_eval_command,
+    write_report,
+)
+from langchain_s2a.eval import runner as runner_module
+
+from .conftest import KNOWLEDGE
+from .fake_model import SycophantFake
+
+
+@pytest.fixture
+def results(trivia_file: Path, gsm_file: Path) -> list[Any]:
+    items = load_trivia(trivia_file) + load_gsm_ic(gsm_file)
+    model = SycophantFake(knowledge=KNOWLEDGE)
+    return run_eval(items, ["baseline", "oracle", "s2a"], model=model, progress=False)
+
+
+def test_markdown_has_paper_numbers_and_rows(results: list[Any]) -> None:
+    md = render_markdown(compute_metrics(results), config={"model": "fake", "command": "s2a eval"})
+    assert "## Factual QA with opinions" in md and "## GSM-IC" in md
+    assert "| baseline | 9 | 33.3 |" in md
+    assert "| s2a | 9 | 100.0 |" in md
+    assert "80.3" in md and "62.8" in md and "82.0" in md
+    assert "61.3†" in md  # unverified figures are marked
+    assert "`s2a eval`" in md
+    assert PAPER_RESULTS["trivia"]["s2a"].value == 80.3
+
+
+def test_write_report_files(tmp_path: Path, results: list[Any]) -> None:
+    metrics = compute_metrics(results)
+    paths = write_report(tmp_path / "out", results, metrics, config={"seed": 0})
+    assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(paths["json"].read_text())
+    assert data["config"] == {"seed": 0}
+    assert {m["condition"] for m in data["metrics"]["trivia"]} == {"baseline", "oracle", "s2a"}
+    assert data["paper"]["trivia"]["oracle"] == {"value": 82.0, "checked": True}
+    rows = [json.loads(line) for line in paths["items"].read_text().splitlines()]
+    assert len(rows) == len(results)
+    assert {"prompt", "correct", "generation", "error"} <= set(rows[0])
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="s2a eval")
+    add_eval_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_end_to_end(
+    tmp_path: Path,
+    trivia_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    model = SycophantFake(knowledge=KNOWLEDGE)
+    monkeypatch.setattr(runner_module, "resolve_chat_model", lambda spec: model)
+    argv = [
+        "--task",
+        "trivia",
+        "--data",
+        str(trivia_file),
+        "--split",
+        "all",
+        "--conditions",
+        "baseline,oracle,s2a",
+        "--model",
+        "fake:model",
+        "--limit",
+        "2",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--out",
+        str(tmp_path / "out"),
+        "--no-progress",
+    ]
+    assert run_eval_command(_parse(*argv)) == 0
+    out = capsys.readouterr().out
+    assert "| s2a | 6 | 100.0 |" in out and "fake:model" in out
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "results.md",
+        "results.json",
+        "accuracy.png",
+        "items.jsonl",
+    }
+    calls = model.calls
+    assert run_eval_command(_parse(*argv)) == 0
+    assert model.calls == calls  # second run: all cached
+
+
+def test_cli_bad_arguments(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run_eval_command(_parse("--conditions", "baseline,nope", "--no-cache")) == 2
+    assert "unknown condition" in capsys.readouterr().err
+    assert run_eval_command(_parse("--data", str(tmp_path / "x.jsonl"))) == 2
+    assert "--data needs a single --task" in capsys.readouterr().err
+    missing = _parse("--task", "gsm-ic", "--data", str(tmp_path / "missing.jsonl"))
+    assert run_eval_command(missing) == 2
+
+
+def test_cli_reports_item_errors(
+    tmp_path: Path, gsm_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = SycophantFake(knowledge=KNOWLEDGE, fail_on=("Ann has",))
+    monkeypatch.setattr(runner_module, "resolve_chat_model", lambda spec: model)
+    args = _parse(
+        "--task",
+        "gsm-ic",
+        "--data",
+        str(gsm_file),
+        "--split",
+        "all",
+        "--conditions",
+        "baseline",
+        "--model",
+        "fake",
+        "--no-cache",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    )
+    assert run_eval_command(args) == 1
+    rows = [json.loads(x) for x in (tmp_path / "items.jsonl").read_text().splitlines()]
+    assert sum(1 for r in rows if r["error"]) == 2

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from langchain_s2a.eval import (
+    CONDITIONS,
+    GenerationCache,
+    arun_eval,
+    compute_metrics,
+    load_gsm_ic,
+    load_trivia,
+    resolve_conditions,
+    run_eval,
+)
+from langchain_s2a.eval.metrics import Generation
+
+from .conftest import KNOWLEDGE
+from .fake_model import SycophantFake
+
+ALL = list(CONDITIONS)
+
+
+def fake(**kwargs: object) -> SycophantFake:
+    return SycophantFake(knowledge=KNOWLEDGE, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_end_to_end_trivia_and_gsm(trivia_file: Path, gsm_file: Path) -> None:
+    items = load_trivia(trivia_file) + load_gsm_ic(gsm_file)
+    model = fake()
+    results = await arun_eval(items, ALL, model=model, progress=False)
+    assert all(r.error is None for r in results)
+    # oracle runs only plain trivia prompts; every other condition all 12 + 4 items
+    per_cond = {c: sum(r.condition == c for r in results) for c in ALL}
+    assert per_cond["oracle"] == 3 + 4
+    assert all(per_cond[c] == 16 for c in ALL if c != "oracle")
+    metrics = compute_metrics(results)
+    trivia = {m.condition: m for m in metrics["trivia"]}
+    gsm = {m.condition: m for m in metrics["gsm-ic"]}
+    assert trivia["baseline"].accuracy == pytest.approx(1 / 3)
+    assert trivia["oracle"].accuracy == 1.0
+    assert trivia["s2a"].accuracy == 1.0
+    assert trivia["s2a_single"].accuracy == 1.0
+    assert trivia["s2a_ni"].accuracy == 1.0
+    assert trivia["s2a"].gap_closed == 1.0
+    assert trivia["s2a"].fallback_rate == 0.0
+    assert trivia["s2a"].invariance["overall"] == 1.0
+    assert trivia["baseline"].parroting["suggest_incorrect"] == 1.0
+    # the original text (with the opinion) still reaches the answer model:
+    assert trivia["s2a_keeporig"].accuracy == pytest.approx(1 / 3)
+    assert trivia["instructed"].accuracy == pytest.approx(1 / 3)
+    assert gsm["baseline"].accuracy == 0.0
+    assert gsm["oracle"].accuracy == 1.0
+    assert gsm["s2a"].accuracy == 1.0 and gsm["s2a"].gap_closed == 1.0
+    assert trivia["s2a"].mean_tokens["rewrite_input"] == 10.0
+    assert trivia["s2a"].mean_latency_s["rewrite"] is not None
+    s2a_gsm = [r for r in results if r.condition == "s2a" and r.item.task == "gsm-ic"]
+    assert all("Tom is 80" not in r.generation.rewrite_text for r in s2a_gsm if r.generation)
+    assert {r.parsed for r in s2a_gsm} == {"307", "1000"}
+
+
+async def test_identical_requests_are_generated_once(trivia_file: Path, gsm_file: Path) -> None:
+    model = fake()
+    items = load_gsm_ic(gsm_file)
+    await arun_eval(items, ["oracle"], model=model, progress=False)
+    assert model.calls == 2  # 4 items, 2 distinct original questions
+    model = fake()
+    await arun_eval(load_trivia(trivia_file), ["baseline", "oracle"], model=model, progress=False)
+    assert model.calls == 12  # the oracle prompts are baseline's plain prompts
+
+
+async def test_cache_resume_makes_zero_calls(
+    tmp_path: Path, trivia_file: Path, gsm_file: Path
+) -> None:
+    items = load_trivia(trivia_file) + load_gsm_ic(gsm_file)
+    conds = ["baseline", "oracle", "s2a", "instructed"]
+    first = fake()
+    r1 = await arun_eval(items, conds, model=first, cache_dir=tmp_path, progress=False)
+    assert first.calls > 0
+    # only the trivia oracle reuses generations (baseline's plain prompts) in a fresh run
+    assert {(r.condition, r.item.task) for r in r1 if r.cached} == {("oracle", "trivia")}
+    second = fake()
+    r2 = await arun_eval(items, conds, model=second, cache_dir=tmp_path, progress=False)
+    assert second.calls == 0
+    assert all(r.cached for r in r2)
+    assert [(r.item.item_id, r.condition, r.correct) for r in r1] == [
+        (r.item.item_id, r.condition, r.correct) for r in r2
+    ]
+    assert compute_metrics(r1)["trivia"][2].accuracy == compute_metrics(r2)["trivia"][2].accuracy
+
+
+async def test_cache_is_keyed_by_model_and_condition(tmp_path: Path, gsm_file: Path) -> None:
+    items = load_gsm_ic(gsm_file)
+    await arun_eval(items, ["s2a"], model=fake(), cache_dir=tmp_path, progress=False)
+    other = fake()
+    await arun_eval(items, ["s2a_single"], model=other, cache_dir=tmp_path, progress=False)
+    assert other.calls == 8  # different condition: nothing reused
+    rewriter = fake()
+    await arun_eval(
+        items, ["s2a"], model=fake(), rewriter_model=rewriter, cache_dir=tmp_path, progress=False
+    )
+    assert rewriter.calls == 4  # a separate rewriter is a different key
+
+
+async def test_errors_are_recorded_and_retried(tmp_path: Path, trivia_file: Path) -> None:
+    items = load_trivia(trivia_file)
+    flaky = fake(fail_on=("hexagon",))
+    r1 = await arun_eval(items, ["baseline"], model=flaky, cache_dir=tmp_path, progress=False)
+    failed = [r for r in r1 if r.error]
+    assert len(r1) == 12 and len(failed) == 4
+    assert all(r.error == "RuntimeError: boom" and not r.correct for r in failed)
+    m = compute_metrics(r1)["trivia"][0]
+    assert m.n_errors == 4 and m.n_items == 9
+    healthy = fake()
+    r2 = await arun_eval(items, ["baseline"], model=healthy, cache_dir=tmp_path, progress=False)
+    assert healthy.calls == 4  # only the failed items are run again
+    assert not any(r.error for r in r2)
+
+
+async def test_interrupted_cache_file_is_tolerated(tmp_path: Path, gsm_file: Path) -> None:
+    items = load_gsm_ic(gsm_file)
+    await arun_eval(items, ["baseline"], model=fake(), cache_dir=tmp_path, progress=False)
+    path = tmp_path / "generations.jsonl"
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4
+    path.write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # torn last write
+    model = fake()
+    results = await arun_eval(items, ["baseline"], model=model, cache_dir=tmp_path, progress=False)
+    assert model.calls == 1 and len(results) == 4
+    row = json.loads(path.read_text().splitlines()[0])
+    assert {"key", "model", "condition", "item_id", "prompt_version", "generation"} <= set(row)
+
+
+async def test_max_concurrency_is_respected(gsm_file: Path) -> None:
+    items = load_gsm_ic(gsm_file)
+    model = fake(delay=0.02)
+    await arun_eval(items, ["baseline"], model=model, max_concurrency=2, progress=False)
+    assert model.peak_in_flight == 2
+    serial = fake(delay=0.01)
+    await arun_eval(items, ["baseline"], model=serial, max_concurrency=1, progress=False)
+    assert serial.peak_in_flight == 1
+
+
+def test_run_eval_sync_and_progress(gsm_file: Path) -> None:
+    results = run_eval(load_gsm_ic(gsm_file), ["baseline"], model=fake(), progress=True)
+    assert len(results) == 4
+
+
+def test_resolve_conditions_errors() -> None:
+    with pytest.raises(ValueError, match="unknown condition"):
+        resolve_conditions(["s2a", "magic"])
+    with pytest.raises(ValueError, match="twice"):
+        resolve_conditions(["s2a", "s2a"])
+
+
+def test_generation_cache_roundtrip(tmp_path: Path) -> None:
+    cache = GenerationCache(tmp_path / "c.jsonl")
+    cache.put("k", Generation(answer="a", fallback=True), meta={"x": 1})
+    again = GenerationCache(tmp_path / "c.jsonl")
+    assert len(again) == 1 and again.get("k") == Generation(answer="a", fallback=True)
