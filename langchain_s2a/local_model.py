@@ -1,0 +1,504 @@
+"""An offline LangChain chat model running the embedded GGUF model through llama.cpp.
+
+``ChatLocalLlama`` is a small :class:`~langchain_core.language_models.BaseChatModel`
+over ``llama_cpp.Llama``: it renders messages with the chat template embedded in the
+GGUF file, refuses prompts that would overflow the context window, decodes greedily
+by default and reports token usage. ``load_local_chat_model`` assembles the bundled
+weights (see :mod:`langchain_s2a._model_files`) and returns a ready model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field, PrivateAttr, field_validator
+
+from langchain_s2a._model_files import (
+    LocalModelNotInstalledError,
+    ensure_model_file,
+    model_spec,
+)
+from langchain_s2a.errors import S2AInputError
+
+__all__ = [
+    "ChatLocalLlama",
+    "ContextWindowExceededError",
+    "LocalModelNotInstalledError",
+    "clear_local_model_cache",
+    "load_local_chat_model",
+]
+
+_INSTALL_HINT = "pip install 'langchain-s2a[local]'"
+_CALL_OPTIONS = frozenset({"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k"})
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class ContextWindowExceededError(S2AInputError):
+    """Prompt tokens plus ``max_tokens`` do not fit in the model's context window."""
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (``sched_getaffinity``, else ``cpu_count``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _text_of(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+        else:
+            kind = block.get("type") if isinstance(block, dict) else type(block).__name__
+            raise ValueError(
+                f"ChatLocalLlama only supports text content; got a {kind!r} block "
+                f"in a {type(message).__name__}"
+            )
+    return "".join(parts)
+
+
+def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """Convert LangChain messages to OpenAI-style ``{"role", "content"}`` dicts.
+
+    Raises:
+        ValueError: For tool messages, tool calls, non-text content or unknown roles.
+
+    Example:
+        >>> convert_messages([SystemMessage("Be brief."), HumanMessage("Hi")])
+        [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
+    """
+    if not messages:
+        raise ValueError("ChatLocalLlama needs at least one message")
+    out: list[dict[str, str]] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            role = "system"
+        elif isinstance(message, HumanMessage):
+            role = "user"
+        elif isinstance(message, AIMessage):
+            if message.tool_calls:
+                raise ValueError("ChatLocalLlama does not support tool calls")
+            role = "assistant"
+        elif isinstance(message, ChatMessage) and message.role in {"system", "user", "assistant"}:
+            role = message.role
+        else:
+            raise ValueError(
+                f"ChatLocalLlama does not support {type(message).__name__} messages; "
+                "use system, human and ai messages"
+            )
+        out.append({"role": role, "content": _text_of(message)})
+    return out
+
+
+@dataclass
+class _Backend:
+    """A loaded ``Llama`` plus the lock serialising calls and its prompt renderer."""
+
+    llama: Any
+    lock: threading.Lock
+    render: Callable[[list[dict[str, str]]], str]
+    eos_text: str
+
+
+def _token_text(llama: Any, token_id: int) -> str:
+    if token_id < 0:
+        return ""
+    raw: bytes = llama.detokenize([token_id], special=True)
+    return raw.decode("utf-8", errors="ignore")
+
+
+def _make_renderer(llama: Any) -> tuple[Callable[[list[dict[str, str]]], str], str]:
+    """Build a renderer from the GGUF's embedded chat template (ChatML if it has none)."""
+    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    eos_text = _token_text(llama, llama.token_eos())
+    bos_text = _token_text(llama, llama.token_bos())
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter: Any = Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text)
+
+    def render(messages: list[dict[str, str]]) -> str:
+        return str(formatter(messages=messages).prompt)
+
+    return render, eos_text
+
+
+def _load_llama(model_path: str, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise LocalModelNotInstalledError(
+            f"llama-cpp-python is not installed; install it with: {_INSTALL_HINT}"
+        ) from exc
+    return Llama(
+        model_path=model_path,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        n_batch=n_batch,
+        seed=seed,
+        verbose=False,
+    )
+
+
+_CACHE: dict[tuple[str, int, int, int, int], _Backend] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
+    with _CACHE_LOCK:
+        backend = _CACHE.get(key)
+        if backend is None:
+            llama = _load_llama(*key)
+            render, eos_text = _make_renderer(llama)
+            backend = _Backend(llama, threading.Lock(), render, eos_text)
+            _CACHE[key] = backend
+        return backend
+
+
+def clear_local_model_cache() -> None:
+    """Drop every cached ``Llama`` (memory is freed once no model references it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+class _SampleCounter:
+    """Stopping criterion that never stops and counts sampled tokens.
+
+    llama.cpp calls it after each sampled token with the ids so far (one longer each
+    time) and once more after generation with the same ids, which is not counted.
+    """
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self._last_len = -1
+
+    def __call__(self, input_ids: Sequence[int], _logits: object) -> bool:
+        if len(input_ids) > self._last_len:
+            self.samples += 1
+        self._last_len = len(input_ids)
+        return False
+
+
+class ChatLocalLlama(BaseChatModel):
+    """Chat model over a local GGUF file run by ``llama_cpp.Llama``, fully offline.
+
+    The ``Llama`` is loaded lazily on first use and shared by every instance with the
+    same path and load settings; calls are serialised with a lock because a llama.cpp
+    context is not thread-safe. Async methods run the blocking work in a worker
+    thread, so the event loop stays responsive.
+
+    Example:
+        >>> from langchain_s2a.local_model import load_local_chat_model
+        >>> llm = load_local_chat_model("0.5b", max_tokens=16)  # doctest: +SKIP
+        >>> llm.invoke("What is the capital of France? One word.").content  # doctest: +SKIP
+        'Paris'
+    """
+
+    model_path: str
+    """Path of the ``.gguf`` file."""
+    model_name: str = ""
+    """Name reported in metadata; defaults to the file name without ``.gguf``."""
+    n_ctx: int = Field(default=4096, ge=16)
+    """Context window in tokens (prompt plus generated tokens must fit)."""
+    n_threads: int | None = None
+    """CPU threads; ``None`` uses every core available to the process."""
+    n_batch: int = Field(default=512, ge=1)
+    """Prompt-processing batch size."""
+    temperature: float = Field(default=0.0, ge=0.0)
+    """Sampling temperature; 0 means greedy (deterministic) decoding."""
+    max_tokens: int = Field(default=512, ge=1)
+    """Maximum number of tokens to generate."""
+    repeat_penalty: float = 1.0
+    """Repetition penalty (1.0 disables it)."""
+    top_p: float = 0.95
+    """Nucleus sampling (only used when ``temperature > 0``)."""
+    top_k: int = 40
+    """Top-k sampling (only used when ``temperature > 0``)."""
+    seed: int = 0
+    """Sampling seed."""
+    stop: list[str] | None = None
+    """Extra stop strings (the model's end-of-turn token always stops)."""
+
+    _backend: _Backend | None = PrivateAttr(default=None)
+    _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _path_to_str(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Default ``model_name`` to the file's stem."""
+        super().model_post_init(context)
+        if not self.model_name:
+            self.model_name = Path(self.model_path).stem.lower()
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "repeat_penalty": self.repeat_penalty,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "seed": self.seed,
+            "stop": self.stop,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "llama-cpp"
+        params["ls_model_name"] = self.model_name
+        return params
+
+    def load(self) -> ChatLocalLlama:
+        """Load the model now instead of on first call; returns ``self``."""
+        self._get()
+        return self
+
+    def _get(self) -> _Backend:
+        if self._backend is None:
+            with self._load_lock:
+                if self._backend is None:
+                    threads = self.n_threads or available_cores()
+                    key = (self.model_path, self.n_ctx, threads, self.n_batch, self.seed)
+                    self._backend = _get_backend(key)
+        return self._backend
+
+    def count_prompt_tokens(self, messages: Sequence[BaseMessage]) -> int:
+        """Number of tokens the rendered chat prompt for ``messages`` takes."""
+        backend = self._get()
+        return len(self._tokenize(backend, convert_messages(messages)))
+
+    @staticmethod
+    def _tokenize(backend: _Backend, dicts: list[dict[str, str]]) -> list[int]:
+        prompt = backend.render(dicts)
+        tokens: list[int] = backend.llama.tokenize(
+            prompt.encode("utf-8"), add_bos=False, special=True
+        )
+        return tokens
+
+    def _options(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(kwargs) - _CALL_OPTIONS
+        if unknown:
+            raise TypeError(f"ChatLocalLlama got unsupported call options: {sorted(unknown)}")
+        opts: dict[str, Any] = {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "repeat_penalty": self.repeat_penalty,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "seed": self.seed,
+        }
+        opts.update(kwargs)
+        opts["stop"] = [*(self.stop or []), *(stop or [])]
+        return opts
+
+    def _run(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        cancel: threading.Event | None = None,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Core generator: text chunks, then a last chunk with usage and finish reason."""
+        dicts = convert_messages(messages)
+        opts = self._options(stop, kwargs)
+        backend = self._get()
+        with backend.lock:
+            prompt_tokens = self._tokenize(backend, dicts)
+            n_prompt, max_tokens = len(prompt_tokens), int(opts["max_tokens"])
+            if n_prompt + max_tokens > self.n_ctx:
+                raise ContextWindowExceededError(
+                    f"The prompt is {n_prompt} tokens and max_tokens is {max_tokens}: "
+                    f"{n_prompt + max_tokens} exceeds the context window n_ctx={self.n_ctx}. "
+                    "Shorten the input, lower max_tokens or raise n_ctx."
+                )
+            counter = _SampleCounter()
+
+            if backend.eos_text:
+                opts["stop"].append(backend.eos_text)
+            stream = backend.llama.create_completion(
+                prompt=prompt_tokens, stream=True, stopping_criteria=counter, **opts
+            )
+            finish_reason = "stop"
+            try:
+                for part in stream:
+                    choice = part["choices"][0]
+                    if choice.get("finish_reason"):
+                        finish_reason = choice["finish_reason"]
+                    if choice.get("text"):
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=choice["text"]))
+                    if cancel is not None and cancel.is_set():
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+        # The end-of-turn token (or the token completing a stop string) is sampled but
+        # is not part of the returned text, so it is not counted.
+        n_out = max(0, counter.samples - (1 if finish_reason == "stop" else 0))
+        usage = UsageMetadata(
+            input_tokens=n_prompt, output_tokens=n_out, total_tokens=n_prompt + n_out
+        )
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata=usage,
+                response_metadata={"finish_reason": finish_reason, "model_name": self.model_name},
+                chunk_position="last",
+            ),
+            generation_info={"finish_reason": finish_reason},
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        texts: list[str] = []
+        last: ChatGenerationChunk | None = None
+        for chunk in self._run(messages, stop, kwargs):
+            texts.append(chunk.text)
+            last = chunk
+        assert last is not None and isinstance(last.message, AIMessageChunk)
+        message = AIMessage(
+            content="".join(texts),
+            usage_metadata=last.message.usage_metadata,
+            response_metadata=dict(last.message.response_metadata),
+        )
+        info = {"finish_reason": message.response_metadata["finish_reason"]}
+        return ChatResult(
+            generations=[ChatGeneration(message=message, generation_info=info)],
+            llm_output={"model_name": self.model_name},
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for chunk in self._run(messages, stop, kwargs):
+            if run_manager is not None and chunk.text:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return await asyncio.to_thread(self._generate, messages, stop, None, **kwargs)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def put(item: tuple[str, Any]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def worker() -> None:
+            try:
+                for chunk in self._run(messages, stop, kwargs, cancel):
+                    put(("chunk", chunk))
+            except BaseException as exc:
+                put(("error", exc))
+            else:
+                put(("done", None))
+
+        future = loop.run_in_executor(None, worker)
+        try:
+            while True:
+                kind, item = await queue.get()
+                if kind == "error":
+                    raise item
+                if kind == "done":
+                    break
+                if run_manager is not None and item.text:
+                    await run_manager.on_llm_new_token(item.text, chunk=item)
+                yield item
+            await future
+        finally:
+            cancel.set()
+
+
+def load_local_chat_model(size: str = "1.5b", **kwargs: Any) -> ChatLocalLlama:
+    """Return a :class:`ChatLocalLlama` over the embedded model of ``size``.
+
+    The GGUF file is assembled on first use (with a progress bar); the loaded weights
+    are cached per (path, load settings), so repeated calls do not reload them.
+
+    Args:
+        size: ``"1.5b"`` (Qwen2.5-Coder-1.5B-Instruct, default), ``"0.5b"`` or
+            ``"135m"`` (SmolLM2-135M-Instruct).
+        **kwargs: Fields of :class:`ChatLocalLlama` (``max_tokens``, ``n_ctx``...).
+
+    Raises:
+        LocalModelNotInstalledError: If llama-cpp-python or the model packages are
+            missing (the message names the pip command).
+
+    Example:
+        >>> llm = load_local_chat_model("0.5b", max_tokens=64)  # doctest: +SKIP
+        >>> llm.model_name  # doctest: +SKIP
+        'qwen2.5-coder-0.5b-instruct-q4_k_m'
+    """
+    spec = model_spec(size)
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError as exc:
+        raise LocalModelNotInstalledError(
+            f"llama-cpp-python is not installed; install it with: {_INSTALL_HINT}"
+        ) from exc
+    path = ensure_model_file(spec.size, progress=True)
+    kwargs.setdefault("model_name", spec.model_name)
+    return ChatLocalLlama(model_path=str(path), **kwargs)

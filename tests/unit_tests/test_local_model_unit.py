@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import (
+    AIMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+from langchain_s2a import local_model as lm
+from langchain_s2a._model_files import MODEL_SPECS, LocalModelNotInstalledError
+from langchain_s2a.local_model import (
+    ChatLocalLlama,
+    ContextWindowExceededError,
+    convert_messages,
+    load_local_chat_model,
+)
+
+EOS = "<|im_end|>"
+
+
+def chatml(messages: list[dict[str, str]]) -> str:
+    body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return body + "<|im_start|>assistant\n"
+
+
+class FakeLlama:
+    """Mimics the parts of ``llama_cpp.Llama`` that ChatLocalLlama uses.
+
+    Tokens are characters; the reply is streamed one piece per sampled token and,
+    like llama.cpp, the stopping criterion is called after every sample (including
+    the end-of-turn token) and once more after generation.
+    """
+
+    def __init__(self, reply: list[str], delay: float = 0.0) -> None:
+        self.reply = reply
+        self.delay = delay
+        self.metadata: dict[str, str] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.active = 0
+        self.max_active = 0
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        assert add_bos is False and special is True
+        return list(text)
+
+    def create_completion(self, *, prompt: list[int], stream: bool, **kw: Any) -> Iterator[Any]:
+        assert stream is True
+        self.calls.append({"prompt": bytes(prompt).decode(), **kw})
+        criterion = kw["stopping_criteria"]
+
+        def gen() -> Iterator[Any]:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            try:
+                ids = list(prompt)
+                pieces = self.reply[: kw["max_tokens"]]
+                for piece in pieces:
+                    time.sleep(self.delay)
+                    criterion(ids, None)
+                    ids.append(0)
+                    yield {"choices": [{"text": piece, "finish_reason": None}]}
+                finish = "length" if len(self.reply) > kw["max_tokens"] else "stop"
+                if finish == "stop":
+                    criterion(ids, None)  # the end-of-turn token is sampled too
+                    criterion(ids, None)  # final check after the loop
+                else:  # the last token was never evaluated
+                    criterion(ids[:-1], None)
+                yield {"choices": [{"text": "", "finish_reason": finish}]}
+            finally:
+                self.active -= 1
+
+        return gen()
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLlama:
+    llama = FakeLlama(["Par", "is", "."])
+    loads: list[tuple[Any, ...]] = []
+
+    def load(*key: Any) -> FakeLlama:
+        loads.append(key)
+        return llama
+
+    monkeypatch.setattr(lm, "_load_llama", load)
+    monkeypatch.setattr(lm, "_make_renderer", lambda _llama: (chatml, EOS))
+    lm.clear_local_model_cache()
+    llama.loads = loads  # type: ignore[attr-defined]
+    yield llama
+    lm.clear_local_model_cache()
+
+
+def make(**kwargs: Any) -> ChatLocalLlama:
+    return ChatLocalLlama(model_path=Path("/models/Some-Model.Q4.gguf"), **kwargs)
+
+
+MESSAGES = [SystemMessage("Be brief."), HumanMessage("Capital of France?")]
+
+
+def test_convert_messages_roles() -> None:
+    out = convert_messages(
+        [SystemMessage("s"), HumanMessage([{"type": "text", "text": "a"}, "b"]), AIMessage("c")]
+    )
+    assert out == [
+        {"role": "system", "content": "s"},
+        {"role": "user", "content": "ab"},
+        {"role": "assistant", "content": "c"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        ToolMessage("x", tool_call_id="1"),
+        HumanMessage([{"type": "image_url", "image_url": {"url": "http://x"}}]),
+        AIMessage("", tool_calls=[{"name": "f", "args": {}, "id": "1"}]),
+    ],
+)
+def test_convert_messages_rejects_unsupported(message: Any) -> None:
+    with pytest.raises(ValueError, match="ChatLocalLlama"):
+        convert_messages([message])
+
+
+def test_invoke(fake: FakeLlama) -> None:
+    llm = make()
+    result = llm.invoke(MESSAGES)
+    assert result.content == "Paris."
+    prompt = chatml(convert_messages(MESSAGES))
+    assert fake.calls[0]["prompt"] == prompt
+    assert result.usage_metadata == {
+        "input_tokens": len(prompt),
+        "output_tokens": 3,
+        "total_tokens": len(prompt) + 3,
+    }
+    assert result.response_metadata["finish_reason"] == "stop"
+    assert result.response_metadata["model_name"] == "some-model.q4"
+    call = fake.calls[0]
+    assert call["temperature"] == 0.0 and call["repeat_penalty"] == 1.0 and call["seed"] == 0
+    assert call["max_tokens"] == 512
+    assert call["stop"] == [EOS]
+
+
+def test_stream_tokens_and_callbacks(fake: FakeLlama) -> None:
+    tokens: list[str] = []
+
+    class Collect(BaseCallbackHandler):
+        def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+            tokens.append(token)
+
+    chunks = list(make().stream(MESSAGES, config={"callbacks": [Collect()]}))
+    assert [c.content for c in chunks[:-1]] == ["Par", "is", "."]
+    # langchain-core reports every chunk, including the empty last one.
+    assert [t for t in tokens if t] == ["Par", "is", "."]
+    last = chunks[-1]
+    assert last.content == "" and last.usage_metadata is not None
+    assert last.usage_metadata["output_tokens"] == 3
+    assert last.response_metadata["finish_reason"] == "stop"
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    assert total.content == make().invoke(MESSAGES).content
+
+
+def test_length_finish_and_call_options(fake: FakeLlama) -> None:
+    result = make(stop=["\n\n"]).invoke(MESSAGES, max_tokens=2, stop=["END"])
+    assert result.content == "Paris"
+    assert result.response_metadata["finish_reason"] == "length"
+    assert result.usage_metadata is not None and result.usage_metadata["output_tokens"] == 2
+    assert fake.calls[0]["stop"] == ["\n\n", "END", EOS]
+
+
+def test_unknown_call_option(fake: FakeLlama) -> None:
+    with pytest.raises(TypeError, match="tools"):
+        make().invoke(MESSAGES, tools=[])
+
+
+def test_context_overflow_raises_before_generation(fake: FakeLlama) -> None:
+    llm = make(n_ctx=200, max_tokens=150)
+    with pytest.raises(ContextWindowExceededError, match="n_ctx=200") as info:
+        llm.invoke(MESSAGES)
+    assert isinstance(info.value, ValueError)
+    assert fake.calls == []
+    llm.invoke(MESSAGES, max_tokens=10)  # fits
+    assert len(fake.calls) == 1
+
+
+def test_lazy_shared_loading(fake: FakeLlama, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lm, "available_cores", lambda: 3)
+    first = make()
+    assert fake.loads == []  # lazy
+    first.invoke(MESSAGES)
+    make(temperature=0.5).invoke(MESSAGES)  # sampling settings share the weights
+    assert fake.loads == [("/models/Some-Model.Q4.gguf", 4096, 3, 512, 0)]
+    make(n_ctx=8192).load()
+    assert len(fake.loads) == 2
+
+
+def test_calls_are_serialised_across_threads(fake: FakeLlama) -> None:
+    fake.delay = 0.01
+    llm = make()
+    threads = [threading.Thread(target=llm.invoke, args=(MESSAGES,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fake.calls) == 4
+    assert fake.max_active == 1
+
+
+async def test_async_does_not_block_event_loop(fake: FakeLlama) -> None:
+    fake.delay = 0.05
+    llm = make()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    results = await asyncio.gather(llm.ainvoke(MESSAGES), llm.ainvoke(MESSAGES))
+    task.cancel()
+    assert [r.content for r in results] == ["Paris.", "Paris."]
+    assert ticks >= 10  # two 0.15 s generations ran while the loop kept ticking
+    assert fake.max_active == 1
+
+
+async def test_astream(fake: FakeLlama) -> None:
+    fake.delay = 0.01
+    chunks = [c async for c in make().astream(MESSAGES)]
+    assert "".join(str(c.content) for c in chunks) == "Paris."
+    assert len(chunks) == 4
+    assert chunks[-1].usage_metadata is not None
+    assert chunks[-1].response_metadata["finish_reason"] == "stop"
+
+
+async def test_astream_propagates_errors(fake: FakeLlama) -> None:
+    with pytest.raises(ContextWindowExceededError):
+        async for _ in make(n_ctx=20, max_tokens=10).astream(MESSAGES):
+            pass
+
+
+def test_sample_counter_ignores_final_check() -> None:
+    counter = lm._SampleCounter()
+    for n in (5, 6, 7, 7):
+        counter(list(range(n)), None)
+    assert counter.samples == 3
+
+
+def test_identifying_params_and_type(fake: FakeLlama) -> None:
+    llm = make(model_name="x", max_tokens=7)
+    assert llm._llm_type == "llama-cpp-local"
+    assert llm._identifying_params["model_name"] == "x"
+    assert llm._identifying_params["max_tokens"] == 7
+
+
+def test_make_renderer_uses_gguf_template() -> None:
+    pytest.importorskip("llama_cpp")
+
+    class Meta:
+        metadata: ClassVar[dict[str, str]] = {
+            "tokenizer.chat_template": (
+                "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nDefault<|im_end|>\n"
+                "{% endif %}{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+                "{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+            )
+        }
+
+        def token_eos(self) -> int:
+            return 7
+
+        def token_bos(self) -> int:
+            return -1
+
+        def detokenize(self, ids: list[int], special: bool = False) -> bytes:
+            assert ids == [7] and special
+            return EOS.encode()
+
+    render, eos = lm._make_renderer(Meta())
+    assert eos == EOS
+    assert render([{"role": "user", "content": "hi"}]) == (
+        "<|im_start|>system\nDefault<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def test_load_local_chat_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    seen: list[tuple[str, bool]] = []
+
+    def ensure(size: str, *, progress: bool = False) -> Path:
+        seen.append((size, progress))
+        return tmp_path / "m.gguf"
+
+    monkeypatch.setattr(lm, "ensure_model_file", ensure)
+    llm = load_local_chat_model("0.5B", max_tokens=9)
+    assert seen == [("0.5b", True)]
+    assert llm.model_name == MODEL_SPECS["0.5b"].model_name
+    assert llm.model_path == str(tmp_path / "m.gguf") and llm.max_tokens == 9
+
+
+def test_missing_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes the import fail
+    with pytest.raises(LocalModelNotInstalledError, match=r"langchain-s2a\[local\]"):
+        load_local_chat_model("0.5b")
+    with pytest.raises(LocalModelNotInstalledError, match=r"langchain-s2a\[local\]"):
+        lm._load_llama("/x.gguf", 4096, 2, 512, 0)
