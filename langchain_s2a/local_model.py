@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,13 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr, field_validator
 
+from langchain_s2a._llama_backend import (
+    INSTALL_HINT,
+    SampleCounter,
+    _Backend,
+    _get_backend,
+    clear_local_model_cache,
+)
 from langchain_s2a._model_files import (
     LocalModelNotInstalledError,
     ensure_model_file,
@@ -47,12 +53,7 @@ __all__ = [
     "load_local_chat_model",
 ]
 
-_INSTALL_HINT = "pip install 'langchain-s2a[local]'"
 _CALL_OPTIONS = frozenset({"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k"})
-_CHATML = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 
 
 class ContextWindowExceededError(S2AInputError):
@@ -117,95 +118,6 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
             )
         out.append({"role": role, "content": _text_of(message)})
     return out
-
-
-@dataclass
-class _Backend:
-    """A loaded ``Llama`` plus the lock serialising calls and its prompt renderer."""
-
-    llama: Any
-    lock: threading.Lock
-    render: Callable[[list[dict[str, str]]], str]
-    eos_text: str
-
-
-def _token_text(llama: Any, token_id: int) -> str:
-    if token_id < 0:
-        return ""
-    raw: bytes = llama.detokenize([token_id], special=True)
-    return raw.decode("utf-8", errors="ignore")
-
-
-def _make_renderer(llama: Any) -> tuple[Callable[[list[dict[str, str]]], str], str]:
-    """Build a renderer from the GGUF's embedded chat template (ChatML if it has none)."""
-    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
-    eos_text = _token_text(llama, llama.token_eos())
-    bos_text = _token_text(llama, llama.token_bos())
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    formatter: Any = Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text)
-
-    def render(messages: list[dict[str, str]]) -> str:
-        return str(formatter(messages=messages).prompt)
-
-    return render, eos_text
-
-
-def _load_llama(model_path: str, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Any:
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise LocalModelNotInstalledError(
-            f"llama-cpp-python is not installed; install it with: {_INSTALL_HINT}"
-        ) from exc
-    return Llama(
-        model_path=model_path,
-        n_ctx=n_ctx,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        n_batch=n_batch,
-        seed=seed,
-        verbose=False,
-    )
-
-
-_CACHE: dict[tuple[str, int, int, int, int], _Backend] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
-    with _CACHE_LOCK:
-        backend = _CACHE.get(key)
-        if backend is None:
-            llama = _load_llama(*key)
-            render, eos_text = _make_renderer(llama)
-            backend = _Backend(llama, threading.Lock(), render, eos_text)
-            _CACHE[key] = backend
-        return backend
-
-
-def clear_local_model_cache() -> None:
-    """Drop every cached ``Llama`` (memory is freed once no model references it)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
-
-
-class _SampleCounter:
-    """Stopping criterion that never stops and counts sampled tokens.
-
-    llama.cpp calls it after each sampled token with the ids so far (one longer each
-    time) and once more after generation with the same ids, which is not counted.
-    """
-
-    def __init__(self) -> None:
-        self.samples = 0
-        self._last_len = -1
-
-    def __call__(self, input_ids: Sequence[int], _logits: object) -> bool:
-        if len(input_ids) > self._last_len:
-            self.samples += 1
-        self._last_len = len(input_ids)
-        return False
 
 
 class ChatLocalLlama(BaseChatModel):
@@ -350,7 +262,7 @@ class ChatLocalLlama(BaseChatModel):
                     f"{n_prompt + max_tokens} exceeds the context window n_ctx={self.n_ctx}. "
                     "Shorten the input, lower max_tokens or raise n_ctx."
                 )
-            counter = _SampleCounter()
+            counter = SampleCounter()
 
             if backend.eos_text:
                 opts["stop"].append(backend.eos_text)
@@ -497,7 +409,7 @@ def load_local_chat_model(size: str = "1.5b", **kwargs: Any) -> ChatLocalLlama:
         import llama_cpp  # noqa: F401
     except ImportError as exc:
         raise LocalModelNotInstalledError(
-            f"llama-cpp-python is not installed; install it with: {_INSTALL_HINT}"
+            f"llama-cpp-python is not installed; install it with: {INSTALL_HINT}"
         ) from exc
     path = ensure_model_file(spec.size, progress=True)
     kwargs.setdefault("model_name", spec.model_name)

@@ -11,7 +11,7 @@ import langchain_s2a
 MODULES = sorted(
     m.name
     for m in pkgutil.walk_packages(langchain_s2a.__path__, "langchain_s2a.")
-    if not m.name.endswith(("local_model", "huggingface_model"))
+    if not m.name.endswith("huggingface_model")
 )
 
 

@@ -17,6 +17,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from langchain_s2a import _llama_backend as backend_mod
 from langchain_s2a import local_model as lm
 from langchain_s2a._model_files import MODEL_SPECS, LocalModelNotInstalledError
 from langchain_s2a.local_model import (
@@ -92,8 +93,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLlama:
         loads.append(key)
         return llama
 
-    monkeypatch.setattr(lm, "_load_llama", load)
-    monkeypatch.setattr(lm, "_make_renderer", lambda _llama: (chatml, EOS))
+    monkeypatch.setattr(backend_mod, "_load_llama", load)
+    monkeypatch.setattr(backend_mod, "_make_renderer", lambda _llama: (chatml, EOS))
     lm.clear_local_model_cache()
     llama.loads = loads  # type: ignore[attr-defined]
     yield llama
@@ -252,7 +253,7 @@ async def test_astream_propagates_errors(fake: FakeLlama) -> None:
 
 
 def test_sample_counter_ignores_final_check() -> None:
-    counter = lm._SampleCounter()
+    counter = backend_mod.SampleCounter()
     for n in (5, 6, 7, 7):
         counter(list(range(n)), None)
     assert counter.samples == 3
@@ -288,7 +289,7 @@ def test_make_renderer_uses_gguf_template() -> None:
             assert ids == [7] and special
             return EOS.encode()
 
-    render, eos = lm._make_renderer(Meta())
+    render, eos = backend_mod._make_renderer(Meta())
     assert eos == EOS
     assert render([{"role": "user", "content": "hi"}]) == (
         "<|im_start|>system\nDefault<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
@@ -316,4 +317,4 @@ def test_missing_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(LocalModelNotInstalledError, match=r"langchain-s2a\[local\]"):
         load_local_chat_model("0.5b")
     with pytest.raises(LocalModelNotInstalledError, match=r"langchain-s2a\[local\]"):
-        lm._load_llama("/x.gguf", 4096, 2, 512, 0)
+        backend_mod._load_llama("/x.gguf", 4096, 2, 512, 0)

