@@ -18,30 +18,41 @@ Example:
 
 """
 
+from langchain_s2a.agents import S2AAgentState, S2AMiddleware, S2ATool, S2AToolInput
 from langchain_s2a.chain import S2AChain, create_s2a_chain
+from langchain_s2a.conversation import create_s2a_conversation_chain, format_transcript
 from langchain_s2a.errors import S2AError, S2AInputError, S2ARewriteError
 from langchain_s2a.graph import S2AContext, S2AState, build_s2a_graph
 from langchain_s2a.local_model import load_local_chat_model
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION
+from langchain_s2a.rag import S2ADocumentCompressor, create_s2a_document_cleaner
 from langchain_s2a.result import S2AResult, S2AResultChunk
 from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = [
     "PROMPT_VERSION",
+    "S2AAgentState",
     "S2AChain",
     "S2AContext",
+    "S2ADocumentCompressor",
     "S2AError",
     "S2AInputError",
+    "S2AMiddleware",
     "S2AResult",
     "S2AResultChunk",
     "S2ARewrite",
     "S2ARewriteError",
     "S2ARewriter",
     "S2AState",
+    "S2ATool",
+    "S2AToolInput",
     "build_s2a_graph",
     "create_s2a_chain",
+    "create_s2a_conversation_chain",
+    "create_s2a_document_cleaner",
+    "format_transcript",
     "load_local_chat_model",
     "resolve_chat_model",
 ]

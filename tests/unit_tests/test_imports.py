@@ -2,6 +2,14 @@ import langchain_s2a
 
 EXPECTED_ALL = {
     "PROMPT_VERSION",
+    "S2AAgentState",
+    "S2ADocumentCompressor",
+    "S2AMiddleware",
+    "S2ATool",
+    "S2AToolInput",
+    "create_s2a_conversation_chain",
+    "create_s2a_document_cleaner",
+    "format_transcript",
     "S2AChain",
     "S2AContext",
     "S2AError",

@@ -1,0 +1,108 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 2. RAG: clean retrieved documents with S2A
+#
+# Retrieved passages bring distractors along. `S2ADocumentCompressor` numbers their
+# sentences, asks the model which ones the question needs (`Keep: 1, 4`), and rebuilds
+# each document **verbatim** from those sentences, with provenance in `metadata["s2a"]`.
+# All documents that fit the budget share one model call.
+#
+# Offline by default: a deterministic fake embedding and a scripted selector that keeps
+# sentences mentioning the capital. Set `S2A_COOKBOOK_MODEL=local:0.5b` for a real model.
+
+# %%
+import os
+import re
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+from langchain_core.vectorstores import InMemoryVectorStore
+
+from langchain_s2a import resolve_chat_model
+from langchain_s2a.rag import S2ADocumentCompressor, create_s2a_document_cleaner
+
+MODEL = os.environ.get("S2A_COOKBOOK_MODEL")
+
+
+def scripted_selector(messages: list[BaseMessage]) -> AIMessage:
+    """Stand-in for a model: keep the numbered sentences that name a "capital of"."""
+    numbered = re.findall(r"^\[(\d+)\] (.*)$", messages[-1].text, re.M)
+    keep = [n for n, sentence in numbered if "capital of" in sentence]
+    return AIMessage("Keep: " + (", ".join(keep) or "none"))
+
+
+def scripted_answer(value: object) -> AIMessage:
+    return AIMessage("Canberra.")
+
+
+selector = resolve_chat_model(MODEL) if MODEL else RunnableLambda(scripted_selector)
+answerer = resolve_chat_model(MODEL) if MODEL else RunnableLambda(scripted_answer)
+
+# %% [markdown]
+# ## An in-memory vector store
+
+# %%
+docs = [
+    Document(
+        "Canberra is the capital of Australia. Sydney is its largest city.",
+        metadata={"source": "atlas"},
+    ),
+    Document(
+        "Sydney hosted the 2000 Olympics. Many visitors think Sydney is the capital.",
+        metadata={"source": "travel-blog"},
+    ),
+    Document("Koalas sleep up to 20 hours a day.", metadata={"source": "zoo"}),
+]
+store = InMemoryVectorStore(DeterministicFakeEmbedding(size=32))
+store.add_documents(docs)
+retriever = store.as_retriever(search_kwargs={"k": 3})
+question = "What is the capital of Australia?"
+
+# %% [markdown]
+# ## The compressor
+#
+# It works anywhere a `BaseDocumentCompressor` does, e.g. in `langchain-classic`'s
+# `ContextualCompressionRetriever`.
+
+# %%
+compressor = S2ADocumentCompressor(selector)
+for doc in compressor.compress_documents(retriever.invoke(question), question):
+    print(doc.metadata["source"], "|", doc.page_content, "|", doc.metadata["s2a"]["kept_spans"])
+
+# %% [markdown]
+# ## In an LCEL RAG chain
+#
+# `create_s2a_document_cleaner` takes `{"question", "documents"}` and returns the cleaned
+# documents. Unlike `ContextualCompressionRetriever`, the run's whole config (tags,
+# callbacks, `max_concurrency`) reaches the model calls.
+
+# %%
+prompt = ChatPromptTemplate.from_template(
+    "Answer from the context.\n\nContext:\n{context}\n\nQuestion: {question}"
+)
+rag = (
+    {"documents": retriever, "question": RunnablePassthrough()}
+    | RunnablePassthrough.assign(documents=create_s2a_document_cleaner(selector))
+    | RunnablePassthrough.assign(
+        context=lambda x: "\n".join(d.page_content for d in x["documents"])
+    )
+    | prompt
+    | answerer
+    | StrOutputParser()
+)
+answer = rag.invoke(question, {"tags": ["cookbook-rag"]})
+print(answer)
+if not MODEL:
+    assert answer == "Canberra."

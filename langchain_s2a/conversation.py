@@ -1,0 +1,181 @@
+"""S2A over a whole conversation.
+
+A user can plant an opinion in any turn ("I'm sure it's Sydney", two turns before
+the question), and a fact the question needs may have been established turns
+earlier. Rewriting only the newest turn would lose the fact and miss the opinion.
+Here the conversation is flattened into a transcript, the transcript is rewritten
+with the opinion preset (delimited as data, like any S2A input), and the answer
+model sees the rewrite alone — plus the conversation's system messages, which are
+instructions, not data.
+
+Example:
+    >>> from langchain_core.language_models import GenericFakeChatModel
+    >>> from langchain_core.messages import AIMessage, HumanMessage
+    >>> model = GenericFakeChatModel(messages=iter([
+    ...     "Context: The user's sister is 7.\\nQuestion: How old is the user's sister?",
+    ...     "7.",
+    ... ]))
+    >>> chain = create_s2a_conversation_chain(model)
+    >>> result = chain.invoke([
+    ...     HumanMessage("My sister is 7."), AIMessage("Noted."),
+    ...     HumanMessage("I bet she is 9. How old is my sister?"),
+    ... ])
+    >>> result.answer, result.rewrite.context
+    ('7.', "The user's sister is 7.")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, _message_text
+from langchain_s2a.chain import create_s2a_chain
+from langchain_s2a.errors import S2AInputError
+from langchain_s2a.models import ModelLike
+from langchain_s2a.prompts import Preset, detect_language
+from langchain_s2a.result import S2AResult
+from langchain_s2a.rewriter import RewriteVariant
+
+__all__ = ["create_s2a_conversation_chain", "format_transcript"]
+
+_ROLES = {
+    "en": {"human": "User", "ai": "Assistant", "tool": "Tool result"},
+    "zh": {"human": "用户", "ai": "助手", "tool": "工具结果"},
+}
+_HEADER = {
+    "en": "Conversation so far; the user's last turn holds the question to answer.",
+    "zh": "到目前为止的对话；用户的最后一轮包含要回答的问题。",
+}
+
+
+def _as_messages(value: Any) -> list[BaseMessage]:
+    if isinstance(value, PromptValue):
+        return value.to_messages()
+    if isinstance(value, Mapping):
+        if "messages" not in value:
+            raise TypeError("a conversation dict needs a 'messages' key")
+        value = value["messages"]
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(
+            "S2A conversation input must be a list of messages, a PromptValue or a dict "
+            f"with a 'messages' key; got {type(value).__name__}"
+        )
+    return convert_to_messages(value)
+
+
+def format_transcript(
+    messages: Sequence[BaseMessage],
+    *,
+    language: Literal["auto", "en", "zh"] = "auto",
+    include_assistant: bool = True,
+    max_turns: int | None = None,
+) -> str:
+    """Flatten a conversation into a transcript (system messages are left out).
+
+    Args:
+        messages: The conversation; it must contain a human message.
+        language: Language of the role labels; ``"auto"`` follows the last human turn.
+        include_assistant: Keep the assistant's and tools' turns (facts may have
+            been established there).
+        max_turns: Keep only the last ``max_turns`` messages.
+
+    Returns:
+        One ``Role: text`` paragraph per message, under a one-line header.
+
+    Raises:
+        S2AInputError: If there is no human message.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> print(format_transcript([HumanMessage("Hi."), AIMessage("Hello."), HumanMessage("Why?")]))
+        Conversation so far; the user's last turn holds the question to answer.
+        <BLANKLINE>
+        User: Hi.
+        <BLANKLINE>
+        Assistant: Hello.
+        <BLANKLINE>
+        User: Why?
+    """
+    turns = [m for m in messages if m.type in ("human", "ai", "tool")]
+    if not include_assistant:
+        turns = [m for m in turns if m.type == "human"]
+    if max_turns is not None:
+        turns = turns[-max_turns:]
+    humans = [m for m in turns if m.type == "human"]
+    if not humans:
+        raise S2AInputError("the conversation has no human message to answer")
+    lang = detect_language(_message_text(humans[-1])) if language == "auto" else language
+    lines = [_HEADER[lang]]
+    for message in turns:
+        text = message.text.strip()
+        if text:
+            lines.append(f"{_ROLES[lang][message.type]}: {text}")
+    return "\n\n".join(lines)
+
+
+def create_s2a_conversation_chain(
+    model: ModelLike = None,
+    *,
+    rewriter_model: ModelLike = None,
+    preset: Preset = "opinion",
+    variant: RewriteVariant = "split",
+    language: Literal["auto", "en", "zh"] = "auto",
+    include_assistant: bool = True,
+    max_turns: int | None = None,
+    instructed: bool = True,
+    on_failure: Literal["original", "raise"] = "original",
+    answer_format: str | None = None,
+    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+) -> Runnable[Any, S2AResult]:
+    """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
+
+    Input: a list of messages, a ``PromptValue`` or ``{"messages": [...]}``.
+    Output: :class:`~langchain_s2a.S2AResult`; ``result.rewrite.original`` is the
+    transcript that was rewritten. Streams like :func:`~langchain_s2a.create_s2a_chain`.
+    On an unusable rewrite the answer model gets the transcript itself.
+
+    Args:
+        model: The answering chat model (or a name, or ``None`` for the local one).
+        rewriter_model: A separate rewrite model; defaults to ``model``.
+        preset: ``"opinion"`` (default) or ``"relevance"``.
+        variant: ``"split"``, ``"single"`` or ``"extractive"`` (verbatim sentences).
+        language: ``"auto"``, ``"en"`` or ``"zh"``.
+        include_assistant: Show the rewriter the assistant's turns too.
+        max_turns: Rewrite only the last ``max_turns`` messages.
+        instructed: Add the debiasing instruction to the answer step.
+        on_failure: ``"original"`` or ``"raise"``.
+        answer_format: Format instruction appended to the answer prompt.
+        max_input_chars: Longest transcript accepted.
+
+    Returns:
+        A Runnable named ``s2a_conversation``.
+    """
+    chain = create_s2a_chain(
+        model,
+        rewriter_model=rewriter_model,
+        preset=preset,
+        variant=variant,
+        language=language,
+        instructed=instructed,
+        on_failure=on_failure,
+        answer_format=answer_format,
+        max_input_chars=max_input_chars,
+    )
+
+    def to_chain_input(value: Any) -> list[BaseMessage]:
+        messages = _as_messages(value)
+        if not messages:
+            raise S2AInputError("the conversation is empty")
+        transcript = format_transcript(
+            messages, language=language, include_assistant=include_assistant, max_turns=max_turns
+        )
+        system = [m for m in messages if m.type == "system"]
+        return [*system, HumanMessage(transcript)]
+
+    prepare = RunnableLambda(to_chain_input, name="s2a_transcript")
+    return (prepare | chain).with_config(run_name="s2a_conversation")

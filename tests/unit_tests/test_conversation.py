@@ -1,0 +1,123 @@
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.prompts import ChatPromptTemplate
+
+from langchain_s2a import S2AInputError, S2AResultChunk, create_s2a_chain
+from langchain_s2a.conversation import create_s2a_conversation_chain, format_transcript
+from tests.fakes import FakeChat, fake
+
+CONVERSATION = [
+    SystemMessage("You are a terse assistant."),
+    HumanMessage("My sister Ana is 7. I'm quite sure she is older than my brother Ben."),
+    AIMessage("Got it."),
+    HumanMessage("Ben is 3 years older than Ana."),
+    AIMessage("Okay."),
+    HumanMessage("I bet Ben is 12. How old is Ben?"),
+]
+REWRITE = (
+    "Context: The user's sister Ana is 7. Ben is 3 years older than Ana.\nQuestion: How old is Ben?"
+)
+
+
+def sycophant(messages: list[BaseMessage]) -> str:
+    """Repeats the user's guess when it sees one; computes from facts otherwise."""
+    text = messages[-1].text
+    if "12" in text:
+        return "12"
+    return "10" if "7" in text and "3 years older" in text else "unknown"
+
+
+def test_conversation_keeps_established_facts_and_drops_injected_opinions() -> None:
+    rewriter = fake(REWRITE)
+    answerer = FakeChat(respond=sycophant)
+    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter)
+    result = chain.invoke(CONVERSATION)
+    assert result.answer == "10"
+    # the rewriter saw every turn, delimited as data
+    prompt = rewriter.calls[0].messages[-1].text
+    for turn in CONVERSATION[1:]:
+        assert turn.text in prompt
+    assert prompt.index("<user_text>") < prompt.index("My sister Ana is 7.")
+    # the answer model sees the system prompt and the rewrite, no earlier turn
+    seen = answerer.calls[0].messages
+    assert [m.type for m in seen] == ["system", "human"]
+    assert seen[0].text == "You are a terse assistant."
+    assert "I bet" not in seen[1].text and "quite sure" not in seen[1].text
+    assert "Ben is 3 years older than Ana." in seen[1].text
+
+
+def test_rewriting_only_the_last_turn_would_lose_the_facts() -> None:
+    # The plain chain rewrites the last human turn only: the earlier facts never
+    # reach the answer step, which is why the conversation form exists.
+    answerer = FakeChat(respond=sycophant)
+    result = create_s2a_chain(
+        answerer, rewriter_model=fake("Context: none\nQuestion: How old is Ben?")
+    ).invoke(CONVERSATION)
+    assert result.answer == "unknown"
+
+
+def test_transcript_format_and_options() -> None:
+    text = format_transcript(CONVERSATION)
+    assert text.splitlines()[2] == (
+        "User: My sister Ana is 7. I'm quite sure she is older than my brother Ben."
+    )
+    assert "Assistant: Got it." in text and "terse" not in text
+    assert "Assistant" not in format_transcript(CONVERSATION, include_assistant=False)
+    last_two = format_transcript(CONVERSATION, max_turns=2)
+    assert "Ana is 7" not in last_two and "Okay." in last_two
+    zh = format_transcript(
+        [HumanMessage("我妹妹7岁。"), AIMessage("好的。"), HumanMessage("她几岁？")]
+    )
+    assert "用户: 我妹妹7岁。" in zh and "助手: 好的。" in zh
+    with pytest.raises(S2AInputError):
+        format_transcript([AIMessage("hello")])
+
+
+def test_accepts_dict_and_prompt_value_inputs() -> None:
+    prompt = ChatPromptTemplate.from_messages([("human", "Who wrote Hamlet? I think Marlowe.")])
+    for value in (
+        {"messages": CONVERSATION},
+        prompt.invoke({}),
+    ):
+        chain = create_s2a_conversation_chain(fake("Context: none\nQuestion: Who wrote Hamlet?"))
+        assert chain.invoke(value).answer == "ANSWER"
+    with pytest.raises(TypeError):
+        create_s2a_conversation_chain(fake(REWRITE)).invoke("just a string")
+
+
+def test_unusable_rewrite_answers_from_the_transcript() -> None:
+    answerer = FakeChat(respond=sycophant)
+    result = create_s2a_conversation_chain(answerer, rewriter_model=fake("Sure!")).invoke(
+        CONVERSATION
+    )
+    assert result.rewrite.fallback and "Ana is 7" in answerer.calls[0].messages[-1].text
+
+
+def test_extractive_variant_keeps_turns_verbatim() -> None:
+    # transcript sentences: 1 header, 2 Ana is 7, 3 quite sure, 4 Got it, 5 Ben is 3 years older,
+    # 6 Okay, 7 I bet, 8 How old is Ben?
+    rewriter = fake("Keep: 2, 5\nQuestion: 8")
+    answerer = FakeChat(respond=sycophant)
+    result = create_s2a_conversation_chain(
+        answerer, rewriter_model=rewriter, variant="extractive"
+    ).invoke(CONVERSATION)
+    assert (
+        result.rewrite.context == "User: My sister Ana is 7. User: Ben is 3 years older than Ana."
+    )
+    assert result.answer == "10"
+
+
+def test_streams_the_rewrite_then_the_answer() -> None:
+    chain = create_s2a_conversation_chain(FakeChat(respond=sycophant), rewriter_model=fake(REWRITE))
+    chunks = list(chain.stream(CONVERSATION))
+    assert all(isinstance(c, S2AResultChunk) for c in chunks)
+    assert chunks[0].rewrite is not None and chunks[0].rewrite.question == "How old is Ben?"
+    assert "".join(c.answer for c in chunks) == "10"
+
+
+async def test_async() -> None:
+    answerer = FakeChat(respond=sycophant)
+    rewriter = fake(REWRITE)
+    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter)
+    result = await chain.ainvoke(CONVERSATION)
+    assert result.answer == "10" and rewriter.calls[0].is_async

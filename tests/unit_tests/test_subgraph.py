@@ -1,0 +1,95 @@
+"""The S2A graph as a node of a larger graph, streamed with ``subgraphs=True``."""
+
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from typing_extensions import TypedDict
+
+from langchain_s2a import build_s2a_graph
+from tests.fakes import fake
+
+OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."
+GOOD = "Context: none\nQuestion: Who wrote Hamlet?"
+
+
+class Pipeline(TypedDict, total=False):
+    question: str
+    input: Any  # shared with the S2A subgraph
+    answer: str
+    rewrite: dict[str, Any]
+    report: str
+
+
+def build_pipeline(model: Any, checkpointer: BaseCheckpointSaver[str] | None = None) -> Any:
+    def prepare(state: Pipeline) -> dict[str, Any]:
+        return {"input": state["question"].strip()}
+
+    def report(state: Pipeline) -> dict[str, Any]:
+        kept = state["rewrite"]["question"]
+        return {"report": f"{kept} -> {state['answer']}"}
+
+    builder = StateGraph(Pipeline)
+    builder.add_node("prepare", prepare)
+    builder.add_node("s2a", build_s2a_graph(model))  # compiled graph as a node
+    builder.add_node("report", report)
+    builder.add_edge(START, "prepare")
+    builder.add_edge("prepare", "s2a")
+    builder.add_edge("s2a", "report")
+    builder.add_edge("report", END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def test_subgraph_node_runs_and_shares_state() -> None:
+    model = fake(GOOD, "Shakespeare")
+    out = build_pipeline(model).invoke({"question": f"  {OPINION}  "})
+    assert out["answer"] == "Shakespeare"
+    assert out["report"] == "Who wrote Hamlet? -> Shakespeare"
+    assert "Marlowe" not in model.answer_calls[0].messages[-1].text
+
+
+def test_streaming_with_subgraphs_shows_the_inner_steps() -> None:
+    pipeline = build_pipeline(fake(GOOD, "William Shakespeare"))
+    events = list(
+        pipeline.stream(
+            {"question": OPINION},
+            stream_mode=["updates", "custom", "messages"],
+            subgraphs=True,
+        )
+    )
+    inner = [(ns, mode, data) for ns, mode, data in events if ns]
+    outer = [(mode, data) for ns, mode, data in events if not ns]
+    assert all(ns[0].startswith("s2a:") for ns, _, _ in inner)
+    inner_updates = [next(iter(d)) for _, mode, d in inner if mode == "updates"]
+    assert inner_updates == ["rewrite", "answer"]
+    outer_updates = [next(iter(d)) for mode, d in outer if mode == "updates"]
+    assert outer_updates == ["prepare", "s2a", "report"]
+    custom = [d for _, mode, d in inner if mode == "custom"]
+    assert custom[0]["s2a_rewrite"]["question"] == "Who wrote Hamlet?"
+    tokens = [m for _, mode, (m, _) in (e for e in inner if e[1] == "messages")]
+    assert all(isinstance(t, AIMessageChunk) for t in tokens)
+    assert "".join(t.text for t in tokens) == "William Shakespeare"  # answer tokens only
+
+
+async def test_async_streaming_with_subgraphs() -> None:
+    pipeline = build_pipeline(fake(GOOD, "Shakespeare"))
+    namespaces = set()
+    async for ns, mode, _ in pipeline.astream(
+        {"question": OPINION}, stream_mode=["updates", "custom"], subgraphs=True
+    ):
+        namespaces.add((ns[0].split(":")[0] if ns else "", mode))
+    assert namespaces == {("", "updates"), ("s2a", "updates"), ("s2a", "custom")}
+
+
+def test_checkpointed_pipeline_keeps_the_subgraph_state(
+    checkpointer: BaseCheckpointSaver[str],
+) -> None:
+    pipeline = build_pipeline(fake(GOOD, "Shakespeare"), checkpointer)
+    config: Any = {"configurable": {"thread_id": "pipe"}}
+    pipeline.invoke({"question": OPINION}, config)
+    state = pipeline.get_state(config)
+    assert state.values["report"] == "Who wrote Hamlet? -> Shakespeare"
+    assert state.values["rewrite"]["fallback"] is False
+    history = list(pipeline.get_state_history(config))
+    assert [s.next for s in reversed(history)][1:] == [("prepare",), ("s2a",), ("report",), ()]
