@@ -56,6 +56,10 @@ __all__ = [
 _CALL_OPTIONS = frozenset({"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k"})
 
 
+THREADS_ENV = "S2A_LLAMA_THREADS"
+"""Overrides the default thread count (all available cores); use fewer on a busy machine."""
+
+
 class ContextWindowExceededError(S2AInputError):
     """Prompt tokens plus ``max_tokens`` do not fit in the model's context window."""
 
@@ -208,7 +212,10 @@ class ChatLocalLlama(BaseChatModel):
         if self._backend is None:
             with self._load_lock:
                 if self._backend is None:
-                    threads = self.n_threads or available_cores()
+                    env_threads = os.environ.get(THREADS_ENV, "").strip()
+                    threads = self.n_threads or (
+                        int(env_threads) if env_threads.isdigit() else available_cores()
+                    )
                     key = (self.model_path, self.n_ctx, threads, self.n_batch, self.seed)
                     self._backend = _get_backend(key)
         return self._backend

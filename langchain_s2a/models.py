@@ -69,9 +69,12 @@ def resolve_chat_model(
 
         size = name.partition(":")[2] or "1.5b"
         return load_local_chat_model(size, **kwargs)
+    from langchain.chat_models import base as chat_models_base
     from langchain.chat_models import init_chat_model
 
-    if "base_url" in kwargs and ":" not in name:
+    providers = set(getattr(chat_models_base, "_BUILTIN_PROVIDERS", ())) or {"openai", "ollama"}
+    if "base_url" in kwargs and name.partition(":")[0] not in providers:
+        # An OpenAI-compatible server; its model names may hold colons ("qwen2.5:7b").
         name = f"openai:{name}"
     chat_model: BaseChatModel = init_chat_model(name, **kwargs)
     return chat_model

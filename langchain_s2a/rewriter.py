@@ -11,7 +11,6 @@ from langchain_core.callbacks.manager import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
@@ -258,6 +257,26 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Timeout and retry policy of this rewriter's model calls."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
 
+    @property
+    def _structured_policy(self) -> CallPolicy:
+        # In "auto" mode a failing structured call is not retried: the text path follows.
+        attempts = self.max_attempts if self.structured_output is True else 1
+        return CallPolicy(timeout=self.timeout, max_attempts=attempts)
+
+    def _structured_error(self, exc: Exception) -> None:
+        """Decide what a failed structured-output call means.
+
+        With ``structured_output=True`` it is raised. In ``"auto"`` mode, errors of
+        the request format (a server without JSON-schema support answering 4xx/5xx,
+        a parser error) switch this rewriter to the text path for good; timeouts
+        and lost connections are raised, since a text call would fail the same way.
+        """
+        if self.structured_output is True or isinstance(exc, TimeoutError | ConnectionError):
+            raise exc
+        if any(name in type(exc).__name__ for name in ("APIConnection", "APITimeout", "RateLimit")):
+            raise exc
+        self._structured_failed = True
+
     def _use_structured(self) -> bool:
         if self.variant != "split" or self._structured_failed:
             return False
@@ -301,12 +320,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         result: S2ARewrite | None = None
         if self._use_structured():
             try:
-                out = call_model(self._structured_model(), messages, config, self.call_policy)
+                out = call_model(
+                    self._structured_model(), messages, config, self._structured_policy
+                )
                 result = self._from_structured(out, parts, language)
-            except (OutputParserException, NotImplementedError, ValueError):
-                if self.structured_output is True:
-                    raise
-                self._structured_failed = True
+            except Exception as exc:
+                self._structured_error(exc)
         if result is None:
             message = message_of(call_model(self.model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)
@@ -327,13 +346,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         if self._use_structured():
             try:
                 out = await acall_model(
-                    self._structured_model(), messages, config, self.call_policy
+                    self._structured_model(), messages, config, self._structured_policy
                 )
                 result = self._from_structured(out, parts, language)
-            except (OutputParserException, NotImplementedError, ValueError):
-                if self.structured_output is True:
-                    raise
-                self._structured_failed = True
+            except Exception as exc:
+                self._structured_error(exc)
         if result is None:
             message = message_of(await acall_model(self.model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)

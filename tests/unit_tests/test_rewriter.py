@@ -243,3 +243,40 @@ def test_structured_output_can_be_disabled() -> None:
     model = StructuredFake(respond=lambda m: GOOD, sections={"context": "", "question": "X?"})
     S2ARewriter(model, structured_output=False).invoke(OPINION)
     assert model.calls[0].tags != ["structured"]
+
+
+class RaisingStructuredFake(FakeChat):
+    """with_structured_output raises ``error`` (e.g. a server without JSON-schema support)."""
+
+    error: Exception
+
+    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kw: Any) -> Any:  # type: ignore[override]
+        def run(messages: Any) -> dict[str, Any]:
+            raise self.error
+
+        return RunnableLambda(run)
+
+
+InternalServerError = type("InternalServerError", (Exception,), {})
+RateLimitError = type("RateLimitError", (Exception,), {})
+
+
+def test_structured_server_error_switches_to_text_path() -> None:
+    model = RaisingStructuredFake(respond=lambda m: GOOD, error=InternalServerError("500"))
+    rewriter = S2ARewriter(model)
+    assert rewriter.invoke(OPINION).question == "Who wrote Hamlet?"
+    assert len(model.calls) == 1  # one text call; the failed structured call was not retried
+
+
+@pytest.mark.parametrize("error", [TimeoutError("slow"), RateLimitError("429")])
+def test_structured_transport_errors_are_raised(error: Exception) -> None:
+    model = RaisingStructuredFake(respond=lambda m: GOOD, error=error)
+    with pytest.raises(type(error)):
+        S2ARewriter(model).invoke(OPINION)
+    assert model.calls == []
+
+
+def test_structured_forced_raises() -> None:
+    model = RaisingStructuredFake(respond=lambda m: GOOD, error=InternalServerError("500"))
+    with pytest.raises(InternalServerError):
+        S2ARewriter(model, structured_output=True, max_attempts=1).invoke(OPINION)

@@ -1,0 +1,41 @@
+import pytest
+from langchain_openai import ChatOpenAI
+
+from langchain_s2a.models import LazyChatModel, model_label, resolve_chat_model
+from tests.fakes import fake
+
+
+@pytest.mark.parametrize("name", ["qwen2.5:7b", "my-model", "openai:qwen2.5:7b"])
+def test_openai_compatible_names_with_base_url(name: str) -> None:
+    model = resolve_chat_model(name, base_url="http://127.0.0.1:9/v1", api_key="none")
+    assert isinstance(model, ChatOpenAI)
+    assert model.model_name == name.removeprefix("openai:")
+
+
+def test_provider_prefix_is_kept() -> None:
+    model = resolve_chat_model("openai:gpt-4o-mini", api_key="sk-test")
+    assert isinstance(model, ChatOpenAI) and model.model_name == "gpt-4o-mini"
+
+
+def test_model_objects_pass_through_and_bad_types_fail() -> None:
+    m = fake("x")
+    assert resolve_chat_model(m) is m
+    with pytest.raises(TypeError, match="got int"):
+        resolve_chat_model(3)  # type: ignore[arg-type]
+
+
+def test_lazy_model_resolves_once_on_first_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    inner = fake(None, "hello")
+
+    def resolve(name: object = None, **kw: object) -> object:
+        calls.append(str(name))
+        return inner
+
+    monkeypatch.setattr("langchain_s2a.models.resolve_chat_model", resolve)
+    lazy = LazyChatModel("local:0.5b")
+    assert not lazy.resolved and calls == []
+    assert lazy.invoke("hi").text == "hello"
+    assert lazy.invoke("hi").text == "hello"
+    assert calls == ["local:0.5b"] and lazy.resolved
+    assert model_label(lazy) == "fake-chat"
