@@ -13,17 +13,36 @@ from typing import Any
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
-from langgraph.types import default_retry_on as _langgraph_retry_on  # type: ignore[attr-defined]
 
 from langchain_s2a.errors import S2AError
 
-_TRANSIENT_NAMES = ("RateLimit", "APIConnection", "APITimeout", "InternalServer", "Unavailable")
+_TRANSIENT_NAMES = (
+    "RateLimit",
+    "APIConnection",
+    "APITimeout",
+    "Timeout",
+    "ConnectError",
+    "InternalServer",
+    "Unavailable",
+    "Overloaded",
+)
+_TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+
+
+def _status_code(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a model error is worth retrying (timeouts, rate limits, 5xx, lost connections).
 
-    Our own typed errors and bad-input errors are never retried.
+    An HTTP status decides when the error carries one (408, 409, 425, 429 and 5xx
+    are transient; other 4xx such as 400/401/403/404 are permanent). Otherwise
+    timeouts, lost connections and errors named like them are transient; anything
+    else, including our own typed errors and bad input, fails fast.
 
     Example:
         >>> is_transient(TimeoutError()), is_transient(ValueError("bad input"))
@@ -31,11 +50,12 @@ def is_transient(exc: BaseException) -> bool:
     """
     if isinstance(exc, S2AError | TypeError | ValueError | KeyError):
         return False
+    status = _status_code(exc)
+    if status is not None:
+        return status in _TRANSIENT_STATUS or status >= 500
     if isinstance(exc, TimeoutError | ConnectionError):
         return True
-    if any(part in type(exc).__name__ for part in _TRANSIENT_NAMES):
-        return True
-    return isinstance(exc, Exception) and bool(_langgraph_retry_on(exc))
+    return any(part in type(exc).__name__ for part in _TRANSIENT_NAMES)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
 from langchain_core.runnables.config import patch_config
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from langchain_s2a._answer import answer_messages, passthrough_rewrite
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
@@ -56,9 +56,9 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """Add the "answer in an unbiased way" instruction (``False`` = S2A-NI)."""
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
-    timeout: float | None = None
+    timeout: float | None = Field(default=None, gt=0)
     """Seconds the answer call may take (``invoke``/``ainvoke``; not streams)."""
-    max_attempts: int = 3
+    max_attempts: int = Field(default=3, ge=1)
     """Attempts of the answer call for transient errors; a stream is retried only
     until its first token."""
     name: str | None = "s2a"

@@ -33,8 +33,9 @@ _QUESTION_RE = re.compile(
 )
 _NONE = re.compile(r"^\s*(?:none|n/a|nothing|无|没有|-)?\s*[.。]?\s*$", re.IGNORECASE)
 _NUMBER_ONLY = re.compile(
-    r"^\s*(?:sentence\s*|第)?\[?(\d+)\]?(?:\s*句)?\s*[.。]?\s*$", re.IGNORECASE
+    r"^\s*(?:sentence\s*|第)?\[?(\d{1,6})\]?(?:\s*句)?\s*[.。]?\s*$", re.IGNORECASE
 )
+_NUMBER_PREFIX = re.compile(r"^\s*\[(\d{1,6})\]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def number_sentences(sentences: list[Sentence]) -> str:
 
 def _numbers(value: str) -> list[int]:
     found: list[int] = []
-    for a, b in re.findall(r"(\d+)(?:\s*[-–~至到]\s*(\d+))?", value):
+    for a, b in re.findall(r"(?<!\d)(\d{1,6})(?:\s*[-–~至到]\s*(\d{1,6}))?(?!\d)", value):
         lo = int(a)
         hi = int(b) if b else lo
         if hi < lo or hi - lo > 1000:
@@ -91,7 +92,7 @@ def parse_selection(text: str) -> Selection:
     question_text = ""
     if question_match:
         value = question_match.group("v").strip().strip("*_ ")
-        number = _NUMBER_ONLY.match(value)
+        number = _NUMBER_ONLY.match(value) or _NUMBER_PREFIX.match(value)
         if number:
             question_id = int(number.group(1))
         elif not _NONE.match(value):

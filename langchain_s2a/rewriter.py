@@ -112,9 +112,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Whether to ask for structured output (``split`` variant only)."""
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     """Input length limit, in characters."""
-    timeout: float | None = None
+    timeout: float | None = Field(default=None, gt=0)
     """Seconds one rewrite call may take (``None``: no limit); a timeout is a transient error."""
-    max_attempts: int = 3
+    max_attempts: int = Field(default=3, ge=1)
     """Attempts per rewrite call for transient errors (timeouts, rate limits, 5xx)."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""

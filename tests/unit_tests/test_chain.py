@@ -186,3 +186,11 @@ async def test_abatch_return_exceptions_accounts_for_every_input() -> None:
     assert len(out) == 3
     assert isinstance(out[1], ValueError)
     assert not isinstance(out[0], Exception) and not isinstance(out[2], Exception)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"timeout": 0}, "timeout"), ({"max_attempts": 0}, "max_attempts")]
+)
+def test_bad_call_options_fail_at_construction(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        create_s2a_chain(fake(GOOD), **kwargs)

@@ -128,3 +128,12 @@ def test_extractive_injection_in_sentence_is_data() -> None:
     data = model.calls[0].messages[1].text.split("\n\n<user_text>\n", 1)[1]
     assert data.count("</user_text>") == 1
     assert model.answer_calls[0].messages[-1].text.startswith("Who wrote Hamlet?")
+
+
+def test_question_given_as_bracketed_number_with_text() -> None:
+    sel = parse_selection("保留：1\n问题：[3] 法国的首都是哪里？")
+    assert (sel.keep, sel.question_id, sel.question_text) == ([1], 3, "")
+
+
+def test_overlong_numbers_are_not_sentence_ids() -> None:
+    assert parse_selection("Keep: 1, 1234567\nQuestion: 2").keep == [1]
