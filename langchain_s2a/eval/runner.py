@@ -69,7 +69,7 @@ class Condition:
     Attributes:
         name: Name used in reports.
         mode: ``"s2a"``, ``"instructed"`` or ``"baseline"`` (see ``create_s2a_chain``).
-        variant: Rewrite variant (``"split"`` or ``"single"``).
+        variant: Rewrite variant (``"split"``, ``"single"`` or ``"extractive"``).
         keep_original: S2A-KeepOrig.
         instructed: Debiasing instruction in the answer step (``False``: S2A-NI).
         oracle: Send the item's oracle prompt (no opinion / no distractor)
@@ -78,7 +78,7 @@ class Condition:
 
     name: str
     mode: Literal["s2a", "instructed", "baseline"] = "s2a"
-    variant: Literal["split", "single"] = "split"
+    variant: Literal["split", "single", "extractive"] = "split"
     keep_original: bool = False
     instructed: bool = True
     oracle: bool = False
@@ -105,6 +105,7 @@ CONDITIONS: dict[str, Condition] = {
         Condition("oracle", mode="baseline", oracle=True),
         Condition("s2a"),
         Condition("s2a_single", variant="single"),
+        Condition("s2a_extractive", variant="extractive"),
         Condition("s2a_keeporig", keep_original=True),
         Condition("s2a_ni", instructed=False),
         Condition("instructed", mode="instructed"),
