@@ -36,7 +36,13 @@ class InputParts:
         return msgs
 
 
-def _message_text(message: BaseMessage) -> str:
+def message_text(
+    message: BaseMessage,
+    *,
+    who: str = "S2A rewrites",
+    error: type[Exception] = TypeError,
+) -> str:
+    """Join a message's text content; other content blocks raise ``error``."""
     content = message.content
     if isinstance(content, str):
         return content
@@ -48,8 +54,8 @@ def _message_text(message: BaseMessage) -> str:
             parts.append(str(block.get("text", "")))
         else:
             kind = block.get("type") if isinstance(block, Mapping) else type(block).__name__
-            raise TypeError(
-                f"S2A rewrites text only; the last human message has a {kind!r} content block"
+            raise error(
+                f"{who} text only; got a {kind!r} content block in a {type(message).__name__}"
             )
     return "".join(parts)
 
@@ -61,7 +67,7 @@ def _from_messages(messages: Sequence[Any]) -> InputParts:
         raise TypeError(f"{_EXPECTED}; could not read the message list: {exc}") from None
     for index in range(len(msgs) - 1, -1, -1):
         if msgs[index].type == "human":
-            return InputParts(_message_text(msgs[index]), tuple(msgs), index)
+            return InputParts(message_text(msgs[index]), tuple(msgs), index)
     raise S2AInputError("S2A input messages contain no human message to rewrite")
 
 

@@ -33,7 +33,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messag
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, _message_text
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike
@@ -109,7 +109,7 @@ def format_transcript(
     humans = [m for m in turns if m.type == "human"]
     if not humans:
         raise S2AInputError("the conversation has no human message to answer")
-    lang = detect_language(_message_text(humans[-1])) if language == "auto" else language
+    lang = detect_language(message_text(humans[-1])) if language == "auto" else language
     lines = [_HEADER[lang]]
     for message in turns:
         text = message.text.strip()

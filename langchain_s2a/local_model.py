@@ -31,6 +31,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr, field_validator
 
+from langchain_s2a._inputs import message_text
 from langchain_s2a._llama_backend import (
     INSTALL_HINT,
     SampleCounter,
@@ -73,22 +74,7 @@ def available_cores() -> int:
 
 
 def _text_of(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            parts.append(str(block.get("text", "")))
-        else:
-            kind = block.get("type") if isinstance(block, dict) else type(block).__name__
-            raise ValueError(
-                f"ChatLocalLlama only supports text content; got a {kind!r} block "
-                f"in a {type(message).__name__}"
-            )
-    return "".join(parts)
+    return message_text(message, who="ChatLocalLlama supports", error=ValueError)
 
 
 def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
