@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from langchain_s2a.prompts import neutralize
 from langchain_s2a.segmentation import Sentence
 
-__all__ = ["Selection", "assemble", "number_sentences", "parse_selection"]
+__all__ = ["Selection", "assemble", "number_sentences", "parse_selection", "repair_question"]
 
 _LEAD = r"^[ \t]*(?:[>#*_\-•]+[ \t]*)*(?:\*\*|__)?"
 _KEEP_RE = re.compile(
@@ -98,6 +98,35 @@ def parse_selection(text: str) -> Selection:
         elif not _NONE.match(value):
             question_text = value
     return Selection(keep=keep, question_id=question_id, question_text=question_text)
+
+
+def _asks(sentence: Sentence) -> bool:
+    return sentence.text.rstrip().endswith(("?", "？"))
+
+
+def repair_question(sentences: list[Sentence], selection: Selection) -> Selection:
+    """Point the question at the input's only question sentence when the model missed it.
+
+    Small models often name a sentence that asks nothing (the user's opinion) or a
+    number that does not exist. When exactly one input sentence is a question (or
+    the input is one sentence), that sentence is taken, verbatim; otherwise the
+    selection is returned unchanged and validation decides.
+
+    Example:
+        >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
+        >>> repair_question(s, Selection(keep=[1, 2], question_id=2, question_text="")).question_id
+        1
+    """
+    if selection.question_text:
+        return selection
+    by_id = {s.id: s for s in sentences}
+    chosen = by_id.get(selection.question_id) if selection.question_id is not None else None
+    if chosen is not None and _asks(chosen):
+        return selection
+    candidates = sentences if len(sentences) == 1 else [s for s in sentences if _asks(s)]
+    if len(candidates) != 1:
+        return selection
+    return Selection(keep=selection.keep, question_id=candidates[0].id, question_text="")
 
 
 def assemble(

@@ -19,7 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
-from langchain_s2a.extractive import assemble, number_sentences, parse_selection
+from langchain_s2a.extractive import (
+    assemble,
+    number_sentences,
+    parse_selection,
+    repair_question,
+)
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import check_question_kept, clean_single, parse_sections
 from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts, neutralize
@@ -218,6 +223,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         sentences = split_sentences(parts.text, language=language)
         selection = parse_selection(raw)
+        if selection.keep is not None or selection.question_id is not None:
+            selection = repair_question(sentences, selection)
         context, question, kept, spans, question_id = assemble(parts.text, sentences, selection)
         reason: FallbackReason | None = None
         if not raw.strip():

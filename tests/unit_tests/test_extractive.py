@@ -105,20 +105,48 @@ def test_extractive_chinese() -> None:
     assert "[2] 他的妹妹今年12岁。" in model.calls[0].messages[1].text
 
 
+TWO_QUESTIONS = "Tom has 3 apples. Is it raining today? How many apples does Tom have?"
+
+
 @pytest.mark.parametrize(
-    ("raw", "reason"),
+    ("text", "raw", "reason"),
     [
-        ("", "empty"),
-        ("The answer is 3.", "unparseable"),
-        ("Keep: 1, 3", "missing_question"),
-        ("Keep: 1\nQuestion: 99", "missing_question"),
-        ("Keep: 1\nQuestion: 2", "question_lost"),  # sentence 2 asks nothing; 4 does
+        (GSM, "", "empty"),
+        (GSM, "The answer is 3.", "unparseable"),
+        (TWO_QUESTIONS, "Keep: 1", "missing_question"),
+        (TWO_QUESTIONS, "Keep: 1\nQuestion: 99", "missing_question"),
+        (TWO_QUESTIONS, "Keep: 2\nQuestion: 1", "question_lost"),  # 1 asks nothing; 2 and 3 do
     ],
 )
-def test_extractive_failures_fall_back(raw: str, reason: str) -> None:
-    r = S2ARewriter(fake(raw), variant="extractive").invoke(GSM)
-    assert (r.fallback, r.fallback_reason, r.text) == (True, reason, GSM)
+def test_extractive_failures_fall_back(text: str, raw: str, reason: str) -> None:
+    r = S2ARewriter(fake(raw), variant="extractive").invoke(text)
+    assert (r.fallback, r.fallback_reason, r.text) == (True, reason, text)
     assert r.kept_ids is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Keep: 1, 3",
+        "Keep: 1, 3\nQuestion: 99",
+        "Keep: 1, 3\nQuestion: 2",
+        "Keep: 1, 3, 4\nQuestion: 3",
+    ],
+)
+def test_extractive_question_repaired_when_input_has_one_question(raw: str) -> None:
+    # The model named no question, a missing sentence or one that asks nothing; the
+    # input's only question sentence is used, verbatim, and never kept twice.
+    r = S2ARewriter(fake(raw), preset="relevance", variant="extractive").invoke(GSM)
+    assert not r.fallback
+    assert r.question == "How many stars must Luke make to fill 4 jars?" and r.question_id == 4
+    assert r.kept_ids == [1, 3]
+
+
+def test_extractive_single_sentence_input_is_its_own_question() -> None:
+    r = S2ARewriter(fake("Keep: 1\nQuestion: 2"), variant="extractive").invoke(
+        "Tell me who wrote Hamlet."
+    )
+    assert (r.fallback, r.question, r.context) == (False, "Tell me who wrote Hamlet.", "")
 
 
 def test_extractive_injection_in_sentence_is_data() -> None:
