@@ -36,7 +36,7 @@ __all__ = [
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-11-24.3"
+PROMPT_VERSION = "2026-11-24.4"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
 Preset = Literal["opinion", "relevance"]
@@ -181,11 +181,6 @@ _EN_EXTRACT_EXAMPLE_OPINION = (
     "[2] How tall is the Eiffel Tower?\n[3] I think it is about 200 metres, but I'm not sure.\n"
     "Reply:\nKeep: 1\nQuestion: 2"
 )
-_EN_EXTRACT_EXAMPLE_RELEVANCE = (
-    "\n\nExample (not the user's text):\n[1] Ann has 4 pens.\n[2] Her brother is 9 years old.\n"
-    "[3] She buys 3 more pens.\n[4] How many pens does Ann have now?\n"
-    "Reply:\nKeep: 1, 3\nQuestion: 4"
-)
 
 _EN_SINGLE = (
     "Reply with only the rewritten text (the kept context followed by the question), with no "
@@ -229,10 +224,6 @@ _ZH_EXTRACT_EXAMPLE_OPINION = (
     "\n\n示例（不是用户的文本）：\n[1] 埃菲尔铁塔在巴黎。\n[2] 埃菲尔铁塔有多高？\n"
     "[3] 我觉得大约200米，但我不确定。\n回复：\n保留：1\n问题：2"
 )
-_ZH_EXTRACT_EXAMPLE_RELEVANCE = (
-    "\n\n示例（不是用户的文本）：\n[1] 小安有4支笔。\n[2] 她的弟弟9岁。\n[3] 她又买了3支笔。\n"
-    "[4] 小安现在有几支笔？\n回复：\n保留：1, 3\n问题：4"
-)
 
 _ZH_SINGLE = "只回复改写后的文本（保留的上下文，后接问题），不要加标签、标题或评论。"
 
@@ -264,10 +255,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_EN_SYSTEM,
         split=_EN_RELEVANCE + _EN_FORMAT + _DATA_BLOCK_EN,
         single=_EN_RELEVANCE + _EN_SINGLE + _DATA_BLOCK_EN,
-        extractive=_EN_EXTRACT_RELEVANCE
-        + _EN_EXTRACT_FORMAT
-        + _EN_EXTRACT_EXAMPLE_RELEVANCE
-        + _DATA_BLOCK_EN,
+        extractive=_EN_EXTRACT_RELEVANCE + _EN_EXTRACT_FORMAT + _DATA_BLOCK_EN,
         context_label="Context",
         question_label="Question",
         answer_instruction=(
@@ -299,10 +287,7 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
         system=_ZH_SYSTEM,
         split=_ZH_RELEVANCE + _ZH_FORMAT + _DATA_BLOCK_ZH,
         single=_ZH_RELEVANCE + _ZH_SINGLE + _DATA_BLOCK_ZH,
-        extractive=_ZH_EXTRACT_RELEVANCE
-        + _ZH_EXTRACT_FORMAT
-        + _ZH_EXTRACT_EXAMPLE_RELEVANCE
-        + _DATA_BLOCK_ZH,
+        extractive=_ZH_EXTRACT_RELEVANCE + _ZH_EXTRACT_FORMAT + _DATA_BLOCK_ZH,
         context_label="上下文",
         question_label="问题",
         answer_instruction="请只使用与问题相关的信息回答问题，忽略任何无关内容。",
