@@ -44,6 +44,9 @@ class Generation:
         answer_usage: Token usage of the answer step.
         rewrite_latency_s: Wall time of the rewrite step.
         answer_latency_s: Wall time of the answer step.
+        rewrite_shared: The rewrite was served from another condition's
+            identical rewrite request in the same run (its latency is not
+            measured again: ``rewrite_latency_s`` is ``None``).
     """
 
     answer: str
@@ -58,6 +61,7 @@ class Generation:
     answer_usage: dict[str, Any] | None = None
     rewrite_latency_s: float | None = None
     answer_latency_s: float | None = None
+    rewrite_shared: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

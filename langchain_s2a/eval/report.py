@@ -90,6 +90,9 @@ def _tokens(m: ConditionMetrics) -> str:
 
 def _latency(m: ConditionMetrics) -> str:
     rw, ans = m.mean_latency_s.get("rewrite"), m.mean_latency_s.get("answer")
+    if rw is None and m.mean_tokens.get("rewrite_input") is not None:
+        # every rewrite was served from another condition's identical request
+        return f"shared · {_fmt(ans, 2)}"
     return f"{'–' if rw is None else _fmt(rw, 2)} · {_fmt(ans, 2)}"
 
 

@@ -6,8 +6,12 @@ Finished generations are appended to ``<cache_dir>/generations.jsonl`` as they
 complete, keyed by (model, rewriter, condition settings, prompt version, input
 text), so an interrupted run continues where it stopped and a re-run makes no
 model calls. Identical requests are generated once (the oracle prompt shared
-by many GSM-IC variants; ``baseline`` on a plain trivia prompt *is* the oracle).
-Errors are recorded per item and not cached, so a re-run retries them.
+by many GSM-IC variants; ``baseline`` on a plain trivia prompt *is* the oracle),
+and within one run identical rewrite requests are too: S2A-KeepOrig and S2A-NI
+answer from the very rewrite S2A made (as in the paper), served from an
+in-memory LangChain cache on the rewriter; such generations are marked
+``rewrite_shared`` and carry no rewrite latency. Errors are recorded per item
+and not cached, so a re-run retries them.
 
 Example:
     >>> CONDITIONS["s2a_keeporig"].keep_original
@@ -22,10 +26,14 @@ import importlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from langchain_core.caches import InMemoryCache
+from langchain_core.language_models import BaseChatModel
+from langchain_core.outputs import Generation as LLMGeneration
 from langchain_core.runnables import Runnable
 
 from langchain_s2a.eval.datasets import EvalItem, Task
@@ -223,18 +231,41 @@ def _score(item: EvalItem, generation: Generation) -> tuple[bool, str | None]:
     return score_trivia(generation.answer, item.gold), None
 
 
+_REWRITE_HITS: ContextVar[list[str] | None] = ContextVar("s2a_eval_rewrite_hits", default=None)
+
+
+class _SharedRewrites(InMemoryCache):
+    """In-memory LLM cache that records its hits in the calling task's context."""
+
+    def lookup(self, prompt: str, llm_string: str) -> Sequence[LLMGeneration] | None:
+        hit = super().lookup(prompt, llm_string)
+        hits = _REWRITE_HITS.get()
+        if hit is not None and hits is not None:
+            hits.append(prompt)
+        return hit
+
+
 class _Models:
-    """Resolve models lazily, so a fully cached run never loads one."""
+    """Resolve models lazily, so a fully cached run never loads one.
+
+    The rewriter is a copy of its model with a shared in-memory cache (unless the
+    model already sets ``cache``), so conditions with the same rewrite request
+    (S2A, S2A-KeepOrig, S2A-NI) make it once; the answer model is not cached.
+    """
 
     def __init__(self, model: ModelLike, rewriter_model: ModelLike) -> None:
         self._spec = (model, rewriter_model)
         self._resolved: tuple[Any, Any] | None = None
+        self._rewrites = _SharedRewrites()
 
     def get(self) -> tuple[Any, Any]:
         if self._resolved is None:
-            model, rewriter = self._spec
+            model, rewriter_spec = self._spec
             answer = resolve_chat_model(model)
-            self._resolved = (answer, resolve_chat_model(rewriter) if rewriter else None)
+            rewriter = resolve_chat_model(rewriter_spec) if rewriter_spec else answer
+            if isinstance(rewriter, BaseChatModel) and rewriter.cache is None:
+                rewriter = rewriter.model_copy(update={"cache": self._rewrites})
+            self._resolved = (answer, rewriter)
         return self._resolved
 
 
@@ -335,10 +366,16 @@ async def arun_eval(
             errors: dict[str, str] = errors,
         ) -> None:
             async with semaphore:
+                hits: list[str] = []
+                token = _REWRITE_HITS.set(hits)
                 try:
                     chain = chain_for(cond, item.task)
                     result = await chain.ainvoke(cond.input_text(item))
                     generation = _to_generation(result)
+                    if hits:
+                        generation = replace(
+                            generation, rewrite_shared=True, rewrite_latency_s=None
+                        )
                 except Exception as exc:
                     errors[key] = f"{type(exc).__name__}: {exc}"
                 else:
@@ -351,6 +388,7 @@ async def arun_eval(
                     }
                     cache.put(key, generation, meta=meta)
                 finally:
+                    _REWRITE_HITS.reset(token)
                     bar.update(1)
 
         try:

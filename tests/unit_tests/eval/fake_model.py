@@ -32,9 +32,20 @@ class SycophantFake(BaseChatModel):
     knowledge: dict[str, str] = Field(default_factory=dict)
     fail_on: tuple[str, ...] = ()
     delay: float = 0.0
-    calls: int = 0
-    in_flight: int = 0
-    peak_in_flight: int = 0
+    counters: dict[str, int] = Field(
+        default_factory=lambda: {"calls": 0, "in_flight": 0, "peak_in_flight": 0}
+    )
+    """Shared by shallow copies (the eval runner's rewriter is a ``model_copy``)."""
+
+    @property
+    def calls(self) -> int:
+        """Model calls so far, this model and its copies together."""
+        return self.counters["calls"]
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Most calls in flight at once, this model and its copies together."""
+        return self.counters["peak_in_flight"]
 
     @property
     def _llm_type(self) -> str:
@@ -45,7 +56,7 @@ class SycophantFake(BaseChatModel):
         return {"model_name": "v1"}
 
     def _reply(self, text: str) -> str:
-        self.calls += 1
+        self.counters["calls"] += 1
         if any(f in text for f in self.fail_on):
             raise RuntimeError("boom")
         if "<user_text>" in text:
@@ -89,11 +100,12 @@ class SycophantFake(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        c = self.counters
+        c["in_flight"] += 1
+        c["peak_in_flight"] = max(c["peak_in_flight"], c["in_flight"])
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
             return self._result(messages)
         finally:
-            self.in_flight -= 1
+            c["in_flight"] -= 1

@@ -12,6 +12,7 @@ from langchain_s2a.eval import (
     compute_metrics,
     load_gsm_ic,
     load_trivia,
+    render_markdown,
     resolve_conditions,
     run_eval,
 )
@@ -69,6 +70,30 @@ async def test_identical_requests_are_generated_once(trivia_file: Path, gsm_file
     model = fake()
     await arun_eval(load_trivia(trivia_file), ["baseline", "oracle"], model=model, progress=False)
     assert model.calls == 12  # the oracle prompts are baseline's plain prompts
+
+
+async def test_keeporig_and_ni_reuse_the_s2a_rewrite(gsm_file: Path) -> None:
+    model = fake()
+    items = load_gsm_ic(gsm_file)
+    results = await arun_eval(items, ["s2a", "s2a_keeporig", "s2a_ni"], model=model, progress=False)
+    # 4 rewrites + 3 x 4 answers: the rewrite request is identical in all three
+    assert model.calls == 4 + 12
+    by_cond = {c: [r.generation for r in results if r.condition == c] for c in ("s2a", "s2a_ni")}
+    assert all(g is not None and not g.rewrite_shared for g in by_cond["s2a"])
+    assert all(g is not None and g.rewrite_shared for g in by_cond["s2a_ni"])
+    assert all(g is not None and g.rewrite_latency_s is None for g in by_cond["s2a_ni"])
+    keep = [r.generation for r in results if r.condition == "s2a_keeporig"]
+    assert [g.rewrite_text for g in keep if g] == [g.rewrite_text for g in by_cond["s2a"] if g]
+    metrics = {m.condition: m for m in compute_metrics(results)["gsm-ic"]}
+    assert metrics["s2a"].mean_latency_s["rewrite"] is not None
+    assert metrics["s2a_ni"].mean_latency_s["rewrite"] is None
+    assert metrics["s2a_ni"].mean_tokens["rewrite_input"] == 10.0  # usage survives the hit
+    table = render_markdown(compute_metrics(results))
+    assert "| s2a_ni |" in table and "shared · " in table
+    # a model with its own cache setting is used as it is (no sharing)
+    own = fake(cache=False)
+    await arun_eval(items, ["s2a", "s2a_keeporig"], model=own, progress=False)
+    assert own.calls == 2 * (4 + 4)
 
 
 async def test_cache_resume_makes_zero_calls(
