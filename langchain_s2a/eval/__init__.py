@@ -23,6 +23,11 @@ from langchain_s2a.eval.datasets import (
     load_items,
     load_trivia,
 )
+from langchain_s2a.eval.diagnostics import (
+    RewriteDiagnostics,
+    diagnose_rewrites,
+    render_diagnostics,
+)
 from langchain_s2a.eval.metrics import ConditionMetrics, Generation, ItemResult, compute_metrics
 from langchain_s2a.eval.report import (
     PAPER_RESULTS,
@@ -64,10 +69,12 @@ __all__ = [
     "Generation",
     "GenerationCache",
     "ItemResult",
+    "RewriteDiagnostics",
     "add_eval_arguments",
     "arun_eval",
     "compute_metrics",
     "contains_alias",
+    "diagnose_rewrites",
     "extract_final_number",
     "in_split",
     "load_gsm_ic",
@@ -75,6 +82,7 @@ __all__ = [
     "load_trivia",
     "normalize_answer",
     "numbers_equal",
+    "render_diagnostics",
     "render_markdown",
     "resolve_conditions",
     "run_eval",

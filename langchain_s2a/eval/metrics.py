@@ -47,6 +47,8 @@ class Generation:
         rewrite_shared: The rewrite was served from another condition's
             identical rewrite request in the same run (its latency is not
             measured again: ``rewrite_latency_s`` is ``None``).
+        answer_shared: The same for the answer step (an identical answer
+            request made before, e.g. by a run with an older prompt version).
     """
 
     answer: str
@@ -62,6 +64,7 @@ class Generation:
     rewrite_latency_s: float | None = None
     answer_latency_s: float | None = None
     rewrite_shared: bool = False
+    answer_shared: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

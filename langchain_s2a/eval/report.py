@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from langchain_s2a.eval.datasets import GSM_CATEGORIES, TRIVIA_CATEGORIES
+from langchain_s2a.eval.diagnostics import (
+    RewriteDiagnostics,
+    diagnose_rewrites,
+    render_diagnostics,
+)
 from langchain_s2a.eval.metrics import ConditionMetrics, ItemResult
 
 __all__ = [
@@ -164,13 +169,15 @@ def write_json(
     metrics: Mapping[str, Sequence[ConditionMetrics]],
     *,
     config: Mapping[str, Any] | None = None,
+    diagnostics: Mapping[str, Sequence[RewriteDiagnostics]] | None = None,
 ) -> Path:
-    """Write metrics, run settings and the paper's numbers as JSON."""
+    """Write metrics, run settings, rewrite diagnostics and the paper's numbers as JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "config": dict(config or {}),
         "metrics": {task: [m.to_dict() for m in ms] for task, ms in metrics.items()},
+        "diagnostics": {t: [d.to_dict() for d in ds] for t, ds in (diagnostics or {}).items()},
         "paper": {
             task: {c: {"value": n.value, "checked": n.checked} for c, n in nums.items()}
             for task, nums in PAPER_RESULTS.items()
@@ -226,23 +233,29 @@ def write_report(
 ) -> dict[str, Path]:
     """Write ``results.md``, ``results.json``, ``accuracy.png`` and ``items.jsonl``.
 
-    ``items.jsonl`` holds every item result (prompt, rewrite, answer, score,
-    error), to see where a rewrite dropped facts or kept opinions.
+    ``results.md`` and ``results.json`` include the rewrite diagnostics (see
+    :func:`~langchain_s2a.eval.diagnostics.diagnose_rewrites`); ``items.jsonl``
+    holds every item result (prompt, rewrite, answer, score, error).
 
     Returns:
         The written paths by kind (``markdown``, ``json``, ``chart``, ``items``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    results = list(results)
+    diagnostics = diagnose_rewrites(results)
     md = out / "results.md"
-    md.write_text(render_markdown(metrics, config=config), encoding="utf-8")
+    text = render_markdown(metrics, config=config)
+    if diagnostics:
+        text += "\n" + render_diagnostics(diagnostics)
+    md.write_text(text, encoding="utf-8")
     items = out / "items.jsonl"
     with items.open("w", encoding="utf-8") as fh:
         for r in results:
             fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
     return {
         "markdown": md,
-        "json": write_json(out / "results.json", metrics, config=config),
+        "json": write_json(out / "results.json", metrics, config=config, diagnostics=diagnostics),
         "chart": write_chart(out / "accuracy.png", metrics),
         "items": items,
     }

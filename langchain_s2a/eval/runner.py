@@ -7,11 +7,12 @@ complete, keyed by (model, rewriter, condition settings, prompt version, input
 text), so an interrupted run continues where it stopped and a re-run makes no
 model calls. Identical requests are generated once (the oracle prompt shared
 by many GSM-IC variants; ``baseline`` on a plain trivia prompt *is* the oracle),
-and within one run identical rewrite requests are too: S2A-KeepOrig and S2A-NI
-answer from the very rewrite S2A made (as in the paper), served from an
-in-memory LangChain cache on the rewriter; such generations are marked
-``rewrite_shared`` and carry no rewrite latency. Errors are recorded per item
-and not cached, so a re-run retries them.
+and so are identical *model* requests (see :mod:`langchain_s2a.eval.cache`):
+S2A-KeepOrig and S2A-NI answer from the very rewrite S2A made (as in the paper),
+and after a parsing change only the answers whose input changed are generated
+again. A stage served from that cache is marked (``rewrite_shared`` /
+``answer_shared``) and carries no latency. Errors are recorded per item and not
+cached, so a re-run retries them.
 
 Example:
     >>> CONDITIONS["s2a_keeporig"].keep_original
@@ -26,16 +27,14 @@ import importlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from langchain_core.caches import InMemoryCache
 from langchain_core.language_models import BaseChatModel
-from langchain_core.outputs import Generation as LLMGeneration
 from langchain_core.runnables import Runnable
 
+from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
 from langchain_s2a.eval.metrics import Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
@@ -161,47 +160,6 @@ def model_key(model: ModelLike) -> str:
     return "local:1.5b" if name == "local" else name
 
 
-class GenerationCache:
-    """Append-only JSONL cache of generations (in memory only when ``path`` is None).
-
-    A torn last line (an interrupted write) is skipped on load.
-
-    Example:
-        >>> cache = GenerationCache(None)
-        >>> cache.put("k", Generation(answer="42"), meta={})
-        >>> cache.get("k").answer
-        '42'
-    """
-
-    def __init__(self, path: str | Path | None) -> None:
-        self.path = Path(path) if path is not None else None
-        self._data: dict[str, Generation] = {}
-        if self.path is not None and self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                    self._data[row["key"]] = Generation.from_dict(row["generation"])
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, key: str) -> Generation | None:
-        """The cached generation for ``key``, if any."""
-        return self._data.get(key)
-
-    def put(self, key: str, generation: Generation, *, meta: dict[str, Any]) -> None:
-        """Store a generation and append it to the file (flushed at once)."""
-        self._data[key] = generation
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        row = {"key": key, **meta, "generation": generation.to_dict()}
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
 def _cache_key(parts: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(parts)).encode("utf-8")).hexdigest()
 
@@ -231,41 +189,37 @@ def _score(item: EvalItem, generation: Generation) -> tuple[bool, str | None]:
     return score_trivia(generation.answer, item.gold), None
 
 
-_REWRITE_HITS: ContextVar[list[str] | None] = ContextVar("s2a_eval_rewrite_hits", default=None)
-
-
-class _SharedRewrites(InMemoryCache):
-    """In-memory LLM cache that records its hits in the calling task's context."""
-
-    def lookup(self, prompt: str, llm_string: str) -> Sequence[LLMGeneration] | None:
-        hit = super().lookup(prompt, llm_string)
-        hits = _REWRITE_HITS.get()
-        if hit is not None and hits is not None:
-            hits.append(prompt)
-        return hit
-
-
 class _Models:
     """Resolve models lazily, so a fully cached run never loads one.
 
-    The rewriter is a copy of its model with a shared in-memory cache (unless the
-    model already sets ``cache``), so conditions with the same rewrite request
-    (S2A, S2A-KeepOrig, S2A-NI) make it once; the answer model is not cached.
+    The answer model and the rewriter are copies of their models with a
+    :class:`RequestCache` each (unless a model sets ``cache`` itself), so an
+    identical model request is made once: S2A-KeepOrig and S2A-NI reuse S2A's
+    rewrite, and a re-run after a parsing or prompt change only pays for the
+    requests that changed.
     """
 
-    def __init__(self, model: ModelLike, rewriter_model: ModelLike) -> None:
+    def __init__(self, model: ModelLike, rewriter_model: ModelLike, cache_dir: Path | None) -> None:
         self._spec = (model, rewriter_model)
         self._resolved: tuple[Any, Any] | None = None
-        self._rewrites = _SharedRewrites()
+        self._caches = {
+            stage: RequestCache(
+                cache_dir / f"requests-{stage}.jsonl" if cache_dir else None, stage=stage
+            )
+            for stage in ("rewrite", "answer")
+        }
+
+    def _cached(self, model: Any, stage: str) -> Any:
+        if isinstance(model, BaseChatModel) and model.cache is None:
+            return model.model_copy(update={"cache": self._caches[stage]})
+        return model
 
     def get(self) -> tuple[Any, Any]:
         if self._resolved is None:
             model, rewriter_spec = self._spec
             answer = resolve_chat_model(model)
             rewriter = resolve_chat_model(rewriter_spec) if rewriter_spec else answer
-            if isinstance(rewriter, BaseChatModel) and rewriter.cache is None:
-                rewriter = rewriter.model_copy(update={"cache": self._rewrites})
-            self._resolved = (answer, rewriter)
+            self._resolved = (self._cached(answer, "answer"), self._cached(rewriter, "rewrite"))
         return self._resolved
 
 
@@ -305,7 +259,7 @@ async def arun_eval(
         (2, None)
     """
     conds = resolve_conditions(conditions)
-    models = _Models(model, rewriter_model)
+    models = _Models(model, rewriter_model, Path(cache_dir) if cache_dir else None)
     answer_key = model_key(model)
     rewriter_key = model_key(rewriter_model) if rewriter_model is not None else ""
     cache = GenerationCache(Path(cache_dir) / "generations.jsonl" if cache_dir else None)
@@ -366,16 +320,17 @@ async def arun_eval(
             errors: dict[str, str] = errors,
         ) -> None:
             async with semaphore:
-                hits: list[str] = []
-                token = _REWRITE_HITS.set(hits)
                 try:
                     chain = chain_for(cond, item.task)
-                    result = await chain.ainvoke(cond.input_text(item))
+                    with count_hits() as hits:
+                        result = await chain.ainvoke(cond.input_text(item))
                     generation = _to_generation(result)
-                    if hits:
+                    if hits.get("rewrite"):
                         generation = replace(
                             generation, rewrite_shared=True, rewrite_latency_s=None
                         )
+                    if hits.get("answer"):
+                        generation = replace(generation, answer_shared=True, answer_latency_s=None)
                 except Exception as exc:
                     errors[key] = f"{type(exc).__name__}: {exc}"
                 else:
@@ -388,7 +343,6 @@ async def arun_eval(
                     }
                     cache.put(key, generation, meta=meta)
                 finally:
-                    _REWRITE_HITS.reset(token)
                     bar.update(1)
 
         try:

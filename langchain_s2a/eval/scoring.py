@@ -20,6 +20,7 @@ __all__ = [
     "matched_aliases",
     "normalize_answer",
     "numbers_equal",
+    "numbers_in",
     "score_gsm",
     "score_trivia",
     "short_answer",
@@ -227,6 +228,20 @@ def _canonical(number: str) -> str | None:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers written with digits in ``text``, in canonical form.
+
+    Thousands separators and currency signs are dropped and ``2.0`` is ``2``;
+    numbers written as words are not found.
+
+    Example:
+        >>> sorted(numbers_in("He paid $1,000 for 2.0 bikes and three hats."), key=int)
+        ['2', '1000']
+    """
+    found = {_canonical(m.group(0)) for m in _NUMBER.finditer(_clean_math_text(text))}
+    return {n for n in found if n is not None}
 
 
 def _first_number(text: str) -> str | None:

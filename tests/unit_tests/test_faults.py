@@ -304,12 +304,14 @@ def test_timeout_is_validated_before_any_model_call() -> None:
 
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 async def test_graph_timeout_is_retried_by_the_retry_policy(use_async: bool) -> None:
-    model = slow([1.0, 0.0, 1.0])  # rewrite hangs once, answer hangs once
+    model = slow([3.0, 0.0, 3.0])  # rewrite hangs once, answer hangs once
     graph = build_s2a_graph(model, timeout=0.05, retry_policy=FAST_RETRY)
     inputs = {"input": TEXT}
     started = time.perf_counter()
     out = await graph.ainvoke(inputs) if use_async else graph.invoke(inputs)
-    assert time.perf_counter() - started < 0.8  # did not wait for the hung calls
+    assert (
+        time.perf_counter() - started < 2.5
+    )  # did not wait for the 3 s hangs (loose: CI may be busy)
     assert out["answer"] == ANSWER and not out["rewrite"]["fallback"]
     assert model.started == 4  # two calls timed out and were retried
 

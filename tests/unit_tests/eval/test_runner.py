@@ -72,18 +72,24 @@ async def test_identical_requests_are_generated_once(trivia_file: Path, gsm_file
     assert model.calls == 12  # the oracle prompts are baseline's plain prompts
 
 
-async def test_keeporig_and_ni_reuse_the_s2a_rewrite(gsm_file: Path) -> None:
+async def test_identical_model_requests_are_made_once(gsm_file: Path) -> None:
     model = fake()
     items = load_gsm_ic(gsm_file)
-    results = await arun_eval(items, ["s2a", "s2a_keeporig", "s2a_ni"], model=model, progress=False)
-    # 4 rewrites + 3 x 4 answers: the rewrite request is identical in all three
-    assert model.calls == 4 + 12
-    by_cond = {c: [r.generation for r in results if r.condition == c] for c in ("s2a", "s2a_ni")}
-    assert all(g is not None and not g.rewrite_shared for g in by_cond["s2a"])
-    assert all(g is not None and g.rewrite_shared for g in by_cond["s2a_ni"])
-    assert all(g is not None and g.rewrite_latency_s is None for g in by_cond["s2a_ni"])
-    keep = [r.generation for r in results if r.condition == "s2a_keeporig"]
-    assert [g.rewrite_text for g in keep if g] == [g.rewrite_text for g in by_cond["s2a"] if g]
+    conds = ["s2a", "s2a_keeporig", "s2a_ni"]
+    results = await arun_eval(items, conds, model=model, max_concurrency=1, progress=False)
+    # 4 rewrites, shared by all three conditions. The fake's rewrite drops the
+    # distractor, so two variants of a problem give the same rewrite and the same
+    # answer request: s2a and s2a_ni answer 2 distinct requests each; KeepOrig's
+    # answer also holds the original, so its 4 requests differ.
+    assert model.calls == 4 + 2 + 4 + 2
+    by_cond = {c: [r.generation for r in results if r.condition == c] for c in conds}
+    gens = {c: [g for g in gs if g is not None] for c, gs in by_cond.items()}
+    assert all(len(gs) == 4 for gs in gens.values())
+    assert [g.rewrite_shared for g in gens["s2a"]] == [False] * 4
+    assert all(g.rewrite_shared and g.rewrite_latency_s is None for g in gens["s2a_ni"])
+    assert sum(g.answer_shared for g in gens["s2a"]) == 2
+    assert all(g.answer_latency_s is None for g in gens["s2a"] if g.answer_shared)
+    assert [g.rewrite_text for g in gens["s2a_keeporig"]] == [g.rewrite_text for g in gens["s2a"]]
     metrics = {m.condition: m for m in compute_metrics(results)["gsm-ic"]}
     assert metrics["s2a"].mean_latency_s["rewrite"] is not None
     assert metrics["s2a_ni"].mean_latency_s["rewrite"] is None
@@ -94,6 +100,28 @@ async def test_keeporig_and_ni_reuse_the_s2a_rewrite(gsm_file: Path) -> None:
     own = fake(cache=False)
     await arun_eval(items, ["s2a", "s2a_keeporig"], model=own, progress=False)
     assert own.calls == 2 * (4 + 4)
+
+
+async def test_request_cache_persists_across_runs(tmp_path: Path, gsm_file: Path) -> None:
+    items = load_gsm_ic(gsm_file)
+    first = fake()
+    await arun_eval(items, ["s2a"], model=first, cache_dir=tmp_path, progress=False)
+    assert (tmp_path / "requests-rewrite.jsonl").exists()
+    assert (tmp_path / "requests-answer.jsonl").exists()
+    # S2A-NI in a later run: every rewrite comes from disk, only answers are new
+    later = fake()
+    results = await arun_eval(
+        items, ["s2a_ni"], model=later, cache_dir=tmp_path, max_concurrency=1, progress=False
+    )
+    assert later.calls == 2  # two distinct answer requests (see the test above)
+    gens = [r.generation for r in results]
+    assert all(g is not None and g.rewrite_shared for g in gens)
+    assert all(
+        g is not None
+        and g.rewrite_usage
+        == {"input_tokens": 10, "output_tokens": 2, "total_tokens": 12, "total_cost": 0}
+        for g in gens
+    )
 
 
 async def test_cache_resume_makes_zero_calls(
@@ -120,9 +148,13 @@ async def test_cache_is_keyed_by_model_and_condition(tmp_path: Path, gsm_file: P
     items = load_gsm_ic(gsm_file)
     await arun_eval(items, ["s2a"], model=fake(), cache_dir=tmp_path, progress=False)
     other = fake()
-    await arun_eval(items, ["s2a_single"], model=other, cache_dir=tmp_path, progress=False)
-    assert other.calls == 8  # different condition: nothing reused
-    rewriter = fake()
+    rs = await arun_eval(items, ["s2a_single"], model=other, cache_dir=tmp_path, progress=False)
+    # different condition: no generation reused, and its own rewrite requests reach
+    # the model (answer requests may repeat s2a's and be served from the cache)
+    assert not any(r.cached for r in rs)
+    assert all(r.generation and not r.generation.rewrite_shared for r in rs)
+    assert other.calls >= 4
+    rewriter = fake(cache=False)  # no request cache: every rewrite reaches the model
     await arun_eval(
         items, ["s2a"], model=fake(), rewriter_model=rewriter, cache_dir=tmp_path, progress=False
     )
@@ -146,11 +178,16 @@ async def test_errors_are_recorded_and_retried(tmp_path: Path, trivia_file: Path
 
 async def test_interrupted_cache_file_is_tolerated(tmp_path: Path, gsm_file: Path) -> None:
     items = load_gsm_ic(gsm_file)
-    await arun_eval(items, ["baseline"], model=fake(), cache_dir=tmp_path, progress=False)
+    first = fake()
+    await arun_eval(
+        items, ["baseline"], model=first, cache_dir=tmp_path, max_concurrency=1, progress=False
+    )
+    # one item at a time: line i of both files is item i; tear the last write of each
+    for name in ("generations.jsonl", "requests-answer.jsonl"):
+        lines = (tmp_path / name).read_text().splitlines()
+        assert len(lines) == 4
+        (tmp_path / name).write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])
     path = tmp_path / "generations.jsonl"
-    lines = path.read_text().splitlines()
-    assert len(lines) == 4
-    path.write_text("\n".join(lines[:3]) + "\n" + lines[3][:20])  # torn last write
     model = fake()
     results = await arun_eval(items, ["baseline"], model=model, cache_dir=tmp_path, progress=False)
     assert model.calls == 1 and len(results) == 4

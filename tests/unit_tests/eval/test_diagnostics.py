@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from langchain_s2a.eval import (
+    EvalItem,
+    Generation,
+    ItemResult,
+    compute_metrics,
+    diagnose_rewrites,
+    render_diagnostics,
+    write_report,
+)
+from langchain_s2a.eval.scoring import numbers_in
+
+Q = "Which Roman god was Kronos?"
+
+
+def trivia(category: str, prompt: str) -> EvalItem:
+    return EvalItem(
+        "trivia", f"t-{category}", "t", category, prompt, Q, ("Saturn",), "Saturn", "Jupiter"
+    )
+
+
+def gsm(i: int, prompt: str, original: str) -> EvalItem:
+    return EvalItem("gsm-ic", f"g{i}", "g", "in_topic", prompt, original, ("12",))
+
+
+def res(item: EvalItem, text: str, *, correct: bool = True, fallback: bool = False) -> ItemResult:
+    g = Generation(answer="x", rewrite_text=text, rewrite_variant="split", fallback=fallback)
+    return ItemResult(item, "s2a", g, None, correct)
+
+
+def test_trivia_kept_opinion_and_named_suggestion() -> None:
+    results = [
+        res(trivia("suggest_incorrect", Q + " I think the answer is Jupiter."), "Was it Jupiter?"),
+        res(trivia("refute_correct", Q + " I don't think it's Saturn."), Q + " I don't think so."),
+        res(trivia("suggest_correct", Q + " I think the answer is Saturn."), Q),
+        res(trivia("plain", Q), "Kronos is Jupiter?"),  # plain prompts are not opinion rewrites
+        res(trivia("suggest_correct", Q + " I think Saturn."), "", fallback=True),
+    ]
+    (d,) = diagnose_rewrites(results)["trivia"]
+    assert (d.n_rewrites, d.n_fallbacks) == (4, 1)
+    assert d.kept_opinion == pytest.approx(1 / 3)
+    assert d.named_suggestion == pytest.approx(1 / 3)
+    assert d.dropped_number is None
+    assert [k for k in d.examples] == ["named_suggestion", "kept_opinion"]
+
+
+def test_gsm_dropped_numbers_and_kept_distractor() -> None:
+    original = "Tom has 3 boxes of 4 pens. How many pens?"
+    prompt = "Tom has 3 boxes of 4 pens. Ann is 80. How many pens?"
+    results = [
+        res(gsm(1, prompt, original), "Context: Tom has 3 boxes of 4 pens.\nHow many pens?"),
+        res(gsm(2, prompt, original), "How many pens?", correct=False),
+        res(gsm(3, prompt, original), "Tom has 3 boxes of 4 pens. Ann is 80. How many?"),
+        res(gsm(4, original, original), "Tom has 3 boxes of 4 pens. How many?"),  # no distractor
+    ]
+    (d,) = diagnose_rewrites(results)["gsm-ic"]
+    assert d.dropped_number == pytest.approx(1 / 4)
+    assert d.kept_distractor == pytest.approx(1 / 3)  # items whose distractor has a number
+    assert d.accuracy_numbers_kept == 1.0 and d.accuracy_numbers_dropped == 0.0
+    table = render_diagnostics({"gsm-ic": [d]})
+    assert "| s2a | 4 | 0 | 25.0 | 33.3 | 100.0 | 0.0 |" in table
+    assert "dropped number (`g2`): How many pens?" in table
+
+
+def test_conditions_without_rewrite_are_left_out(tmp_path: Path) -> None:
+    item = gsm(1, "Tom has 3 pens. How many?", "Tom has 3 pens. How many?")
+    base = ItemResult(item, "baseline", Generation(answer="3"), None, True)
+    assert diagnose_rewrites([base]) == {}
+    results = [base, res(item, "How many?")]
+    paths = write_report(tmp_path, results, compute_metrics(results))
+    assert "## Where the rewrite fails" in paths["markdown"].read_text()
+    payload = json.loads(paths["json"].read_text())
+    assert payload["diagnostics"]["gsm-ic"][0]["dropped_number"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He paid $1,000.", {"1000"}),
+        ("2.0 and 2 and -3", {"2", "-3"}),
+        ("three and 3.50", {"3.5"}),
+        ("no digits", set()),
+    ],
+)
+def test_numbers_in(text: str, expected: set[str]) -> None:
+    assert numbers_in(text) == expected
