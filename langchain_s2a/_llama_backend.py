@@ -67,17 +67,26 @@ def _load_llama(model_path: str, n_ctx: int, n_threads: int, n_batch: int, seed:
     )
 
 
-_CACHE: dict[tuple[str, int, int, int, int], _Backend] = {}
+_CACHE: dict[tuple[str, int, int, int, int, str], _Backend] = {}
 _CACHE_LOCK = threading.Lock()
+# One lock per weights file: contexts over the same weights take turns, because two
+# llama.cpp computations at once on a small machine oversubscribe its cores.
+_RUN_LOCKS: dict[str, threading.Lock] = {}
 
 
-def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
+def _get_backend(key: tuple[str, int, int, int, int, str]) -> _Backend:
+    """The backend for (path, n_ctx, threads, n_batch, seed, context name), loaded once.
+
+    Different context names get different ``Llama`` objects (own weights and KV
+    cache); all over the same file share one lock.
+    """
     with _CACHE_LOCK:
         backend = _CACHE.get(key)
         if backend is None:
-            llama = _load_llama(*key)
+            llama = _load_llama(*key[:5])
             render, eos_text = _make_renderer(llama)
-            backend = _Backend(llama, threading.Lock(), render, eos_text)
+            lock = _RUN_LOCKS.setdefault(key[0], threading.Lock())
+            backend = _Backend(llama, lock, render, eos_text)
             _CACHE[key] = backend
         return backend
 

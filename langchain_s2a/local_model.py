@@ -149,6 +149,10 @@ class ChatLocalLlama(BaseChatModel):
     """Sampling seed."""
     stop: list[str] | None = None
     """Extra stop strings (the model's end-of-turn token always stops)."""
+    context_name: str = "default"
+    """Which loaded ``Llama`` (weights plus KV cache) to use: instances with different
+    names load separate copies, which take turns rather than run at once; see
+    :meth:`with_context`."""
 
     _backend: _Backend | None = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -189,6 +193,29 @@ class ChatLocalLlama(BaseChatModel):
         params["ls_model_name"] = self.model_name
         return params
 
+    def with_context(self, name: str) -> ChatLocalLlama:
+        """A copy of this model that runs in its own llama.cpp context ``name``.
+
+        llama.cpp reuses the KV cache of the longest prompt prefix it evaluated
+        last. Calls that alternate between two prompt families (S2A's rewrite and
+        answer steps) evict each other's prefix; giving the rewriter its own
+        context keeps the fixed rewrite instructions evaluated between calls, so
+        only the user's text is prefilled: ``create_s2a_chain(llm,
+        rewriter_model=llm.with_context("rewrite"))``. Measured on the 1.5B model,
+        one thread: rewrite 9.9 s -> 3.4 s (median of 8 TriviaQA prompts). The
+        cost is memory: llama-cpp-python loads the weights again for the new
+        context (peak RSS 1.9 -> 3.8 GB), so it is not the default.
+
+        Example:
+            >>> llm = ChatLocalLlama(model_path="m.gguf")
+            >>> llm.with_context("s2a_rewrite").context_name
+            's2a_rewrite'
+        """
+        copy = self.model_copy(update={"context_name": name})
+        copy._backend = None
+        copy._load_lock = threading.Lock()
+        return copy
+
     def load(self) -> ChatLocalLlama:
         """Load the model now instead of on first call; returns ``self``."""
         self._get()
@@ -202,7 +229,14 @@ class ChatLocalLlama(BaseChatModel):
                     threads = self.n_threads or (
                         int(env_threads) if env_threads.isdigit() else available_cores()
                     )
-                    key = (self.model_path, self.n_ctx, threads, self.n_batch, self.seed)
+                    key = (
+                        self.model_path,
+                        self.n_ctx,
+                        threads,
+                        self.n_batch,
+                        self.seed,
+                        self.context_name,
+                    )
                     self._backend = _get_backend(key)
         return self._backend
 

@@ -38,6 +38,7 @@ from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
 from langchain_s2a.eval.metrics import Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
+from langchain_s2a.local_model import ChatLocalLlama
 from langchain_s2a.models import ModelLike, model_label, resolve_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION
 
@@ -219,6 +220,10 @@ class _Models:
             model, rewriter_spec = self._spec
             answer = resolve_chat_model(model)
             rewriter = resolve_chat_model(rewriter_spec) if rewriter_spec else answer
+            if rewriter is answer and isinstance(answer, ChatLocalLlama):
+                # Its own llama.cpp context keeps the rewrite instructions in the KV
+                # cache between calls: ~3x faster rewrites for ~1.8 GB more memory.
+                rewriter = answer.with_context("s2a_rewrite")
             self._resolved = (self._cached(answer, "answer"), self._cached(rewriter, "rewrite"))
         return self._resolved
 

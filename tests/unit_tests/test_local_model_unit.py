@@ -318,3 +318,23 @@ def test_missing_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
         load_local_chat_model("0.5b")
     with pytest.raises(LocalModelNotInstalledError, match=r"langchain-s2a\[local\]"):
         backend_mod._load_llama("/x.gguf", 4096, 2, 512, 0)
+
+
+def test_with_context_loads_its_own_llama_and_takes_turns(fake: FakeLlama) -> None:
+    fake.delay = 0.01
+    llm = make()
+    llm.invoke(MESSAGES)  # loaded: the copy must not reuse this backend
+    rewriter = llm.with_context("s2a_rewrite")
+    assert (rewriter.context_name, llm.context_name) == ("s2a_rewrite", "default")
+    assert rewriter.model_path == llm.model_path and rewriter._identifying_params == (
+        llm._identifying_params
+    )  # same model as far as caches and tracing are concerned
+    threads = [threading.Thread(target=m.invoke, args=(MESSAGES,)) for m in (llm, rewriter) * 3]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(fake.loads) == 2  # one Llama per context
+    assert len(fake.calls) == 7
+    assert fake.max_active == 1  # the two contexts never compute at once
+    assert rewriter.with_context("s2a_rewrite")._get() is rewriter._get()
