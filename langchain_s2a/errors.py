@@ -21,7 +21,8 @@ class S2ARewriteError(S2AError):
 
     Attributes:
         reason: A short machine-readable reason (``"empty"``, ``"unparseable"``,
-            ``"missing_question"``, ``"question_lost"``, ``"truncated"``).
+            ``"missing_question"``, ``"question_lost"``, ``"facts_lost"``,
+            ``"truncated"``).
         raw: The model's raw output, for debugging.
         original: The input text that was being rewritten.
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ParsedSections",
+    "check_numbers_kept",
     "check_question_kept",
     "clean_single",
     "content_tokens",
@@ -333,3 +334,45 @@ def check_question_kept(question: str, original: str) -> bool:
         # Nothing to compare against (e.g. a one-word input): any non-empty question passes.
         return bool(question.strip())
     return bool(q_tokens & o_tokens)
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> set[str]:
+    out = set()
+    for match in _NUMBER.findall(text):
+        number = match.replace(",", "")
+        if "." in number:
+            number = number.rstrip("0").rstrip(".")
+        out.add(number)
+    return out
+
+
+def check_numbers_kept(rewrite: str, original: str, *, min_share: float = 0.5) -> bool:
+    """Tell whether a rewrite kept enough of the numbers written in the original.
+
+    A small rewriter sometimes drops the facts of a word problem ("Context: None")
+    or keeps only the irrelevant sentence. Inputs with fewer than two distinct
+    numbers (digits) always pass; otherwise at least ``min_share`` of them must
+    still appear in the rewrite (a relevance rewrite may drop a distractor's).
+
+    Args:
+        rewrite: The kept context and question, as the answer step will see them.
+        original: The user's original text.
+        min_share: Smallest share of the original's numbers to keep.
+
+    Returns:
+        ``True`` when enough numbers were kept.
+
+    Example:
+        >>> text = "Ann has 3 pens and buys 4 more. Tom is 80. How many pens?"
+        >>> check_numbers_kept("Ann has 3 pens and buys 4 more. How many pens?", text)
+        True
+        >>> check_numbers_kept("How many pens does Ann have?", text)
+        False
+    """
+    wanted = _numbers(original)
+    if len(wanted) < 2:
+        return True
+    return len(wanted & _numbers(rewrite)) >= min_share * len(wanted)

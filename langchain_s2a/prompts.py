@@ -36,8 +36,8 @@ __all__ = [
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-11-24.4"
-"""Changes whenever any prompt text changes; evaluation caches key on it."""
+PROMPT_VERSION = "2026-11-24.5"
+"""Changes whenever a prompt text or a rule accepting a rewrite changes; eval caches key on it."""
 
 Preset = Literal["opinion", "relevance"]
 Variant = Literal["split", "single", "extractive"]

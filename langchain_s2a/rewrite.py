@@ -10,7 +10,9 @@ from langchain_s2a.prompts import get_prompts
 
 __all__ = ["FallbackReason", "S2ARewrite"]
 
-FallbackReason = Literal["empty", "unparseable", "missing_question", "question_lost", "truncated"]
+FallbackReason = Literal[
+    "empty", "unparseable", "missing_question", "question_lost", "facts_lost", "truncated"
+]
 """Why a rewrite was rejected and the original input used instead."""
 
 

@@ -26,7 +26,12 @@ from langchain_s2a.extractive import (
     repair_question,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.parsing import check_question_kept, clean_single, parse_sections
+from langchain_s2a.parsing import (
+    check_numbers_kept,
+    check_question_kept,
+    clean_single,
+    parse_sections,
+)
 from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts, neutralize
 from langchain_s2a.rewrite import FallbackReason, S2ARewrite
 from langchain_s2a.segmentation import split_sentences
@@ -90,6 +95,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         timeout: Seconds one model call may take.
         max_attempts: Attempts per model call when it fails with a transient
             error (exponential backoff with jitter); other errors fail fast.
+        min_number_share: A rewrite keeping less than this share of the
+            numbers written in the input (when it has two or more) is rejected
+            as ``facts_lost``; ``None`` turns the check off.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -120,6 +128,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     timeout: float | None = Field(default=None, gt=0)
     """Seconds one rewrite call may take (``None``: no limit); a timeout is a transient error."""
     max_attempts: int = Field(default=3, ge=1)
+    min_number_share: float | None = Field(default=0.5, ge=0.0, le=1.0)
     """Attempts per rewrite call for transient errors (timeouts, rate limits, 5xx)."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""
@@ -205,6 +214,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
                 reason = "empty" if self.variant == "single" else "missing_question"
             elif not check_question_kept(question, parts.text):
                 reason = "question_lost"
+            elif not self._numbers_kept(f"{context}\n{question}", parts.text):
+                reason = "facts_lost"
         return S2ARewrite(
             original=parts.text,
             context="" if reason else context,
@@ -217,6 +228,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             raw=raw,
             attempts=1,
         )
+
+    def _numbers_kept(self, rewrite: str, original: str) -> bool:
+        if self.min_number_share is None:
+            return True
+        return check_numbers_kept(rewrite, original, min_share=self.min_number_share)
 
     def _interpret_extractive(
         self, raw: str, parts: InputParts, *, language: Language, truncated: bool
@@ -242,6 +258,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             and any(s.text.rstrip().endswith(("?", "？")) for s in sentences)
         ):
             reason = "question_lost"
+        elif not self._numbers_kept(f"{context}\n{question}", parts.text):
+            reason = "facts_lost"
         ok = reason is None
         return S2ARewrite(
             original=parts.text,

@@ -280,3 +280,46 @@ def test_structured_forced_raises() -> None:
     model = RaisingStructuredFake(respond=lambda m: GOOD, error=InternalServerError("500"))
     with pytest.raises(InternalServerError):
         S2ARewriter(model, structured_output=True, max_attempts=1).invoke(OPINION)
+
+
+WORD_PROBLEM = (
+    "Daryl has 15 crates and each holds 20 kg. Ada is 6 years old. "
+    "He loads 4 bags of 5 kg. How many kg are left out?"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        # the real 1.5B failure: every fact dropped
+        ("Context: None\nQuestion: How many kg are left out?", "facts_lost"),
+        # kept only the distractor sentence
+        ("Context: Ada is 6 years old.\nQuestion: How many kg are left out?", "facts_lost"),
+        # dropping the distractor's number (and one more) is fine: 3 of 5 kept
+        (
+            "Context: Daryl has 15 crates of 20 kg and loads bags.\nQuestion: How many kg are left out? (4)",
+            None,
+        ),
+    ],
+)
+def test_rewrite_that_drops_the_numbers_falls_back(raw: str, reason: str | None) -> None:
+    r = S2ARewriter(fake(raw), preset="relevance").invoke(WORD_PROBLEM)
+    assert r.fallback_reason == reason
+    assert (r.text == WORD_PROBLEM) is (reason is not None)
+
+
+def test_numbers_check_can_be_turned_off_and_ignores_few_numbers() -> None:
+    raw = "Context: None\nQuestion: How many kg are left out?"
+    r = S2ARewriter(fake(raw), preset="relevance", min_number_share=None).invoke(WORD_PROBLEM)
+    assert not r.fallback and r.question == "How many kg are left out?"
+    # one number in the input (an opinion's): never a facts_lost fallback
+    one = "What year did the war end? I think the answer is 1944."
+    r = S2ARewriter(fake("Context: none\nQuestion: What year did the war end?")).invoke(one)
+    assert not r.fallback
+
+
+def test_extractive_rewrite_that_drops_the_numbers_falls_back() -> None:
+    r = S2ARewriter(fake("Keep: 2\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
+    assert (r.fallback, r.fallback_reason, r.text) == (True, "facts_lost", WORD_PROBLEM)
+    ok = S2ARewriter(fake("Keep: 1, 3\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
+    assert not ok.fallback and "Ada" not in ok.text
