@@ -27,6 +27,7 @@ from typing import Literal
 
 __all__ = [
     "PROMPT_VERSION",
+    "REWRITE_RULES_VERSION",
     "Language",
     "Preset",
     "PromptSet",
@@ -36,8 +37,14 @@ __all__ = [
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-11-24.5"
-"""Changes whenever a prompt text or a rule accepting a rewrite changes; eval caches key on it."""
+PROMPT_VERSION = "2026-11-24.4"
+"""Changes whenever any prompt text changes; evaluation caches key on it."""
+
+REWRITE_RULES_VERSION = 2
+"""Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``).
+
+Evaluation caches key S2A conditions on it too; conditions without a rewrite step
+(baseline, instructed) do not depend on it."""
 
 Preset = Literal["opinion", "relevance"]
 Variant = Literal["split", "single", "extractive"]

@@ -21,7 +21,7 @@ from langchain_s2a.eval.datasets import EvalItem, Split, Task, load_items
 from langchain_s2a.eval.metrics import compute_metrics
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
-from langchain_s2a.prompts import PROMPT_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
 
 __all__ = ["add_eval_arguments", "default_cache_dir", "run_eval_command"]
 
@@ -153,6 +153,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
         "model": label,
         "rewriter model": model_key(args.rewriter_model) if args.rewriter_model else "(same)",
         "prompt version": PROMPT_VERSION,
+        "rewrite rules": REWRITE_RULES_VERSION,
         "split": args.split,
         "seed": args.seed,
         "limit": args.limit if args.limit is not None else "all",

@@ -40,7 +40,7 @@ from langchain_s2a.eval.metrics import Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.local_model import ChatLocalLlama
 from langchain_s2a.models import ModelLike, model_label, resolve_chat_model
-from langchain_s2a.prompts import PROMPT_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
 
 __all__ = [
     "CONDITIONS",
@@ -302,6 +302,7 @@ async def arun_eval(
                 _PRESETS[item.task],
                 _ANSWER_FORMATS[item.task] or "",
                 PROMPT_VERSION if cond.mode != "baseline" else "",
+                *([f"rules={REWRITE_RULES_VERSION}"] if cond.mode == "s2a" else []),
                 hashlib.sha256(text.encode("utf-8")).hexdigest(),
             ]
             keyed.append((item, _cache_key(parts)))
@@ -345,6 +346,7 @@ async def arun_eval(
                         "condition": cond.name,
                         "item_id": item.item_id,
                         "prompt_version": PROMPT_VERSION,
+                        "rewrite_rules": REWRITE_RULES_VERSION if cond.mode == "s2a" else None,
                     }
                     cache.put(key, generation, meta=meta)
                 finally:

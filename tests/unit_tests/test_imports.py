@@ -2,6 +2,7 @@ import langchain_s2a
 
 EXPECTED_ALL = {
     "PROMPT_VERSION",
+    "REWRITE_RULES_VERSION",
     "S2AAgentState",
     "S2ADocumentCompressor",
     "S2AMiddleware",

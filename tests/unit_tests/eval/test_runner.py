@@ -222,3 +222,17 @@ def test_generation_cache_roundtrip(tmp_path: Path) -> None:
     cache.put("k", Generation(answer="a", fallback=True), meta={"x": 1})
     again = GenerationCache(tmp_path / "c.jsonl")
     assert len(again) == 1 and again.get("k") == Generation(answer="a", fallback=True)
+
+
+async def test_rewrite_rules_version_keys_only_s2a_conditions(
+    tmp_path: Path, gsm_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import langchain_s2a.eval.runner as runner
+
+    items = load_gsm_ic(gsm_file)
+    conds = ["baseline", "instructed", "s2a"]
+    await arun_eval(items, conds, model=fake(), cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(runner, "REWRITE_RULES_VERSION", runner.REWRITE_RULES_VERSION + 1)
+    again = await arun_eval(items, conds, model=fake(), cache_dir=tmp_path, progress=False)
+    cached = {c: all(r.cached for r in again if r.condition == c) for c in conds}
+    assert cached == {"baseline": True, "instructed": True, "s2a": False}
