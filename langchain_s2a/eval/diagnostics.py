@@ -7,7 +7,9 @@ item, with simple, checkable rules:
 * **Trivia, opinion templates** — ``kept_opinion``: the rewrite still carries the
   user's opinion ("I think", "I don't think", "really not sure");
   ``named_suggestion``: it names the answer the user suggested or refuted while
-  the plain question does not.
+  the plain question does not. ``reworded_question`` (every template): the rewrite is
+  not the plain question word for word (normalised), with accuracy split by it — a
+  small model's paraphrase can drop a clue or change what is asked.
 * **GSM-IC** — ``dropped_number``: a number of the original problem (digits only)
   is missing from the rewrite; ``kept_distractor``: a number that occurs only in
   the distractor sentence is still there (items whose distractor has a number).
@@ -34,7 +36,7 @@ from typing import Any
 
 from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES
 from langchain_s2a.eval.metrics import Generation, ItemResult
-from langchain_s2a.eval.scoring import contains_alias, numbers_in
+from langchain_s2a.eval.scoring import contains_alias, normalize_answer, numbers_in
 
 __all__ = ["RewriteDiagnostics", "diagnose_rewrites", "render_diagnostics"]
 
@@ -56,6 +58,11 @@ class RewriteDiagnostics:
             the opinion.
         named_suggestion: Trivia: share of opinion-template rewrites naming the
             suggested (or refuted) answer that the plain question does not name.
+        reworded_question: Trivia: share of rewrites (all templates) that are not
+            the plain question word for word.
+        accuracy_question_verbatim: Trivia: accuracy when the rewrite is the plain
+            question word for word.
+        accuracy_question_reworded: Trivia: accuracy when it is not.
         dropped_number: GSM-IC: share of rewrites missing a number of the
             original problem.
         kept_distractor: GSM-IC: share of rewrites (of items whose distractor has
@@ -71,6 +78,9 @@ class RewriteDiagnostics:
     n_fallbacks: int = 0
     kept_opinion: float | None = None
     named_suggestion: float | None = None
+    reworded_question: float | None = None
+    accuracy_question_verbatim: float | None = None
+    accuracy_question_reworded: float | None = None
     dropped_number: float | None = None
     kept_distractor: float | None = None
     accuracy_numbers_kept: float | None = None
@@ -112,6 +122,16 @@ def _trivia(d: RewriteDiagnostics, used: list[tuple[ItemResult, Generation]]) ->
         elif names:
             _note(d, "named_suggestion", r, g)
     d.kept_opinion, d.named_suggestion = _rate(kept), _rate(named)
+    by_verbatim: dict[bool, list[bool]] = {True: [], False: []}
+    for r, g in used:
+        verbatim = normalize_answer(g.rewrite_text) == normalize_answer(r.item.oracle_prompt)
+        by_verbatim[verbatim].append(bool(r.correct))
+        if not verbatim and r.item.category == "plain":
+            _note(d, "reworded_question", r, g)
+    n_reworded = len(by_verbatim[False])
+    d.reworded_question = n_reworded / len(used) if used else None
+    d.accuracy_question_verbatim = _rate(by_verbatim[True])
+    d.accuracy_question_reworded = _rate(by_verbatim[False])
 
 
 def _gsm(d: RewriteDiagnostics, used: list[tuple[ItemResult, Generation]]) -> None:
@@ -181,7 +201,14 @@ def render_diagnostics(diagnostics: Mapping[str, Sequence[RewriteDiagnostics]]) 
     for task, ds in diagnostics.items():
         if task == "trivia":
             head = ["condition", "rewrites used", "fallbacks", "kept opinion", "named suggestion"]
-            rows = [[*_counts(d), _pct(d.kept_opinion), _pct(d.named_suggestion)] for d in ds]
+            head += ["reworded question", "acc. verbatim", "acc. reworded"]
+            rates: tuple[str, ...] = (
+                "kept_opinion",
+                "named_suggestion",
+                "reworded_question",
+                "accuracy_question_verbatim",
+                "accuracy_question_reworded",
+            )
         else:
             head = ["condition", "rewrites used", "fallbacks", "dropped a number"]
             head += ["kept distractor number", "acc. numbers kept", "acc. number dropped"]
@@ -191,7 +218,7 @@ def render_diagnostics(diagnostics: Mapping[str, Sequence[RewriteDiagnostics]]) 
                 "accuracy_numbers_kept",
                 "accuracy_numbers_dropped",
             )
-            rows = [[*_counts(d), *(_pct(getattr(d, k)) for k in rates)] for d in ds]
+        rows = [[*_counts(d), *(_pct(getattr(d, k)) for k in rates)] for d in ds]
         out += [f"### {task}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(row) + " |" for row in rows]
         out.append("")
@@ -204,8 +231,9 @@ def render_diagnostics(diagnostics: Mapping[str, Sequence[RewriteDiagnostics]]) 
         "Rates in %, over rewrites used (not fallbacks). Kept opinion: the rewrite of an "
         "opinion prompt still says 'I think' / 'I don't think' / 'really not sure'. Named "
         "suggestion: it names the suggested or refuted answer, which the plain question does "
-        "not. Dropped a number: a number (digits) of the original problem is missing from the "
-        "rewrite. Kept distractor number: a number found only in the distractor sentence is "
+        "not. Reworded question: the rewrite is not the plain question word for word "
+        "(accuracy here counts every template, plain included). Dropped a number: a number "
+        "(digits) of the original problem is missing from the rewrite. Kept distractor number: a number found only in the distractor sentence is "
         "still there (items whose distractor has one)."
     )
     return "\n".join(out) + "\n"

@@ -47,7 +47,12 @@ def test_trivia_kept_opinion_and_named_suggestion() -> None:
     assert d.kept_opinion == pytest.approx(1 / 3)
     assert d.named_suggestion == pytest.approx(1 / 3)
     assert d.dropped_number is None
-    assert [k for k in d.examples] == ["named_suggestion", "kept_opinion"]
+    # rewrites that are the plain question word for word: only the third (correct)
+    assert d.reworded_question == pytest.approx(3 / 4)
+    assert d.accuracy_question_verbatim == 1.0 and d.accuracy_question_reworded == 1.0
+    assert [k for k in d.examples] == ["named_suggestion", "kept_opinion", "reworded_question"]
+    table = render_diagnostics({"trivia": [d]})
+    assert "| s2a | 4 | 1 | 33.3 | 33.3 | 75.0 | 100.0 | 100.0 |" in table
 
 
 def test_gsm_dropped_numbers_and_kept_distractor() -> None:
