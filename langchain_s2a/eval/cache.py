@@ -89,7 +89,9 @@ def _rows(path: Path | None) -> Iterator[dict[str, Any]]:
 class GenerationCache:
     """Append-only JSONL cache of generations (in memory only when ``path`` is None).
 
-    A torn last line (an interrupted write) is skipped on load.
+    A torn last line (an interrupted write) is skipped on load. :meth:`refresh`
+    reads what other processes appended since, so several runs of one command
+    can share a cache directory and split the work.
 
     Example:
         >>> cache = GenerationCache(None)
@@ -101,11 +103,27 @@ class GenerationCache:
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
         self._data: dict[str, Generation] = {}
-        for row in _rows(self.path):
+        self._offset = 0
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Read rows appended to the file since the last read; returns how many."""
+        if self.path is None or not self.path.exists():
+            return 0
+        with self.path.open("rb") as fh:
+            fh.seek(self._offset)
+            chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1  # only complete lines; a partial one is read later
+        self._offset += end
+        added = 0
+        for line in chunk[:end].splitlines():
             try:
+                row = json.loads(line)
                 self._data[row["key"]] = Generation.from_dict(row["generation"])
-            except (KeyError, TypeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
                 continue
+            added += 1
+        return added
 
     def __len__(self) -> int:
         return len(self._data)

@@ -311,6 +311,7 @@ async def arun_eval(
             if cache.get(key) is None and key not in pending:
                 pending[key] = item
         errors: dict[str, str] = {}
+        shared: set[str] = set()
         bar = _tqdm(
             total=len(pending),
             desc=f"{cond.name} ({len(todo) - len(pending)} cached)",
@@ -324,8 +325,14 @@ async def arun_eval(
             cond: Condition = cond,
             bar: Any = bar,
             errors: dict[str, str] = errors,
+            shared: set[str] = shared,
         ) -> None:
             async with semaphore:
+                cache.refresh()
+                if cache.get(key) is not None:
+                    shared.add(key)  # another run sharing the cache dir made it
+                    bar.update(1)
+                    return
                 try:
                     chain = chain_for(cond, item.task)
                     with count_hits() as hits:
@@ -363,7 +370,7 @@ async def arun_eval(
                 results.append(ItemResult(item, cond.name, None, error=error))
                 continue
             correct, parsed = _score(item, generation)
-            cached = key not in pending
+            cached = key not in pending or key in shared
             results.append(ItemResult(item, cond.name, generation, None, correct, parsed, cached))
     return results
 

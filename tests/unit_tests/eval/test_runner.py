@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -236,3 +237,34 @@ async def test_rewrite_rules_version_keys_only_s2a_conditions(
     again = await arun_eval(items, conds, model=fake(), cache_dir=tmp_path, progress=False)
     cached = {c: all(r.cached for r in again if r.condition == c) for c in conds}
     assert cached == {"baseline": True, "instructed": True, "s2a": False}
+
+
+def test_generation_cache_refresh_reads_other_writers(tmp_path: Path) -> None:
+    path = tmp_path / "generations.jsonl"
+    mine, other = GenerationCache(path), GenerationCache(path)
+    assert mine.refresh() == 0
+    other.put("a", Generation(answer="1"), meta={})
+    with path.open("a") as fh:
+        fh.write('{"key": "b", "generation": {"answ')  # another writer, mid-line
+    assert mine.refresh() == 1 and mine.get("a") is not None and mine.get("b") is None
+    with path.open("a") as fh:
+        fh.write('er": "2"}}\n')
+    assert mine.refresh() == 1 and mine.get("b") == Generation(answer="2")
+
+
+async def test_two_runs_sharing_a_cache_dir_split_the_work(
+    tmp_path: Path, trivia_file: Path
+) -> None:
+    items = load_trivia(trivia_file)  # 12 prompts
+    first, second = fake(delay=0.02), fake(delay=0.02)
+    kwargs = {"cache_dir": tmp_path, "max_concurrency": 1, "progress": False}
+    r1, r2 = await asyncio.gather(
+        arun_eval(items, ["baseline"], model=first, **kwargs),  # type: ignore[arg-type]
+        # the second worker takes the items from the other end
+        arun_eval(items[::-1], ["baseline"], model=second, **kwargs),  # type: ignore[arg-type]
+    )
+    assert all(r.error is None and r.generation for r in r1 + r2)
+    assert [r.correct for r in r1] == [r.correct for r in r2[::-1]]
+    assert first.calls >= 5 and second.calls >= 5
+    # each item once, except the (at most two) in flight when the workers meet
+    assert first.calls + second.calls <= len(items) + 2
