@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "load_gsm_ic",
     "load_items",
     "load_trivia",
+    "round_robin",
     "stable_hash",
 ]
 
@@ -250,8 +251,9 @@ def load_gsm_ic(
     """Load GSM-IC problems as items.
 
     The ``report``/``tune`` split is by base problem (``original_question``), so no
-    problem is on both sides; ``limit`` counts items, sampled (seeded) across
-    problems.
+    problem is on both sides; ``limit`` counts items, taken round-robin over the
+    base problems in a seeded order (every base problem once before any twice;
+    see :func:`round_robin`), so a sample covers as many base problems as it can.
 
     Args:
         path: A JSON list or JSONL file in the upstream GSM-IC schema; ``None``
@@ -299,7 +301,41 @@ def load_gsm_ic(
             gold=(answer,),
             meta=meta,
         )
-    return [by_id[i] for i in _sample_groups(list(by_id), limit=limit, seed=seed)]
+    return round_robin(
+        [by_id[i] for i in _sample_groups(list(by_id), limit=None, seed=seed)], limit=limit
+    )
+
+
+def round_robin(items: Sequence[EvalItem], *, limit: int | None = None) -> list[EvalItem]:
+    """Reorder items so that every group comes once before any comes twice.
+
+    Groups (``group_id``: a GSM-IC base problem) are visited in the order of
+    their first item, and within a group items keep their order, so a seeded
+    input order gives a seeded, prefix-stable sample: ``limit`` items cover as
+    many independent base problems as there are (up to ``limit``).
+
+    Args:
+        items: Items in sampling order.
+        limit: Keep only the first ``limit`` items of the new order.
+
+    Returns:
+        The reordered (and cut) items.
+
+    Example:
+        >>> a1, a2, b1 = (EvalItem("gsm-ic", i, g, "in_topic", "", "", ("1",))
+        ...               for i, g in (("a1", "a"), ("a2", "a"), ("b1", "b")))
+        >>> [i.item_id for i in round_robin([a1, a2, b1])]
+        ['a1', 'b1', 'a2']
+    """
+    groups: dict[str, list[EvalItem]] = {}
+    for item in items:
+        groups.setdefault(item.group_id, []).append(item)
+    ordered: list[EvalItem] = []
+    depth = 0
+    while len(ordered) < len(items):
+        ordered.extend(g[depth] for g in groups.values() if depth < len(g))
+        depth += 1
+    return ordered if limit is None else ordered[: max(limit, 0)]
 
 
 def load_items(
