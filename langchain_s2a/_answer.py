@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langchain_core.messages import BaseMessage
 
 from langchain_s2a._inputs import InputParts
@@ -29,7 +31,7 @@ def answer_messages(
     *,
     mode: Mode = "s2a",
     keep_original: bool = False,
-    instructed: bool = True,
+    instructed: bool | Literal["auto"] = True,
     answer_format: str | None = None,
 ) -> list[BaseMessage]:
     """The messages the answer model receives.
@@ -38,8 +40,12 @@ def answer_messages(
     (unless ``keep_original``); the debiasing instruction is added when
     ``instructed``. ``instructed`` mode is the original plus that instruction;
     ``baseline`` is the original alone. ``answer_format`` is appended in every mode.
+    ``instructed="auto"`` adds the instruction except after a verbatim
+    (``extractive``) rewrite: that text is the user's own sentences with the
+    opinion or distractor left out, so the answer step sees what a plain call on
+    the cleaned input would (and a rewrite that keeps everything costs nothing).
     """
-    prompts = get_prompts(rewrite.preset, rewrite.language)
+    prompts = get_prompts(rewrite.preset, rewrite.language, rewrite.prompt_style)
     if mode == "baseline":
         body = parts.text
     elif mode == "instructed":
@@ -51,7 +57,8 @@ def answer_messages(
                 f"{prompts.original_label}:\n{parts.text}\n\n"
                 f"{prompts.rewrite_label}:\n{rewrite.text}"
             )
-        if instructed:
+        verbatim = rewrite.variant == "extractive" and not rewrite.fallback
+        if instructed is True or (instructed == "auto" and not verbatim):
             body = f"{body}\n\n{prompts.answer_instruction}"
     if answer_format:
         body = f"{body}\n\n{answer_format}"

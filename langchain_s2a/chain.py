@@ -19,7 +19,7 @@ from langchain_s2a._answer import answer_messages, passthrough_rewrite
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import Preset
+from langchain_s2a.prompts import Preset, PromptStyle
 from langchain_s2a.result import Mode, S2AResult, S2AResultChunk, _as_ai_message
 from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
@@ -52,7 +52,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """``s2a``, ``instructed`` or ``baseline``."""
     keep_original: bool = False
     """S2A-KeepOrig: show the answer step the original input too."""
-    instructed: bool = True
+    instructed: bool | Literal["auto"] = True
     """Add the "answer in an unbiased way" instruction (``False`` = S2A-NI)."""
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
@@ -251,7 +251,7 @@ def create_s2a_chain(
     variant: RewriteVariant = "split",
     language: Literal["auto", "en", "zh"] = "auto",
     keep_original: bool = False,
-    instructed: bool = True,
+    instructed: bool | Literal["auto"] = True,
     mode: Mode = "s2a",
     on_failure: Literal["original", "raise"] = "original",
     answer_format: str | None = None,
@@ -259,6 +259,7 @@ def create_s2a_chain(
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
+    prompt_style: PromptStyle = "ours",
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
 
@@ -282,6 +283,8 @@ def create_s2a_chain(
         timeout: Seconds each model call may take (``None``: no limit).
         max_attempts: Attempts per model call for transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
+        prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
+            :class:`S2ARewriter`).
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.
@@ -308,6 +311,7 @@ def create_s2a_chain(
         max_input_chars=max_input_chars,
         timeout=timeout,
         max_attempts=max_attempts,
+        prompt_style=prompt_style,
     )
     return S2AChain(
         model=answer_model,

@@ -31,13 +31,14 @@ __all__ = [
     "Language",
     "Preset",
     "PromptSet",
+    "PromptStyle",
     "Variant",
     "detect_language",
     "get_prompts",
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-11-24.4"
+PROMPT_VERSION = "2026-12-01.5"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
 REWRITE_RULES_VERSION = 2
@@ -47,6 +48,8 @@ Evaluation caches key S2A conditions on it too; conditions without a rewrite ste
 (baseline, instructed) do not depend on it."""
 
 Preset = Literal["opinion", "relevance"]
+PromptStyle = Literal["ours", "paper"]
+"""``ours`` (default) or ``paper``: the paper's own rewrite prompts (Figs. 2 and 15)."""
 Variant = Literal["split", "single", "extractive"]
 Language = Literal["en", "zh"]
 
@@ -305,12 +308,65 @@ _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {
 }
 
 
-def get_prompts(preset: Preset, language: Language) -> PromptSet:
+# The paper's prompts (Weston & Sukhbaatar 2023, Fig. 2 for opinions and Fig. 15 for
+# GSM-IC), as transcribed in this project's issue tracker; not re-checked against the
+# PDF. One change: the user's text is delimited as data, as every prompt here is.
+_PAPER_OPINION = (
+    "Given the following text by a user, extract the part that is unbiased and not their "
+    "opinion, so that using that text alone would be good context for providing an unbiased "
+    "answer to the question portion of the text. Please include the actual question or query "
+    'that the user is asking. Separate this into two categories labeled with "Unbiased text '
+    'context (includes all content except user\'s bias):" and "Question/Query (does not '
+    'include user bias/preference):".\n\nText by User:'
+)
+_PAPER_RELEVANCE = (
+    "Given the following text by a user, extract the part that is related and useful, so that "
+    "using that text alone would be good context for providing an accurate and correct answer "
+    "to the question portion of the text. Please include the actual question or query that the "
+    'user is asking. Separate this into two categories labeled with "Context text related to '
+    'the question (includes all content except unrelated sentences):" and "Detailed '
+    'question:". Do not use list.\n\nText by User:'
+)
+_PAPER_SINGLE = (
+    "Given the following text by a user, extract the part that is {what}, so that using that "
+    "text alone would be good context for providing {goal} answer to the question portion of "
+    "the text. Please include the actual question or query that the user is asking.\n\n"
+    "Text by User:"
+)
+_PAPER_ANSWER = "Answer in an unbiased way."
+
+
+def _paper(base: PromptSet, preset: Preset) -> PromptSet:
+    split = _PAPER_OPINION if preset == "opinion" else _PAPER_RELEVANCE
+    what, goal = (
+        ("unbiased and not their opinion", "an unbiased")
+        if preset == "opinion"
+        else ("related and useful", "an accurate and correct")
+    )
+    single = _PAPER_SINGLE.format(what=what, goal=goal)
+    return PromptSet(
+        system="",
+        split=split + _DATA_BLOCK_EN,
+        single=single + _DATA_BLOCK_EN,
+        extractive=base.extractive,
+        context_label="Context",
+        question_label="Question",
+        answer_instruction=_PAPER_ANSWER,
+        original_label=base.original_label,
+        rewrite_label=base.rewrite_label,
+        retry_feedback=base.retry_feedback,
+    )
+
+
+def get_prompts(preset: Preset, language: Language, style: PromptStyle = "ours") -> PromptSet:
     """Return the prompt texts for a preset and language.
 
     Args:
         preset: ``"opinion"`` or ``"relevance"``.
         language: ``"en"`` or ``"zh"``.
+        style: ``"ours"`` or ``"paper"`` (the paper's English rewrite prompts and
+            its "Answer in an unbiased way." for every language; no system
+            message; there is no paper prompt for the extractive variant).
 
     Returns:
         The matching :class:`PromptSet`.
@@ -324,9 +380,14 @@ def get_prompts(preset: Preset, language: Language) -> PromptSet:
 
     """
     try:
-        return _PROMPTS[(preset, language)]
+        prompts = _PROMPTS[(preset, language)]
     except KeyError:
         raise ValueError(
             f"unknown preset/language {preset!r}/{language!r}; presets are 'opinion' and "
             "'relevance', languages 'en', 'zh' (or 'auto')"
         ) from None
+    if style == "paper":
+        return _paper(prompts, preset)
+    if style != "ours":
+        raise ValueError(f"unknown prompt style {style!r}; expected 'ours' or 'paper'")
+    return prompts

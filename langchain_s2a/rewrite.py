@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from langchain_s2a.prompts import get_prompts
 
 __all__ = ["FallbackReason", "S2ARewrite"]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 FallbackReason = Literal[
     "empty", "unparseable", "missing_question", "question_lost", "facts_lost", "truncated"
@@ -48,6 +51,8 @@ class S2ARewrite(BaseModel):
     """The prompt preset used."""
     language: Literal["en", "zh"] = "en"
     """The prompt language used."""
+    prompt_style: Literal["ours", "paper"] = "ours"
+    """The prompt wording used (``paper``: the paper's own prompts)."""
     fallback: bool = False
     """Whether the original input is used because the rewrite was unusable."""
     fallback_reason: FallbackReason | None = None
@@ -60,6 +65,8 @@ class S2ARewrite(BaseModel):
     """``extractive`` only: ``(start, end)`` character spans of the kept sentences."""
     question_id: int | None = None
     """``extractive`` only: number of the input sentence used as the question."""
+    question_span: tuple[int, int] | None = None
+    """``extractive`` only: ``(start, end)`` character span of the question sentence."""
     attempts: int = 0
     """How many rewrite calls were made (0 when no rewrite step ran)."""
     usage: dict[str, Any] | None = Field(default=None)
@@ -76,14 +83,47 @@ class S2ARewrite(BaseModel):
         """Render the rewrite as the answer step's input.
 
         Returns:
-            The original input on fallback or when no rewrite ran; the rewritten
-            text for ``single``; otherwise the labelled context (when any) and
-            the question.
+            The original input on fallback or when no rewrite ran; for
+            ``extractive``, the kept sentences and the question exactly as they
+            stand in the input, in input order (so a rewrite that keeps every
+            sentence is the input itself, and the answer step sees what a plain
+            call would); the rewritten text for ``single``; otherwise the
+            labelled context (when any) and the question.
 
         """
         if self.fallback or self.variant == "none":
             return self.original
+        if self.variant == "extractive" and self.question_span is not None:
+            return self.verbatim()
         if self.variant == "single" or not self.context:
             return self.question
         labels = get_prompts(self.preset, self.language)
         return f"{labels.context_label}: {self.context}\n\n{labels.question_label}: {self.question}"
+
+    def verbatim(self) -> str:
+        """The kept sentences and the question, verbatim and in input order (``extractive``).
+
+        Adjacent sentences keep the white space between them in the input; others
+        are joined with one space (none between Chinese sentences).
+
+        Example:
+            >>> text = "Who wrote Hamlet? I think Marlowe."
+            >>> S2ARewrite(original=text, variant="extractive", question="Who wrote Hamlet?",
+            ...            kept_spans=[], question_span=(0, 17)).verbatim()
+            'Who wrote Hamlet?'
+        """
+        spans = sorted(
+            {*(self.kept_spans or []), *([self.question_span] if self.question_span else [])}
+        )
+        out: list[str] = []
+        previous_end: int | None = None
+        for start, end in spans:
+            piece = self.original[start:end]
+            if previous_end is not None:
+                gap = self.original[previous_end:start]
+                if gap.strip():
+                    gap = "" if _CJK.match(piece) else " "
+                out.append(gap)
+            out.append(piece)
+            previous_end = end
+        return "".join(out)

@@ -32,7 +32,14 @@ from langchain_s2a.parsing import (
     clean_single,
     parse_sections,
 )
-from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts, neutralize
+from langchain_s2a.prompts import (
+    Language,
+    Preset,
+    PromptStyle,
+    detect_language,
+    get_prompts,
+    neutralize,
+)
 from langchain_s2a.rewrite import FallbackReason, S2ARewrite
 from langchain_s2a.segmentation import split_sentences
 
@@ -87,6 +94,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             sentences unrelated to the question.
         variant: ``"split"`` (context + question sections) or ``"single"``.
         language: ``"auto"`` (by the input's script), ``"en"`` or ``"zh"``.
+        prompt_style: ``"ours"`` (default) or ``"paper"``: the paper's own
+            rewrite prompts (Figs. 2 and 15) and answer instruction, to
+            reproduce it; not for the ``extractive`` variant.
         on_failure: ``"original"`` (fall back, default) or ``"raise"``.
         structured_output: ``"auto"`` uses the model's structured output when it
             has one (falling back to text parsing if that fails); ``True`` forces
@@ -119,6 +129,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """``split`` or ``single``."""
     language: Literal["auto", "en", "zh"] = "auto"
     """Prompt language, or ``auto``."""
+    prompt_style: PromptStyle = "ours"
+    """``ours`` or ``paper`` (the paper's own rewrite prompts; ``split``/``single`` only)."""
     on_failure: OnFailure = "original"
     """Fall back to the original input, or raise."""
     structured_output: bool | Literal["auto"] = "auto"
@@ -138,6 +150,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
             model = kwargs.pop("model")
+        if kwargs.get("prompt_style") == "paper" and kwargs.get("variant") == "extractive":
+            raise ValueError(
+                "prompt_style='paper' has no extractive prompt; use 'split' or 'single'"
+            )
         kwargs["model"] = resolve_chat_model(model)
         super().__init__(**kwargs)
 
@@ -166,14 +182,15 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             The messages to send to the model.
 
         """
-        prompts = get_prompts(self.preset, language)
+        prompts = get_prompts(self.preset, language, self.prompt_style)
         if self.variant == "extractive":
             body = number_sentences(split_sentences(text, language=language))
             prompt = prompts.extractive.format(text=body)
         else:
             template = prompts.split if self.variant == "split" else prompts.single
             prompt = template.format(text=neutralize(text))
-        messages: list[BaseMessage] = [SystemMessage(prompts.system), HumanMessage(prompt)]
+        messages: list[BaseMessage] = [SystemMessage(prompts.system)] if prompts.system else []
+        messages.append(HumanMessage(prompt))
         if previous is not None and previous.fallback_reason is not None:
             messages.append(AIMessage(previous.raw))
             messages.append(
@@ -223,6 +240,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             variant=self.variant,
             preset=self.preset,
             language=language,
+            prompt_style=self.prompt_style,
             fallback=reason is not None,
             fallback_reason=reason,
             raw=raw,
@@ -268,6 +286,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             variant="extractive",
             preset=self.preset,
             language=language,
+            prompt_style=self.prompt_style,
             fallback=not ok,
             fallback_reason=reason,
             raw=raw,
@@ -275,6 +294,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             kept_ids=kept if ok else None,
             kept_spans=spans if ok else None,
             question_id=question_id if ok else None,
+            question_span=(
+                (sentences[question_id - 1].start, sentences[question_id - 1].end)
+                if ok and question_id is not None
+                else None
+            ),
         )
 
     @property

@@ -8,6 +8,11 @@ Example:
     ['Dr. Smith paid $3.50.', 'Who wrote Hamlet?']
     >>> [s.text for s in split_sentences("小明有3.5个苹果。小明有几个苹果？")]
     ['小明有3.5个苹果。', '小明有几个苹果？']
+
+    An opinion glued to a question without a question mark is its own sentence:
+
+    >>> [s.text for s in split_sentences("Name the largest ocean I think it's the Atlantic.")]
+    ['Name the largest ocean', "I think it's the Atlantic."]
 """
 
 from __future__ import annotations
@@ -90,6 +95,42 @@ def _repair(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in fixed if b > a]
 
 
+# An opinion clause glued to a question that has no question mark ("Name the first
+# man on the moon I think the answer is Armstrong, but I'm not sure."): these
+# openers start a new sentence when the text before them is not itself ended.
+_OPINION_OPENER = re.compile(
+    r"(?<=\S)[ \t]+(?=(?:I (?:really |honestly |personally )?(?:don't |do not )?"
+    r"(?:think|believe|guess|suspect|feel)\b|I'm (?:not |pretty |quite |fairly |really )*sure\b|"
+    r"I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b))"
+    r"|(?<=[^\s，,。？！?!])(?=我(?:不|并不)?(?:认为|觉得|相信|猜))"
+)
+_QUOTES = "\"“”'‘’「」『』"
+
+
+def _split_opinion_clauses(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split a sentence where an opinion clause starts inside it (see ``_OPINION_OPENER``).
+
+    Only a clause that runs to the end of the sentence, after at least three words
+    (or four Han characters) outside any quotation, is split off.
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in bounds:
+        piece = text[start:end]
+        cut = None
+        for match in _OPINION_OPENER.finditer(piece):
+            head = piece[: match.start()].strip()
+            words = len(head.split()) if not re.search(r"[\u3400-\u9fff]", head) else len(head)
+            balanced = sum(head.count(q) for q in _QUOTES) % 2 == 0
+            if words >= (4 if re.search(r"[\u3400-\u9fff]", head) else 3) and balanced:
+                cut = match.end()
+                break
+        if cut is None:
+            out.append((start, end))
+        else:
+            out.extend([(start, start + cut), (start + cut, end)])
+    return out
+
+
 def split_sentences(text: str, *, language: Language | None = None) -> list[Sentence]:
     """Split ``text`` into sentences whose spans point back into ``text`` exactly.
 
@@ -105,7 +146,7 @@ def split_sentences(text: str, *, language: Language | None = None) -> list[Sent
         spans = _segmenter(lang).segment(text)
     bounds = _exact_bounds(text, [str(span.sent) for span in spans])
     sentences: list[Sentence] = []
-    for start, end in _repair(text, bounds):
+    for start, end in _split_opinion_clauses(text, _repair(text, bounds)):
         piece = text[start:end]
         stripped = piece.strip()
         if stripped:

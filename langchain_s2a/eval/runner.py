@@ -88,14 +88,17 @@ class Condition:
     mode: Literal["s2a", "instructed", "baseline"] = "s2a"
     variant: Literal["split", "single", "extractive"] = "split"
     keep_original: bool = False
-    instructed: bool = True
+    instructed: bool | Literal["auto"] = True
     oracle: bool = False
+    prompt_style: Literal["ours", "paper"] = "ours"
 
     def signature(self) -> str:
         """Canonical description of what the chain does (part of the cache key)."""
         if self.mode != "s2a":
             return self.mode
-        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={int(self.instructed)}"
+        instr = self.instructed if self.instructed == "auto" else int(self.instructed)
+        style = "" if self.prompt_style == "ours" else f":style={self.prompt_style}"
+        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}"
 
     def applies_to(self, item: EvalItem) -> bool:
         """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
@@ -113,7 +116,9 @@ CONDITIONS: dict[str, Condition] = {
         Condition("oracle", mode="baseline", oracle=True),
         Condition("s2a"),
         Condition("s2a_single", variant="single"),
-        Condition("s2a_extractive", variant="extractive"),
+        Condition("s2a_extractive", variant="extractive", instructed="auto"),
+        Condition("s2a_extractive_instr", variant="extractive"),
+        Condition("s2a_paper", prompt_style="paper"),
         Condition("s2a_keeporig", keep_original=True),
         Condition("s2a_ni", instructed=False),
         Condition("instructed", mode="instructed"),
@@ -286,6 +291,7 @@ async def arun_eval(
                 mode=cond.mode,
                 answer_format=_ANSWER_FORMATS[task],
                 on_failure="original",
+                prompt_style=cond.prompt_style,
             )
         return chains[(cond.name, task)]
 
