@@ -104,7 +104,7 @@ _OPINION_OPENER = re.compile(
     r"I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b))"
     r"|(?<=[^\s，,。？！?!])(?=我(?:不|并不)?(?:认为|觉得|相信|猜))"
 )
-_QUOTES = "\"“”'‘’「」『』"
+_QUOTES = '"“”「」『』'  # apostrophes are too common in names to count as quotes
 
 
 def _split_opinion_clauses(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
