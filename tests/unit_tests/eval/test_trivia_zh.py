@@ -83,6 +83,8 @@ def test_provenance_counts_match_the_file() -> None:
     )
     n = len(_bases())
     assert f"{n} questions x 4 prompt templates = {4 * n} rows" in note
+    report, tune = (len(load_items("trivia-zh", split=s)) // 4 for s in ("report", "tune"))
+    assert f"{report} questions in report, {tune} in tune" in note
 
 
 @pytest.mark.parametrize("question", sorted(_bases()))
