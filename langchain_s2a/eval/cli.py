@@ -156,6 +156,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     metrics = compute_metrics(results)
     config = {
         "command": "s2a eval " + shlex.join(sys.argv[2:] if len(sys.argv) > 2 else []),
+        "task": args.task,
         "model": label,
         "rewriter model": model_key(args.rewriter_model) if args.rewriter_model else "(same)",
         "prompt version": PROMPT_VERSION,

@@ -363,7 +363,9 @@ def test_cli_task_trivia_zh(
     rows = (tmp_path / "out" / "items.jsonl").read_text(encoding="utf-8").splitlines()
     prompts = {json.loads(r)["prompt"] for r in rows}
     assert prompts == {i.prompt for i in items}
-    assert "Factual QA with opinions" in capsys.readouterr().out
+    assert data["config"]["task"] == "trivia-zh"
+    out = capsys.readouterr().out
+    assert "- **task**: trivia-zh" in out and "Factual QA with opinions" in out
 
 
 def test_cli_task_all_leaves_out_trivia_zh() -> None:
