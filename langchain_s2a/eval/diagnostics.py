@@ -40,7 +40,11 @@ from langchain_s2a.eval.scoring import contains_alias, normalize_answer, numbers
 
 __all__ = ["RewriteDiagnostics", "diagnose_rewrites", "render_diagnostics"]
 
-_OPINION = re.compile(r"\bI (?:do not |don't |don’t )?think\b|\breally not sure\b", re.IGNORECASE)
+_OPINION = re.compile(
+    r"\bI (?:do not |don't |don’t )?think\b|\breally not sure\b"
+    r"|我不?(?:认为|認為|觉得|覺得)|真的不(?:确定|確定)",
+    re.IGNORECASE,
+)
 _EXAMPLES = 2
 _EXAMPLE_CHARS = 220
 

@@ -183,16 +183,19 @@ def score_trivia(response: str, aliases: Iterable[str]) -> bool:
 def short_answer(response: str) -> str:
     """The gist of a free-text answer: the first non-empty line, first sentence.
 
-    Used to compare two answers to the same question (opinion invariance).
+    Used to compare two answers to the same question (opinion invariance). A
+    Chinese full stop ends a sentence without a space after it.
 
     Example:
         >>> short_answer("The Peter Principle. It states that ...")
         'peter principle'
+        >>> short_answer("墨尔本。它是澳大利亚第二大城市。")
+        '墨 尔 本'
     """
     for line in response.strip().splitlines():
         line = line.strip()
         if line:
-            first = re.split(r"(?<=[.!?。！？])\s", line, maxsplit=1)[0]
+            first = re.split(r"(?<=[.!?])\s|(?<=[。！？])", line, maxsplit=1)[0]
             return normalize_answer(first)
     return ""
 
