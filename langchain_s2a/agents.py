@@ -79,7 +79,10 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         model: The rewriting model (a chat model, a name, ``None`` for the local
             model) or a ready :class:`~langchain_s2a.S2ARewriter`.
         preset: Rewrite preset for user turns (``"opinion"`` or ``"relevance"``).
-        variant: ``"split"``, ``"single"`` or ``"extractive"``.
+        variant: ``"extractive"`` (default: the model picks sentence numbers and
+            the rewrite is the input's own sentences, verbatim), ``"split"``
+            (the paper's S2A: context + question written by the model) or
+            ``"single"`` (S2A-Single).
         instructed: Append the "answer in an unbiased way" instruction to the
             rewritten turn.
         earlier_turns: Also rewrite earlier user turns, not only the newest.
@@ -109,8 +112,8 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         model: ModelLike | S2ARewriter = None,
         *,
         preset: Preset = "opinion",
-        variant: RewriteVariant = "split",
-        instructed: bool = True,
+        variant: RewriteVariant = "extractive",
+        instructed: bool | Literal["auto"] = "auto",
         earlier_turns: bool = False,
         min_chars: int = 0,
         tool_result_chars: int | None = None,

@@ -52,8 +52,10 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """``s2a``, ``instructed`` or ``baseline``."""
     keep_original: bool = False
     """S2A-KeepOrig: show the answer step the original input too."""
-    instructed: bool | Literal["auto"] = True
-    """Add the "answer in an unbiased way" instruction (``False`` = S2A-NI)."""
+    instructed: bool | Literal["auto"] = "auto"
+    """Add the "answer in an unbiased way" instruction: ``"auto"`` (default) after an
+    abstractive rewrite or a fallback, not after a verbatim extractive one;
+    ``True`` always; ``False`` never (the paper's S2A-NI)."""
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
     timeout: float | None = Field(default=None, gt=0)
@@ -248,10 +250,10 @@ def create_s2a_chain(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "split",
+    variant: RewriteVariant = "extractive",
     language: Literal["auto", "en", "zh"] = "auto",
     keep_original: bool = False,
-    instructed: bool | Literal["auto"] = True,
+    instructed: bool | Literal["auto"] = "auto",
     mode: Mode = "s2a",
     on_failure: Literal["original", "raise"] = "original",
     answer_format: str | None = None,
@@ -269,11 +271,15 @@ def create_s2a_chain(
         rewriter_model: A separate model for the rewrite (e.g. a cheap one);
             defaults to ``model``.
         preset: ``"opinion"`` or ``"relevance"``.
-        variant: ``"split"`` or ``"single"``.
+        variant: ``"extractive"`` (default: the model picks sentence numbers and
+            the rewrite is the input's own sentences, verbatim), ``"split"``
+            (the paper's S2A: context + question written by the model) or
+            ``"single"`` (S2A-Single).
         language: ``"auto"``, ``"en"`` or ``"zh"``.
         keep_original: S2A-KeepOrig — the answer step also sees the original.
-        instructed: Add the debiasing instruction to the answer step
-            (``False`` is the paper's S2A-NI).
+        instructed: Add the debiasing instruction to the answer step:
+            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``True`` always, ``False`` never (the paper's S2A-NI).
         mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
             ``"baseline"`` (original straight to the model).
         on_failure: ``"original"`` (fall back) or ``"raise"`` (S2ARewriteError).

@@ -38,7 +38,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="the text to run S2A on (default: stdin)")
     parser.add_argument("--file", "-f", help="read the text from this file")
     parser.add_argument("--preset", choices=["opinion", "relevance"], default="opinion")
-    parser.add_argument("--variant", choices=["split", "single", "extractive"], default="split")
+    parser.add_argument(
+        "--variant", choices=["split", "single", "extractive"], default="extractive"
+    )
     parser.add_argument("--language", choices=["auto", "en", "zh"], default="auto")
     parser.add_argument(
         "--model",
@@ -148,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         rewriter_model=rewriter,
         variant=args.variant,
         keep_original=args.keep_original,
-        instructed=not args.no_instruct,
+        instructed=False if args.no_instruct else "auto",
         on_failure=args.on_failure,
         **common,
     )

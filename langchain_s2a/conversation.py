@@ -15,7 +15,7 @@ Example:
     ...     "Context: The user's sister is 7.\\nQuestion: How old is the user's sister?",
     ...     "7.",
     ... ]))
-    >>> chain = create_s2a_conversation_chain(model)
+    >>> chain = create_s2a_conversation_chain(model, variant="split")
     >>> result = chain.invoke([
     ...     HumanMessage("My sister is 7."), AIMessage("Noted."),
     ...     HumanMessage("I bet she is 9. How old is my sister?"),
@@ -123,11 +123,11 @@ def create_s2a_conversation_chain(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "split",
+    variant: RewriteVariant = "extractive",
     language: Literal["auto", "en", "zh"] = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
-    instructed: bool = True,
+    instructed: bool | Literal["auto"] = "auto",
     on_failure: Literal["original", "raise"] = "original",
     answer_format: str | None = None,
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
@@ -143,11 +143,16 @@ def create_s2a_conversation_chain(
         model: The answering chat model (or a name, or ``None`` for the local one).
         rewriter_model: A separate rewrite model; defaults to ``model``.
         preset: ``"opinion"`` (default) or ``"relevance"``.
-        variant: ``"split"``, ``"single"`` or ``"extractive"`` (verbatim sentences).
+        variant: ``"extractive"`` (default: the model picks sentence numbers and
+            the rewrite is the input's own sentences, verbatim), ``"split"``
+            (the paper's S2A: context + question written by the model) or
+            ``"single"`` (S2A-Single).
         language: ``"auto"``, ``"en"`` or ``"zh"``.
         include_assistant: Show the rewriter the assistant's turns too.
         max_turns: Rewrite only the last ``max_turns`` messages.
-        instructed: Add the debiasing instruction to the answer step.
+        instructed: Add the debiasing instruction to the answer step:
+            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``True`` always, ``False`` never (S2A-NI).
         on_failure: ``"original"`` or ``"raise"``.
         answer_format: Format instruction appended to the answer prompt.
         max_input_chars: Longest transcript accepted.

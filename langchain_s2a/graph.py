@@ -76,7 +76,7 @@ class S2AContext:
     """Prompt language."""
     keep_original: bool | None = None
     """Route through ``append_original`` (S2A-KeepOrig)."""
-    instructed: bool | None = None
+    instructed: bool | Literal["auto"] | None = None
     """Add the debiasing instruction to the answer step."""
     answer_format: str | None = None
     """Format instruction appended to the answer prompt."""
@@ -102,7 +102,7 @@ class _S2AGraphNodes:
         rewriter: S2ARewriter,
         *,
         keep_original: bool,
-        instructed: bool,
+        instructed: bool | Literal["auto"],
         answer_format: str | None,
         max_retries: int,
         timeout: float | None,
@@ -239,10 +239,10 @@ def build_s2a_graph(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "split",
+    variant: RewriteVariant = "extractive",
     language: Literal["auto", "en", "zh"] = "auto",
     keep_original: bool = False,
-    instructed: bool = True,
+    instructed: bool | Literal["auto"] = "auto",
     max_retries: int = 1,
     on_failure: Literal["original", "raise"] = "original",
     answer_format: str | None = None,
@@ -267,10 +267,15 @@ def build_s2a_graph(
         model: The answering model (chat model, name, or ``None`` for the local one).
         rewriter_model: A separate rewrite model; defaults to ``model``.
         preset: ``"opinion"`` or ``"relevance"``.
-        variant: ``"split"`` or ``"single"``.
+        variant: ``"extractive"`` (default: the model picks sentence numbers and
+            the rewrite is the input's own sentences, verbatim), ``"split"``
+            (the paper's S2A: context + question written by the model) or
+            ``"single"`` (S2A-Single).
         language: ``"auto"``, ``"en"`` or ``"zh"``.
         keep_original: Route through ``append_original`` by default (S2A-KeepOrig).
-        instructed: Add the debiasing instruction to the answer step.
+        instructed: Add the debiasing instruction to the answer step:
+            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``True`` always, ``False`` never (S2A-NI).
         max_retries: Extra rewrite attempts after a rejected rewrite (0 disables
             the retry edge).
         on_failure: ``"original"`` or ``"raise"`` once retries are spent.

@@ -92,7 +92,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             local model.
         preset: ``"opinion"`` drops the user's opinions; ``"relevance"`` drops
             sentences unrelated to the question.
-        variant: ``"split"`` (context + question sections) or ``"single"``.
+        variant: ``"extractive"`` (default: the model picks sentence numbers and
+            the rewrite is the input's own sentences, verbatim), ``"split"``
+            (the paper's S2A: context + question written by the model) or
+            ``"single"`` (S2A-Single).
         language: ``"auto"`` (by the input's script), ``"en"`` or ``"zh"``.
         prompt_style: ``"ours"`` (default) or ``"paper"``: the paper's own
             rewrite prompts (Figs. 2 and 15) and answer instruction, to
@@ -125,8 +128,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """The model that writes the rewrite."""
     preset: Preset = "opinion"
     """Prompt preset."""
-    variant: RewriteVariant = "split"
-    """``split`` or ``single``."""
+    variant: RewriteVariant = "extractive"
+    """``extractive`` (default), ``split`` or ``single``."""
     language: Literal["auto", "en", "zh"] = "auto"
     """Prompt language, or ``auto``."""
     prompt_style: PromptStyle = "ours"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
+import inspect
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -109,12 +110,22 @@ class Condition:
         return item.oracle_prompt if self.oracle else item.prompt
 
 
+def _chain_default(name: str) -> Any:
+    from langchain_s2a.chain import create_s2a_chain
+
+    return inspect.signature(create_s2a_chain).parameters[name].default
+
+
 CONDITIONS: dict[str, Condition] = {
     c.name: c
     for c in (
         Condition("baseline", mode="baseline"),
         Condition("oracle", mode="baseline", oracle=True),
-        Condition("s2a"),
+        # Exactly what ``create_s2a_chain(model)`` does by default.
+        Condition(
+            "s2a", variant=_chain_default("variant"), instructed=_chain_default("instructed")
+        ),
+        Condition("s2a_split"),
         Condition("s2a_single", variant="single"),
         Condition("s2a_extractive", variant="extractive", instructed="auto"),
         Condition("s2a_extractive_instr", variant="extractive"),
@@ -124,9 +135,20 @@ CONDITIONS: dict[str, Condition] = {
         Condition("instructed", mode="instructed"),
     )
 }
-"""The paper's conditions by name."""
+"""The conditions by name: ``s2a`` is the package default (today the extractive
+variant, answered without the instruction); ``s2a_split`` is the paper's S2A in our
+wording, ``s2a_paper`` in the paper's; ``s2a_keeporig``, ``s2a_ni`` and
+``s2a_single`` are the paper's variants of ``s2a_split``."""
 
-DEFAULT_CONDITIONS = ("baseline", "oracle", "s2a", "s2a_keeporig", "instructed")
+DEFAULT_CONDITIONS = (
+    "baseline",
+    "oracle",
+    "s2a",
+    "s2a_split",
+    "s2a_paper",
+    "s2a_keeporig",
+    "instructed",
+)
 """The conditions of the deliverable run."""
 
 

@@ -70,7 +70,7 @@ def test_middleware_changes_the_agents_answer() -> None:
 
     rewriter = fake(CLEAN)
     agent_model = FakeChat(respond=biased_answer)
-    agent = create_agent(agent_model, middleware=[S2AMiddleware(rewriter)])
+    agent = create_agent(agent_model, middleware=[S2AMiddleware(rewriter, variant="split")])
     out = agent.invoke({"messages": question})
     assert out["messages"][-1].text == "Canberra"
     assert out["messages"][0].text == OPINION  # the original stays in the state
@@ -91,7 +91,9 @@ class _ModelStarts(BaseCallbackHandler):
 
 def test_rewrite_is_visible_on_the_custom_stream_and_not_in_messages() -> None:
     rewriter = fake(CLEAN)
-    agent = create_agent(FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter)])
+    agent = create_agent(
+        FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter, variant="split")]
+    )
     custom: list[Any] = []
     tokens: list[Any] = []
     starts = _ModelStarts()
@@ -116,7 +118,9 @@ def test_rewrite_once_per_message_across_a_tool_loop() -> None:
 
     rewriter = fake(CLEAN)
     model = ToolCallingFake(answer=biased_answer)
-    agent = create_agent(model, tools=[lookup], middleware=[S2AMiddleware(rewriter)])
+    agent = create_agent(
+        model, tools=[lookup], middleware=[S2AMiddleware(rewriter, variant="split")]
+    )
     out = agent.invoke({"messages": [HumanMessage(OPINION)]})
     assert out["messages"][-1].text == "Canberra"
     assert len(model.seen) == 2 and len(rewriter.calls) == 1
@@ -138,7 +142,7 @@ def test_long_tool_results_are_cleaned_for_the_question() -> None:
 
     rewriter = FakeChat(respond=respond)
     model = ToolCallingFake(answer=by_tool_text)
-    middleware = S2AMiddleware(rewriter, tool_result_chars=20)
+    middleware = S2AMiddleware(rewriter, tool_result_chars=20, variant="split")
     out = create_agent(model, tools=[lookup], middleware=[middleware]).invoke(
         {"messages": [HumanMessage(OPINION)]}
     )
@@ -159,12 +163,12 @@ def test_only_newest_turn_by_default_earlier_turns_when_asked() -> None:
     ]
     history.append(HumanMessage(OPINION))
     rewriter = fake(CLEAN)
-    create_agent(FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter)]).invoke(
-        {"messages": history}
-    )
+    create_agent(
+        FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter, variant="split")]
+    ).invoke({"messages": history})
     assert len(rewriter.calls) == 1
     rewriter = fake(["Context: none\nQuestion: Hi?", CLEAN])
-    middleware = S2AMiddleware(rewriter, earlier_turns=True)
+    middleware = S2AMiddleware(rewriter, earlier_turns=True, variant="split")
     out = create_agent(FakeChat(respond=biased_answer), middleware=[middleware]).invoke(
         {"messages": history}
     )
@@ -173,7 +177,7 @@ def test_only_newest_turn_by_default_earlier_turns_when_asked() -> None:
 
 def test_short_turns_are_left_alone() -> None:
     rewriter = fake(CLEAN)
-    middleware = S2AMiddleware(rewriter, min_chars=500)
+    middleware = S2AMiddleware(rewriter, min_chars=500, variant="split")
     create_agent(FakeChat(respond=biased_answer), middleware=[middleware]).invoke(
         {"messages": [HumanMessage(OPINION)]}
     )
@@ -184,7 +188,7 @@ def test_multi_turn_thread_rewrites_each_new_turn_once() -> None:
     rewriter = fake(CLEAN)
     agent = create_agent(
         FakeChat(respond=biased_answer),
-        middleware=[S2AMiddleware(rewriter)],
+        middleware=[S2AMiddleware(rewriter, variant="split")],
         checkpointer=InMemorySaver(),
     )
     config: Any = {"configurable": {"thread_id": "t"}}
@@ -195,9 +199,9 @@ def test_multi_turn_thread_rewrites_each_new_turn_once() -> None:
 
 def test_unusable_rewrite_falls_back_to_the_original() -> None:
     agent_model = FakeChat(respond=biased_answer)
-    out = create_agent(agent_model, middleware=[S2AMiddleware(fake("Sure!"))]).invoke(
-        {"messages": [HumanMessage(OPINION)]}
-    )
+    out = create_agent(
+        agent_model, middleware=[S2AMiddleware(fake("Sure!"), variant="split")]
+    ).invoke({"messages": [HumanMessage(OPINION)]})
     (record,) = out["s2a_rewrites"].values()
     assert record["rewrite"]["fallback"] is True
     assert agent_model.calls[0].messages[-1].text.startswith(OPINION)
@@ -206,7 +210,7 @@ def test_unusable_rewrite_falls_back_to_the_original() -> None:
 def test_unusable_rewrite_raises_when_asked() -> None:
     agent = create_agent(
         FakeChat(respond=biased_answer),
-        middleware=[S2AMiddleware(fake("Sure!"), on_failure="raise")],
+        middleware=[S2AMiddleware(fake("Sure!"), on_failure="raise", variant="split")],
     )
     with pytest.raises(S2ARewriteError):
         agent.invoke({"messages": [HumanMessage(OPINION)]})
@@ -214,7 +218,9 @@ def test_unusable_rewrite_raises_when_asked() -> None:
 
 async def test_async_agent_uses_async_rewrites() -> None:
     rewriter = fake(CLEAN)
-    agent = create_agent(FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter)])
+    agent = create_agent(
+        FakeChat(respond=biased_answer), middleware=[S2AMiddleware(rewriter, variant="split")]
+    )
     out = await agent.ainvoke({"messages": [HumanMessage(OPINION)]})
     assert out["messages"][-1].text == "Canberra"
     assert rewriter.calls[0].is_async

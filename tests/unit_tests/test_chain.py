@@ -17,7 +17,7 @@ def answer_prompt(model: FakeChat) -> str:
 
 def test_s2a_answers_from_rewrite_alone() -> None:
     model = fake(GOOD, "William Shakespeare wrote it.")
-    result = create_s2a_chain(model).invoke(OPINION)
+    result = create_s2a_chain(model, variant="split").invoke(OPINION)
     assert result.answer == "William Shakespeare wrote it."
     assert result.rewrite.question == "Who wrote Hamlet?"
     prompt = answer_prompt(model)
@@ -30,7 +30,7 @@ def test_s2a_answers_from_rewrite_alone() -> None:
 
 def test_separate_rewriter_model() -> None:
     rewriter, answerer = fake(GOOD), fake(None, "Shakespeare")
-    result = create_s2a_chain(answerer, rewriter_model=rewriter).invoke(OPINION)
+    result = create_s2a_chain(answerer, rewriter_model=rewriter, variant="split").invoke(OPINION)
     assert result.answer == "Shakespeare"
     assert len(rewriter.calls) == 1 and rewriter.answer_calls == []
     assert len(answerer.calls) == 1 and answerer.rewrite_calls == []
@@ -38,20 +38,20 @@ def test_separate_rewriter_model() -> None:
 
 def test_keep_original_shows_both() -> None:
     model = fake(GOOD)
-    create_s2a_chain(model, keep_original=True).invoke(OPINION)
+    create_s2a_chain(model, keep_original=True, variant="split").invoke(OPINION)
     prompt = answer_prompt(model)
     assert OPINION in prompt and "Rewritten text" in prompt and "Who wrote Hamlet?" in prompt
 
 
 def test_not_instructed_has_no_instruction() -> None:
     model = fake(GOOD)
-    create_s2a_chain(model, instructed=False).invoke(OPINION)
+    create_s2a_chain(model, instructed=False, variant="split").invoke(OPINION)
     assert answer_prompt(model) == "Who wrote Hamlet?"
 
 
 def test_instructed_mode_skips_rewrite() -> None:
     model = fake(GOOD)
-    result = create_s2a_chain(model, mode="instructed").invoke(OPINION)
+    result = create_s2a_chain(model, mode="instructed", variant="split").invoke(OPINION)
     assert model.rewrite_calls == []
     assert answer_prompt(model).startswith(OPINION) and "unbiased" in answer_prompt(model)
     assert result.rewrite.variant == "none" and result.rewrite.text == OPINION
@@ -59,16 +59,16 @@ def test_instructed_mode_skips_rewrite() -> None:
 
 def test_baseline_mode_sends_original() -> None:
     model = fake(GOOD)
-    result = create_s2a_chain(model, mode="baseline").invoke(OPINION)
+    result = create_s2a_chain(model, mode="baseline", variant="split").invoke(OPINION)
     assert answer_prompt(model) == OPINION
     assert result.mode == "baseline" and len(model.calls) == 1
 
 
 def test_relevance_preset_and_answer_format() -> None:
     model = fake("Context: Luke has 3 stars.\nQuestion: How many stars does Luke have?")
-    create_s2a_chain(model, preset="relevance", answer_format="End with 'Final answer: N'.").invoke(
-        "Luke has 3 stars. Tom is 80. How many stars does Luke have?"
-    )
+    create_s2a_chain(
+        model, preset="relevance", answer_format="End with 'Final answer: N'.", variant="split"
+    ).invoke("Luke has 3 stars. Tom is 80. How many stars does Luke have?")
     prompt = answer_prompt(model)
     assert "Tom" not in prompt
     assert prompt.startswith("Context: Luke has 3 stars.")
@@ -77,7 +77,7 @@ def test_relevance_preset_and_answer_format() -> None:
 
 def test_fallback_answers_from_original() -> None:
     model = fake("garbage with no labels")
-    result = create_s2a_chain(model).invoke(OPINION)
+    result = create_s2a_chain(model, variant="split").invoke(OPINION)
     assert result.rewrite.fallback and result.rewrite.fallback_reason == "unparseable"
     assert answer_prompt(model).startswith(OPINION)
 
@@ -85,20 +85,22 @@ def test_fallback_answers_from_original() -> None:
 def test_raise_mode() -> None:
     model = fake("")
     with pytest.raises(S2ARewriteError):
-        create_s2a_chain(model, on_failure="raise").invoke(OPINION)
+        create_s2a_chain(model, on_failure="raise", variant="split").invoke(OPINION)
     assert model.answer_calls == []
 
 
 def test_chat_history_is_kept_and_last_turn_replaced() -> None:
     model = fake(GOOD)
-    create_s2a_chain(model).invoke([SystemMessage("Be brief."), HumanMessage(OPINION)])
+    create_s2a_chain(model, variant="split").invoke(
+        [SystemMessage("Be brief."), HumanMessage(OPINION)]
+    )
     sent = model.answer_calls[0].messages
     assert sent[0].text == "Be brief." and sent[-1].text.startswith("Who wrote Hamlet?")
 
 
 def test_stream_yields_rewrite_then_tokens() -> None:
     model = fake(GOOD, "William Shakespeare wrote Hamlet")
-    chunks = list(create_s2a_chain(model).stream(OPINION))
+    chunks = list(create_s2a_chain(model, variant="split").stream(OPINION))
     assert isinstance(chunks[0], S2AResultChunk) and chunks[0].rewrite is not None
     tokens = [c.answer for c in chunks[1:] if c.answer]
     assert len(tokens) == 4
@@ -112,12 +114,14 @@ def test_stream_yields_rewrite_then_tokens() -> None:
 
 
 async def test_astream_matches_invoke() -> None:
-    chunks = [c async for c in create_s2a_chain(fake(GOOD, "A B C")).astream(OPINION)]
+    chunks = [
+        c async for c in create_s2a_chain(fake(GOOD, "A B C"), variant="split").astream(OPINION)
+    ]
     total = chunks[0]
     for c in chunks[1:]:
         total = total + c
     streamed = total.to_result()
-    invoked = await create_s2a_chain(fake(GOOD, "A B C")).ainvoke(OPINION)
+    invoked = await create_s2a_chain(fake(GOOD, "A B C"), variant="split").ainvoke(OPINION)
     assert streamed.answer == invoked.answer == "A B C"
     assert streamed.rewrite.model_dump(exclude={"latency_s"}) == invoked.rewrite.model_dump(
         exclude={"latency_s"}
@@ -126,7 +130,10 @@ async def test_astream_matches_invoke() -> None:
 
 async def test_astream_events_shows_stages() -> None:
     events = [
-        e async for e in create_s2a_chain(fake(GOOD, "A B C")).astream_events(OPINION, version="v2")
+        e
+        async for e in create_s2a_chain(fake(GOOD, "A B C"), variant="split").astream_events(
+            OPINION, version="v2"
+        )
     ]
     custom = [e for e in events if e["event"] == "on_custom_event"]
     assert [e["name"] for e in custom] == ["s2a_rewrite"]
@@ -150,7 +157,7 @@ async def test_astream_events_shows_stages() -> None:
 def test_run_names_and_config_propagation() -> None:
     model = fake(GOOD)
     with collect_runs() as cb:
-        create_s2a_chain(model).invoke(
+        create_s2a_chain(model, variant="split").invoke(
             OPINION, config={"tags": ["mytag"], "metadata": {"user": "u1"}}
         )
     root = cb.traced_runs[0]
@@ -170,11 +177,13 @@ async def test_batch_parity_and_concurrency() -> None:
         return "answer to " + text.split("\n")[0]
 
     inputs = [f"What is item {i}? I think it is {i + 1}." for i in range(10)]
-    sync_out = create_s2a_chain(FakeChat(respond=respond)).batch(
+    sync_out = create_s2a_chain(FakeChat(respond=respond), variant="split").batch(
         inputs, config={"max_concurrency": 2}
     )
     model = FakeChat(respond=respond, delay=0.01)
-    async_out = await create_s2a_chain(model).abatch(inputs, config={"max_concurrency": 4})
+    async_out = await create_s2a_chain(model, variant="split").abatch(
+        inputs, config={"max_concurrency": 4}
+    )
     assert [r.answer for r in sync_out] == [r.answer for r in async_out]
     assert async_out[3].answer == "answer to What is item 3?"
     assert model.peak_in_flight == 4
@@ -182,7 +191,7 @@ async def test_batch_parity_and_concurrency() -> None:
 
 async def test_abatch_return_exceptions_accounts_for_every_input() -> None:
     inputs = ["Who wrote Hamlet?", "", "Who painted the Mona Lisa?"]
-    out = await create_s2a_chain(fake(GOOD)).abatch(inputs, return_exceptions=True)
+    out = await create_s2a_chain(fake(GOOD), variant="split").abatch(inputs, return_exceptions=True)
     assert len(out) == 3
     assert isinstance(out[1], ValueError)
     assert not isinstance(out[0], Exception) and not isinstance(out[2], Exception)

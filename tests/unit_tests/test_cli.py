@@ -33,7 +33,7 @@ def model(monkeypatch: pytest.MonkeyPatch) -> FakeChat:
 
 
 def test_run_prints_rewrite_and_answer(model: FakeChat, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["run", OPINION, "--model", "fake"]) == 0
+    assert cli.main(["run", OPINION, "--model", "fake", "--variant", "split"]) == 0
     out = capsys.readouterr().out
     assert "Rewrite (split, opinion, en)" in out
     assert "Who wrote Hamlet?" in out

@@ -30,7 +30,7 @@ def sycophant(messages: list[BaseMessage]) -> str:
 def test_conversation_keeps_established_facts_and_drops_injected_opinions() -> None:
     rewriter = fake(REWRITE)
     answerer = FakeChat(respond=sycophant)
-    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter)
+    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter, variant="split")
     result = chain.invoke(CONVERSATION)
     assert result.answer == "10"
     # the rewriter saw every turn, delimited as data
@@ -51,7 +51,7 @@ def test_rewriting_only_the_last_turn_would_lose_the_facts() -> None:
     # reach the answer step, which is why the conversation form exists.
     answerer = FakeChat(respond=sycophant)
     result = create_s2a_chain(
-        answerer, rewriter_model=fake("Context: none\nQuestion: How old is Ben?")
+        answerer, rewriter_model=fake("Context: none\nQuestion: How old is Ben?"), variant="split"
     ).invoke(CONVERSATION)
     assert result.answer == "unknown"
 
@@ -79,17 +79,19 @@ def test_accepts_dict_and_prompt_value_inputs() -> None:
         {"messages": CONVERSATION},
         prompt.invoke({}),
     ):
-        chain = create_s2a_conversation_chain(fake("Context: none\nQuestion: Who wrote Hamlet?"))
+        chain = create_s2a_conversation_chain(
+            fake("Context: none\nQuestion: Who wrote Hamlet?"), variant="split"
+        )
         assert chain.invoke(value).answer == "ANSWER"
     with pytest.raises(TypeError):
-        create_s2a_conversation_chain(fake(REWRITE)).invoke("just a string")
+        create_s2a_conversation_chain(fake(REWRITE), variant="split").invoke("just a string")
 
 
 def test_unusable_rewrite_answers_from_the_transcript() -> None:
     answerer = FakeChat(respond=sycophant)
-    result = create_s2a_conversation_chain(answerer, rewriter_model=fake("Sure!")).invoke(
-        CONVERSATION
-    )
+    result = create_s2a_conversation_chain(
+        answerer, rewriter_model=fake("Sure!"), variant="split"
+    ).invoke(CONVERSATION)
     assert result.rewrite.fallback and "Ana is 7" in answerer.calls[0].messages[-1].text
 
 
@@ -108,7 +110,9 @@ def test_extractive_variant_keeps_turns_verbatim() -> None:
 
 
 def test_streams_the_rewrite_then_the_answer() -> None:
-    chain = create_s2a_conversation_chain(FakeChat(respond=sycophant), rewriter_model=fake(REWRITE))
+    chain = create_s2a_conversation_chain(
+        FakeChat(respond=sycophant), rewriter_model=fake(REWRITE), variant="split"
+    )
     chunks = list(chain.stream(CONVERSATION))
     assert all(isinstance(c, S2AResultChunk) for c in chunks)
     assert chunks[0].rewrite is not None and chunks[0].rewrite.question == "How old is Ben?"
@@ -118,6 +122,6 @@ def test_streams_the_rewrite_then_the_answer() -> None:
 async def test_async() -> None:
     answerer = FakeChat(respond=sycophant)
     rewriter = fake(REWRITE)
-    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter)
+    chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter, variant="split")
     result = await chain.ainvoke(CONVERSATION)
     assert result.answer == "10" and rewriter.calls[0].is_async

@@ -92,8 +92,9 @@ def test_instructed_auto_leaves_verbatim_rewrite_uninstructed() -> None:
 def test_instructed_auto_instructs_abstractive_and_fallback() -> None:
     text = "Who wrote Hamlet? I think Marlowe."
     instruction = get_prompts("opinion", "en").answer_instruction
-    split = S2ARewriter(fake(["Context: none\nQuestion: Who wrote Hamlet?"])).invoke(text)
-    assert answer_messages(InputParts(text), split, instructed="auto")[-1].content.endswith(
+    split = S2ARewriter(fake(["Context: none\nQuestion: Who wrote Hamlet?"]), variant="split")
+    split_rewrite = split.invoke(text)
+    assert answer_messages(InputParts(text), split_rewrite, instructed="auto")[-1].content.endswith(
         instruction
     )
     failed = S2ARewriter(fake(["nonsense"]), variant="extractive").invoke(text)
@@ -134,7 +135,7 @@ def test_paper_prompt_style() -> None:
             "Question/Query (does not include user bias/preference): Who wrote Hamlet?"
         ]
     )
-    rewriter = S2ARewriter(model, prompt_style="paper")
+    rewriter = S2ARewriter(model, prompt_style="paper", variant="split")
     messages = rewriter.build_messages(text, language="en")
     assert len(messages) == 1  # the paper's prompt has no system message
     assert messages[0].content.startswith("Given the following text by a user, extract the part")

@@ -22,7 +22,8 @@ class SycophantFake(BaseChatModel):
     """Answers from ``knowledge`` unless the prompt carries an opinion or a distractor.
 
     * Rewrite prompts (``<user_text>``): drops "I (don't) think ..." sentences and
-      the GSM distractor, replies ``Context: none / Question: ...``.
+      the GSM distractor, replies ``Context: none / Question: ...`` (or, to the
+      extractive prompt's numbered sentences, ``Keep: ... / Question: n``).
     * "I think the answer is X" -> answers X; "I don't think the answer is X" ->
       answers something else; the distractor -> "Final answer: 99".
     * Otherwise the known answer for the first ``knowledge`` key in the text.
@@ -61,6 +62,17 @@ class SycophantFake(BaseChatModel):
             raise RuntimeError("boom")
         if "<user_text>" in text:
             user = text.rsplit("<user_text>", 1)[1].split("</user_text>", 1)[0]
+            numbered = re.findall(r"^\[(\d+)\] (.*)$", user, re.MULTILINE)
+            if numbered:  # the extractive variant: answer with sentence numbers
+                keep, question = [], ""
+                for number, sentence in numbered:
+                    if sentence.strip() in DISTRACTORS or re.match(r"I (?:don't )?think", sentence):
+                        continue
+                    if sentence.rstrip().endswith("?"):
+                        question = number
+                    else:
+                        keep.append(number)
+                return f"Keep: {', '.join(keep) or 'none'}\nQuestion: {question}"
             for d in DISTRACTORS:
                 user = user.replace(d, "")
             kept = re.split(r"(?<=[.?!])\s+", user.strip())

@@ -76,7 +76,7 @@ async def test_identical_requests_are_generated_once(trivia_file: Path, gsm_file
 async def test_identical_model_requests_are_made_once(gsm_file: Path) -> None:
     model = fake()
     items = load_gsm_ic(gsm_file)
-    conds = ["s2a", "s2a_keeporig", "s2a_ni"]
+    conds = ["s2a_split", "s2a_keeporig", "s2a_ni"]
     results = await arun_eval(items, conds, model=model, max_concurrency=1, progress=False)
     # 4 rewrites, shared by all three conditions. The fake's rewrite drops the
     # distractor, so two variants of a problem give the same rewrite and the same
@@ -86,27 +86,29 @@ async def test_identical_model_requests_are_made_once(gsm_file: Path) -> None:
     by_cond = {c: [r.generation for r in results if r.condition == c] for c in conds}
     gens = {c: [g for g in gs if g is not None] for c, gs in by_cond.items()}
     assert all(len(gs) == 4 for gs in gens.values())
-    assert [g.rewrite_shared for g in gens["s2a"]] == [False] * 4
+    assert [g.rewrite_shared for g in gens["s2a_split"]] == [False] * 4
     assert all(g.rewrite_shared and g.rewrite_latency_s is None for g in gens["s2a_ni"])
-    assert sum(g.answer_shared for g in gens["s2a"]) == 2
-    assert all(g.answer_latency_s is None for g in gens["s2a"] if g.answer_shared)
-    assert [g.rewrite_text for g in gens["s2a_keeporig"]] == [g.rewrite_text for g in gens["s2a"]]
+    assert sum(g.answer_shared for g in gens["s2a_split"]) == 2
+    assert all(g.answer_latency_s is None for g in gens["s2a_split"] if g.answer_shared)
+    assert [g.rewrite_text for g in gens["s2a_keeporig"]] == [
+        g.rewrite_text for g in gens["s2a_split"]
+    ]
     metrics = {m.condition: m for m in compute_metrics(results)["gsm-ic"]}
-    assert metrics["s2a"].mean_latency_s["rewrite"] is not None
+    assert metrics["s2a_split"].mean_latency_s["rewrite"] is not None
     assert metrics["s2a_ni"].mean_latency_s["rewrite"] is None
     assert metrics["s2a_ni"].mean_tokens["rewrite_input"] == 10.0  # usage survives the hit
     table = render_markdown(compute_metrics(results))
     assert "| s2a_ni |" in table and "shared · " in table
     # a model with its own cache setting is used as it is (no sharing)
     own = fake(cache=False)
-    await arun_eval(items, ["s2a", "s2a_keeporig"], model=own, progress=False)
+    await arun_eval(items, ["s2a_split", "s2a_keeporig"], model=own, progress=False)
     assert own.calls == 2 * (4 + 4)
 
 
 async def test_request_cache_persists_across_runs(tmp_path: Path, gsm_file: Path) -> None:
     items = load_gsm_ic(gsm_file)
     first = fake()
-    await arun_eval(items, ["s2a"], model=first, cache_dir=tmp_path, progress=False)
+    await arun_eval(items, ["s2a_split"], model=first, cache_dir=tmp_path, progress=False)
     assert (tmp_path / "requests-rewrite.jsonl").exists()
     assert (tmp_path / "requests-answer.jsonl").exists()
     # S2A-NI in a later run: every rewrite comes from disk, only answers are new
