@@ -226,6 +226,8 @@ def describe_error(exc: BaseException, *, base_url: str | None = None) -> str:
             head += f" (caused by {type(root).__name__}: {_text(root)})"
     if base_url and any(_is_connection_error(e) for e in chain):
         head += f"; is the server at {base_url} running?"
+    elif base_url and "OPENAI_API_KEY" in head:
+        head += " (a local server needs no real key: set OPENAI_API_KEY=none)"
     return textwrap.shorten(head, 400, placeholder=" …")
 
 

@@ -169,6 +169,10 @@ def test_missing_api_key_is_one_line(
     assert cli.main(["run", "What is 2+2?", "--model", "openai:gpt-4o-mini"]) == 1
     line = _one_line(capsys.readouterr().err)
     assert "OpenAIError" in line and "OPENAI_API_KEY" in line
+    assert "local server" not in line
+    argv = ["run", "What is 2+2?", "--model", "qwen2.5:7b", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == 1
+    assert _one_line(capsys.readouterr().err).endswith("set OPENAI_API_KEY=none)")
 
 
 def test_refused_connection_is_one_line_naming_the_server(
