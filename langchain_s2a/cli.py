@@ -15,6 +15,7 @@ import json
 import sys
 import textwrap
 import time
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ from langchain_s2a.errors import S2AError
 from langchain_s2a.models import model_label, resolve_chat_model
 from langchain_s2a.result import S2AResult
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "describe_error", "main"]
 
 
 class CLIError(Exception):
@@ -65,6 +66,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare", action="store_true", help="also answer the original input (baseline)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_debug_argument(parser)
+
+
+def _add_debug_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the full traceback too"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_eval_arguments(evaluate)
+    _add_debug_argument(evaluate)
     return parser
 
 
@@ -177,8 +186,58 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    # builtin ConnectionError, httpx.ConnectError, openai.APIConnectionError, ...
+    return isinstance(exc, ConnectionError) or "Connect" in type(exc).__name__
+
+
+def describe_error(exc: BaseException, *, base_url: str | None = None) -> str:
+    """One line naming what went wrong, for the command line.
+
+    Our own errors (:class:`~langchain_s2a.S2AError`) are shown by their message;
+    others by type and message, plus the root cause when it says more (a
+    provider's ``APIConnectionError`` wraps the refused connection).
+
+    Args:
+        exc: The error.
+        base_url: The ``--base-url`` in use, named when the connection failed.
+
+    Returns:
+        The line, without the ``s2a: error:`` prefix.
+
+    Example:
+        >>> try:
+        ...     raise RuntimeError("Connection error.") from ConnectionRefusedError(111, "refused")
+        ... except RuntimeError as exc:
+        ...     print(describe_error(exc))
+        RuntimeError: Connection error. (caused by ConnectionRefusedError: [Errno 111] refused)
+    """
+    chain: list[BaseException] = [exc]
+    while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and nxt not in chain:
+        chain.append(nxt)
+    if isinstance(exc, S2AError):  # written for the user already
+        head = _text(exc) or type(exc).__name__
+    else:
+        head = f"{type(exc).__name__}: {_text(exc)}" if _text(exc) else type(exc).__name__
+        root = chain[-1]
+        if root is not exc and _text(root) and _text(root) not in head:
+            head += f" (caused by {type(root).__name__}: {_text(root)})"
+    if base_url and any(_is_connection_error(e) for e in chain):
+        head += f"; is the server at {base_url} running?"
+    elif base_url and "OPENAI_API_KEY" in head:
+        head += " (a local server needs no real key: set OPENAI_API_KEY=none)"
+    return textwrap.shorten(head, 400, placeholder=" …")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``s2a`` console script.
+
+    Any error ends the command with one line on stderr naming its cause
+    (``--debug`` prints the traceback first).
 
     Args:
         argv: Arguments (default: ``sys.argv[1:]``).
@@ -197,13 +256,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         print(f"s2a: error: {exc}", file=sys.stderr)
         return 2
-    except (S2AError, ValueError, TypeError, ImportError, OSError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"s2a: error: {message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("s2a: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # provider and model errors: one line, not a traceback
+        if args.debug:
+            traceback.print_exc()
+        message = describe_error(exc, base_url=getattr(args, "base_url", None))
+        print(f"s2a: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

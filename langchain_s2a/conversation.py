@@ -130,11 +130,17 @@ def create_s2a_conversation_chain(
     instructed: bool | Literal["auto"] = "auto",
     on_failure: Literal["original", "raise"] = "original",
     answer_format: str | None = None,
+    structured_output: bool | Literal["auto"] = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    timeout: float | None = None,
+    max_attempts: int = 3,
 ) -> Runnable[Any, S2AResult]:
     """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
 
-    Input: a list of messages, a ``PromptValue`` or ``{"messages": [...]}``.
+    Input: a list of messages, a ``PromptValue`` or ``{"messages": [...]}``; its
+    last turn (system messages aside) must be the user's or a tool's, since that
+    is what gets answered: a conversation ending in an AI turn raises
+    :class:`~langchain_s2a.S2AInputError`.
     Output: :class:`~langchain_s2a.S2AResult`; ``result.rewrite.original`` is the
     transcript that was rewritten. Streams like :func:`~langchain_s2a.create_s2a_chain`.
     On an unusable rewrite the answer model gets the transcript itself.
@@ -155,10 +161,33 @@ def create_s2a_conversation_chain(
             ``True`` always, ``False`` never (S2A-NI).
         on_failure: ``"original"`` or ``"raise"``.
         answer_format: Format instruction appended to the answer prompt.
-        max_input_chars: Longest transcript accepted.
+        structured_output: See :class:`~langchain_s2a.S2ARewriter`.
+        max_input_chars: Most characters sent: the transcript plus the
+            conversation's system messages (checked before any model call).
+        timeout: Seconds each model call may take (``None``: no limit).
+        max_attempts: Attempts per model call for transient errors.
 
     Returns:
         A Runnable named ``s2a_conversation``.
+
+    Raises:
+        S2AInputError: (when run) If the conversation is empty, has no human
+            turn, ends in an AI turn, or is over ``max_input_chars``.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> model = GenericFakeChatModel(messages=iter([
+        ...     "Context: none\\nQuestion: Who wrote Hamlet?", "Shakespeare.",
+        ... ]))
+        >>> chain = create_s2a_conversation_chain(model, timeout=30, max_attempts=2)
+        >>> turns = [HumanMessage("Hi."), AIMessage("Hello."), HumanMessage("Who wrote Hamlet?")]
+        >>> chain.invoke(turns).answer
+        'Shakespeare.'
+        >>> chain.invoke([*turns, AIMessage("Shakespeare.")])
+        Traceback (most recent call last):
+        ...
+        langchain_s2a.errors.S2AInputError: the conversation ends in an AI turn; ...
     """
     chain = create_s2a_chain(
         model,
@@ -169,17 +198,33 @@ def create_s2a_conversation_chain(
         instructed=instructed,
         on_failure=on_failure,
         answer_format=answer_format,
+        structured_output=structured_output,
         max_input_chars=max_input_chars,
+        timeout=timeout,
+        max_attempts=max_attempts,
     )
 
     def to_chain_input(value: Any) -> list[BaseMessage]:
         messages = _as_messages(value)
         if not messages:
             raise S2AInputError("the conversation is empty")
+        turns = [m for m in messages if m.type in _ROLES["en"]]
+        if turns and turns[-1].type == "ai":
+            raise S2AInputError(
+                "the conversation ends in an AI turn; its last turn must be the user's "
+                "(or a tool result) for S2A to answer it"
+            )
         transcript = format_transcript(
             messages, language=language, include_assistant=include_assistant, max_turns=max_turns
         )
         system = [m for m in messages if m.type == "system"]
+        sent = len(transcript) + sum(len(m.text) for m in system)
+        if sent > max_input_chars:
+            raise S2AInputError(
+                f"the conversation sent is {sent:,} characters (transcript and system "
+                f"messages), over max_input_chars={max_input_chars:,}; shorten it, use "
+                "max_turns, or raise the limit (it is never truncated silently)"
+            )
         return [*system, HumanMessage(transcript)]
 
     prepare = RunnableLambda(to_chain_input, name="s2a_transcript")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,8 +81,13 @@ class _Batch:
     indices: list[int]
     sentences: list[list[Sentence]]
 
+    @property
+    def has_text(self) -> bool:
+        """Whether any of its documents has a sentence (else no call is needed)."""
+        return any(self.sentences)
 
-def _reply_problem(reply: BaseMessage, selection: Selection) -> str | None:
+
+def _reply_problem(reply: BaseMessage, selection: Selection, n_sentences: int) -> str | None:
     """Why a selection reply is unusable, or ``None``."""
     meta = reply.response_metadata or {}
     finish = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
@@ -92,6 +97,8 @@ def _reply_problem(reply: BaseMessage, selection: Selection) -> str | None:
         return "unparseable"
     if finish in {"length", "max_tokens"}:
         return "truncated"
+    if any(not 1 <= n <= n_sentences for n in selection.keep):
+        return "out_of_range"  # it points at sentences that were never shown
     return None
 
 
@@ -116,10 +123,13 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ``sentences`` (how many it had) and ``fallback`` / ``fallback_reason``.
 
     Nothing is lost silently: an unusable reply (empty, no ``Keep:`` line,
-    truncated) returns that batch's documents unchanged with ``fallback=True``, or
-    raises :class:`~langchain_s2a.S2ARewriteError` with ``on_failure="raise"``.
+    truncated, or a number no shown sentence has: ``"out_of_range"``) returns
+    that batch's documents unchanged with ``fallback=True``, or raises
+    :class:`~langchain_s2a.S2ARewriteError` with ``on_failure="raise"``.
     When every document is judged irrelevant, the originals come back flagged
     ``fallback_reason="nothing_relevant"`` unless ``on_empty="empty"``.
+    A batch of documents without text is not sent: a set of only empty
+    documents costs no model call and counts as nothing relevant.
 
     Args:
         model: The chat model that selects sentences (a model, a name, or
@@ -258,7 +268,7 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
             selection = parse_selection(raw)
         except ValueError:  # e.g. a number too long for int(): unusable, not fatal
             selection = Selection(keep=None, question_id=None, question_text="")
-        reason = _reply_problem(reply, selection)
+        reason = _reply_problem(reply, selection, sum(len(s) for s in batch.sentences))
         if reason is not None:
             return {i: self._fallback(docs[i], reason, raw, query) for i in batch.indices}
         chosen = set(selection.keep or [])
@@ -306,12 +316,10 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ) -> list[Document]:
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
         docs = _checked(documents, query)
-        if not docs:
-            return []
         cfg: RunnableConfig = config or {}
-        batches = self._plan(docs)
-        if len(batches) == 1:
-            replies = [self._select(batches[0], query, cfg)]
+        batches = [b for b in self._plan(docs) if b.has_text]  # empty ones: nothing to keep
+        if len(batches) <= 1:
+            replies = [self._select(b, query, cfg) for b in batches]
         else:
             pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
             with get_executor_for_config(pool_config) as pool:
@@ -323,10 +331,8 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ) -> list[Document]:
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
         docs = _checked(documents, query)
-        if not docs:
-            return []
         cfg: RunnableConfig = config or {}
-        batches = self._plan(docs)
+        batches = [b for b in self._plan(docs) if b.has_text]
         gate = asyncio.Semaphore(self._concurrency(cfg))
 
         async def one(batch: _Batch) -> BaseMessage:
@@ -350,16 +356,22 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
 
 
 def _split_input(value: Any, question_key: str, documents_key: str) -> tuple[str, list[Document]]:
-    if not isinstance(value, dict) or question_key not in value or documents_key not in value:
+    expected = f"the S2A document cleaner takes a dict with {question_key!r} and {documents_key!r}"
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{expected}; got {type(value).__name__}")
+    if missing := [k for k in (question_key, documents_key) if k not in value]:
+        keys = ", ".join(repr(k) for k in list(value)[:5]) or "none"
         raise TypeError(
-            f"the S2A document cleaner takes a dict with {question_key!r} and "
-            f"{documents_key!r} keys, got {type(value).__name__}"
+            f"{expected}; the dict has no {' or '.join(map(repr, missing))} (keys: {keys})"
         )
     question, documents = value[question_key], value[documents_key]
     if not isinstance(question, str):
         raise TypeError(f"{question_key!r} must be a str, got {type(question).__name__}")
-    if not all(isinstance(d, Document) for d in documents):
-        raise TypeError(f"{documents_key!r} must be a list of Document objects")
+    listed = f"{documents_key!r} must be a list of Document objects"
+    if isinstance(documents, str | Document) or not isinstance(documents, Sequence):
+        raise TypeError(f"{listed}, got {type(documents).__name__}")
+    if wrong := [type(d).__name__ for d in documents if not isinstance(d, Document)]:
+        raise TypeError(f"{listed}; it holds a {wrong[0]}")
     return question, list(documents)
 
 

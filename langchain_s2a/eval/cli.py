@@ -116,6 +116,21 @@ def _items(args: argparse.Namespace) -> list[EvalItem]:
     return items
 
 
+def _check_models(args: argparse.Namespace) -> None:
+    """Resolve the models once before any work (weights still load on first use).
+
+    A model that cannot run (no ``[local]`` extra, an unknown provider, a missing
+    API key) then stops the command with its own error, instead of failing
+    every item into a report of 0% accuracy.
+    """
+    from langchain_s2a.eval import runner
+
+    resolve = runner.resolve_chat_model  # type: ignore[attr-defined]  # the one the run uses
+    resolve(args.model)
+    if args.rewriter_model:
+        resolve(args.rewriter_model)
+
+
 def run_eval_command(args: argparse.Namespace) -> int:
     """Run ``s2a eval`` with parsed ``args``.
 
@@ -124,6 +139,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
     Returns:
         0 on success, 1 if any item errored, 2 on bad arguments.
+
+    Raises:
+        Exception: Whatever resolving ``--model`` / ``--rewriter-model`` raises,
+            before any item runs or any file is written (``s2a`` prints it as
+            one line).
     """
     import asyncio
 
@@ -139,6 +159,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if not items:
         print("s2a eval: error: no items selected", file=sys.stderr)
         return 2
+    _check_models(args)
     label = model_key(args.model)
     concurrency = args.max_concurrency or (1 if label.startswith("local") else 8)
     cache_dir = None if args.no_cache else (args.cache_dir or default_cache_dir())

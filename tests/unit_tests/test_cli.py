@@ -141,3 +141,116 @@ def test_bad_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         cli.main(["run", "x", "--preset", "nope"])
     assert info.value.code == 2
+
+
+# --- Issue 13 item 5: ordinary provider errors are one line, --debug shows the traceback
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> FakeChat:
+    model = FakeChat(respond=lambda messages: error)
+    monkeypatch.setattr(cli, "resolve_chat_model", lambda name=None, **kw: model)
+    return model
+
+
+def _one_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("s2a: error: ")
+    return lines[0]
+
+
+def test_missing_api_key_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    # the real resolution: langchain-openai refuses to build a client without a key
+    assert cli.main(["run", "What is 2+2?", "--model", "openai:gpt-4o-mini"]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert "OpenAIError" in line and "OPENAI_API_KEY" in line
+    assert "local server" not in line
+    argv = ["run", "What is 2+2?", "--model", "qwen2.5:7b", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == 1
+    assert _one_line(capsys.readouterr().err).endswith("set OPENAI_API_KEY=none)")
+
+
+def test_refused_connection_is_one_line_naming_the_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpx
+    import openai
+
+    url = "http://127.0.0.1:9/v1"
+    # what the OpenAI client raises when nothing listens: APIConnectionError from httpx's
+    error = openai.APIConnectionError(request=httpx.Request("POST", url + "/chat/completions"))
+    error.__cause__ = httpx.ConnectError("[Errno 111] Connection refused")
+    model = _failing(monkeypatch, error)
+    assert cli.main(["run", "What is 2+2?", "--model", "gpt-4o-mini", "--base-url", url]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert "APIConnectionError: Connection error." in line
+    assert "Connection refused" in line and f"is the server at {url} running?" in line
+    assert len(model.calls) == 3  # a lost connection is transient: retried, then reported
+
+
+def test_model_runtime_error_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _failing(monkeypatch, RuntimeError("the model\nexploded"))
+    assert cli.main(["run", OPINION, "--model", "fake", "--base-url", "http://x"]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line == "s2a: error: RuntimeError: the model exploded"  # no server hint: no connection
+
+
+def test_debug_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _failing(monkeypatch, RuntimeError("model exploded"))
+    assert cli.main(["run", OPINION, "--model", "fake", "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: model exploded" in err
+    assert err.strip().splitlines()[-1] == "s2a: error: RuntimeError: model exploded"
+
+
+def test_describe_error_names_the_root_cause() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as exc:
+            raise RuntimeError("request failed") from exc
+    except RuntimeError as exc:
+        assert cli.describe_error(exc, base_url="http://h:1/v1") == (
+            "RuntimeError: request failed (caused by ConnectionRefusedError: [Errno 111] "
+            "Connection refused); is the server at http://h:1/v1 running?"
+        )
+    assert cli.describe_error(ValueError()) == "ValueError"
+    assert len(cli.describe_error(RuntimeError("x" * 5000))) <= 400
+
+
+@pytest.mark.slow
+def test_a_really_refused_connection_is_one_line(tmp_path: Path) -> None:
+    """A real refused connection on loopback (no network), in a child process.
+
+    The unit tests disable sockets in this process, so the child picks a free
+    port, closes it, and runs ``s2a run --base-url`` against it.
+    """
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import socket, sys\n"
+        "from langchain_s2a import cli\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()\n"
+        "sys.exit(cli.main(['run', 'What is 2+2?', '--model', 'gpt-4o-mini',\n"
+        "                   '--base-url', f'http://127.0.0.1:{port}/v1']))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "OPENAI_API_KEY": "none", "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 1, out.stderr
+    line = _one_line(out.stderr)
+    assert "Connection refused" in line and "running?" in line

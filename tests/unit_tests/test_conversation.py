@@ -125,3 +125,80 @@ async def test_async() -> None:
     chain = create_s2a_conversation_chain(answerer, rewriter_model=rewriter, variant="split")
     result = await chain.ainvoke(CONVERSATION)
     assert result.answer == "10" and rewriter.calls[0].is_async
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        [AIMessage("Ben is 10.")],
+        [AIMessage("Ben is 10."), SystemMessage("Be brief.")],
+    ],
+)
+def test_a_conversation_ending_in_an_ai_turn_is_refused(ending: list[BaseMessage]) -> None:
+    # Issue 13 item 12: it was forwarded ending in that turn, so the question was already
+    # answered and the rewrite asked for the assistant's words.
+    model = FakeChat(respond=sycophant)
+    chain = create_s2a_conversation_chain(model)
+    with pytest.raises(S2AInputError, match="ends in an AI turn"):
+        chain.invoke([*CONVERSATION, *ending])
+    assert model.calls == []
+
+
+async def test_a_conversation_ending_in_a_tool_result_is_answered() -> None:
+    from langchain_core.messages import ToolMessage
+
+    rewriter = fake("Context: It is 21 C in Paris.\nQuestion: What is the weather in Paris?")
+    conversation = [
+        HumanMessage("What is the weather in Paris? I bet it's raining."),
+        AIMessage("", tool_calls=[{"name": "weather", "args": {}, "id": "t1"}]),
+        ToolMessage("21 C, sunny", tool_call_id="t1"),
+    ]
+    chain = create_s2a_conversation_chain(fake("", "Sunny."), rewriter_model=rewriter)
+    assert (await chain.ainvoke(conversation)).answer == "Sunny."
+    assert "Tool result: 21 C, sunny" in rewriter.calls[0].messages[-1].text
+
+
+def test_max_input_chars_counts_every_turn_sent() -> None:
+    # Issue 13 item 12: a long system message reaches the answer model as well,
+    # so it counts against the limit (before any model call), not only the transcript.
+    model = FakeChat(respond=sycophant)
+    turns = [HumanMessage("How old is Ben?")]
+    long_system = SystemMessage("Be careful. " * 100)  # 1,200 characters
+    create_s2a_conversation_chain(model, rewriter_model=fake(REWRITE), max_input_chars=400).invoke(
+        turns
+    )
+    chain = create_s2a_conversation_chain(model, max_input_chars=400)
+    with pytest.raises(S2AInputError, match="over max_input_chars=400"):
+        chain.invoke([long_system, *turns])
+    assert len(model.calls) == 1  # only the first, short conversation reached a model
+    with pytest.raises(S2AInputError, match="over max_input_chars=400"):
+        chain.invoke([HumanMessage("A fact. " * 30), AIMessage("Okay. " * 30), *turns])
+
+
+def test_max_attempts_reaches_the_model_calls() -> None:
+    # Issue 13 item 12: the conversation chain took no timeout / max_attempts /
+    # structured_output, unlike create_s2a_chain.
+    rewriter = FakeChat(respond=lambda messages: TimeoutError("slow server"))
+    chain = create_s2a_conversation_chain(
+        FakeChat(respond=sycophant), rewriter_model=rewriter, max_attempts=2
+    )
+    with pytest.raises(TimeoutError, match="slow server"):
+        chain.invoke(CONVERSATION)
+    assert len(rewriter.calls) == 2  # the default would make 3
+
+
+async def test_timeout_reaches_the_model_calls() -> None:
+    rewriter = fake(REWRITE, delay=5.0)
+    chain = create_s2a_conversation_chain(
+        FakeChat(respond=sycophant), rewriter_model=rewriter, timeout=0.05, max_attempts=1
+    )
+    with pytest.raises(TimeoutError, match=r"timeout of 0\.05 s"):
+        await chain.ainvoke(CONVERSATION)
+
+
+def test_structured_output_reaches_the_rewriter() -> None:
+    # FakeChat has no structured output: "auto" falls back to text, True insists on it.
+    assert create_s2a_conversation_chain(fake(REWRITE, "10")).invoke(CONVERSATION).answer == "10"
+    chain = create_s2a_conversation_chain(fake(REWRITE, "10"), structured_output=True)
+    with pytest.raises(NotImplementedError):
+        chain.invoke(CONVERSATION)

@@ -117,9 +117,8 @@ def test_documents_with_nothing_relevant_are_dropped() -> None:
     assert [d.metadata.get("source") for d in out] == ["a", None]
 
 
-@pytest.mark.parametrize("reply", ["Keep: none", "Keep: 99"])
-def test_all_dropped_fails_open_by_default(reply: str) -> None:
-    out = S2ADocumentCompressor(fake(reply)).compress_documents(DOCS, QUESTION)
+def test_all_dropped_fails_open_by_default() -> None:
+    out = S2ADocumentCompressor(fake("Keep: none")).compress_documents(DOCS, QUESTION)
     assert [d.page_content for d in out] == [d.page_content for d in DOCS]
     assert all(d.metadata[METADATA_KEY]["fallback_reason"] == "nothing_relevant" for d in out)
     assert out[0].metadata["source"] == "a"
@@ -155,6 +154,32 @@ def test_absurd_numbers_in_the_reply_fall_back() -> None:
     assert out[0].metadata[METADATA_KEY]["fallback_reason"] in {"unparseable", "nothing_relevant"}
 
 
+@pytest.mark.parametrize("reply", ["Keep: 99, 100", "Keep: 1, 3", "Keep: 0"])
+def test_numbers_of_sentences_that_do_not_exist_are_an_invalid_reply(reply: str) -> None:
+    # Issue 13 item 11: the document has two sentences; pointing past them is not
+    # "nothing relevant" but a reply that cannot be trusted.
+    doc = Document("Canberra is the capital. Sydney has a harbour.", metadata={"source": "a"})
+    out = S2ADocumentCompressor(fake(reply)).compress_documents([doc], QUESTION)
+    assert [d.page_content for d in out] == [doc.page_content]
+    assert out[0].metadata[METADATA_KEY]["fallback"] is True
+    assert out[0].metadata[METADATA_KEY]["fallback_reason"] == "out_of_range"
+    with pytest.raises(S2ARewriteError) as err:
+        S2ADocumentCompressor(fake(reply), on_failure="raise").compress_documents([doc], QUESTION)
+    assert err.value.reason == "out_of_range"
+
+
+def test_sentence_numbers_are_checked_against_their_own_batch() -> None:
+    # batch 1 has sentences 1-2, batch 2 has 1-2 again: "Keep: 3" is out of range in each
+    docs = [Document("Canberra is the capital. Noise."), Document("More noise. Even more.")]
+    replies = iter(["Keep: 1", "Keep: 3"])
+    model = FakeChat(respond=lambda m: next(replies))
+    out = S2ADocumentCompressor(model, budget=10, max_concurrency=1).compress_documents(
+        docs, QUESTION
+    )
+    assert [d.page_content for d in out] == ["Canberra is the capital.", docs[1].page_content]
+    assert out[1].metadata[METADATA_KEY]["fallback_reason"] == "out_of_range"
+
+
 def test_unusable_reply_raises_when_asked() -> None:
     compressor = S2ADocumentCompressor(fake("no idea"), on_failure="raise")
     with pytest.raises(S2ARewriteError) as err:
@@ -179,6 +204,32 @@ def test_empty_inputs() -> None:
     assert model.calls == []
     with pytest.raises(S2AInputError):
         S2ADocumentCompressor(model).compress_documents(DOCS, "  ")
+
+
+@pytest.mark.parametrize("on_empty", ["original", "empty"])
+async def test_documents_without_text_cost_no_model_call(on_empty: str) -> None:
+    model = fake("Keep: 1")
+    docs = [Document("", metadata={"source": "a"}), Document("  \n\t ")]
+    compressor = S2ADocumentCompressor(model, on_empty=on_empty)  # type: ignore[arg-type]
+    out = compressor.compress_documents(docs, QUESTION)
+    assert await compressor.acompress_documents(docs, QUESTION) == out
+    assert model.calls == []
+    if on_empty == "empty":
+        assert out == []
+    else:
+        assert [d.page_content for d in out] == ["", "  \n\t "]
+        assert out[0].metadata["source"] == "a"
+        assert {d.metadata[METADATA_KEY]["fallback_reason"] for d in out} == {"nothing_relevant"}
+
+
+def test_a_batch_of_empty_documents_is_not_sent() -> None:
+    docs = [Document("Canberra is the capital of Australia."), Document(""), Document(" ")]
+    model = fake("Keep: 1")
+    out = S2ADocumentCompressor(model, budget=10, max_concurrency=1).compress_documents(
+        docs, QUESTION
+    )
+    assert len(model.calls) == 1
+    assert [d.page_content for d in out] == ["Canberra is the capital of Australia."]
 
 
 def test_injected_delimiters_in_documents_are_neutralised() -> None:
@@ -234,6 +285,27 @@ def test_cleaner_rejects_bad_input() -> None:
         cleaner.invoke({"documents": DOCS})
     with pytest.raises(TypeError, match="Document"):
         cleaner.invoke({"question": QUESTION, "documents": ["text"]})
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ({"documents": DOCS}, "the dict has no 'question' (keys: 'documents')"),
+        ({"query": QUESTION, "docs": DOCS}, "no 'question' or 'documents' (keys: 'query', 'docs')"),
+        ({}, "the dict has no 'question' or 'documents' (keys: none)"),
+        ("What is the capital?", "got str"),
+        ({"question": QUESTION, "documents": DOCS[0]}, "list of Document objects, got Document"),
+        ({"question": QUESTION, "documents": "text"}, "list of Document objects, got str"),
+        ({"question": QUESTION, "documents": [DOCS[0], "text"]}, "it holds a str"),
+    ],
+)
+def test_cleaner_errors_say_what_they_got(value: Any, said: str) -> None:
+    # Issue 13 item 12: a dict without the keys was reported as "takes a dict ... got dict".
+    cleaner = create_s2a_document_cleaner(fake("Keep: 1"))
+    with pytest.raises(TypeError) as err:
+        cleaner.invoke(value)
+    assert said in str(err.value)
+    assert "got dict" not in str(err.value)
 
 
 def test_rag_chain_with_vector_store_answers_from_cleaned_documents() -> None:

@@ -135,3 +135,79 @@ def test_cli_reports_item_errors(
     assert run_eval_command(args) == 1
     rows = [json.loads(x) for x in (tmp_path / "items.jsonl").read_text().splitlines()]
     assert sum(1 for r in rows if r["error"]) == 2
+
+
+# --- Issue 13 item 6: a model that cannot run stops `s2a eval` before any work or report
+
+
+def _eval_argv(gsm_file: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "eval",
+        "--task",
+        "gsm-ic",
+        "--data",
+        str(gsm_file),
+        "--split",
+        "all",
+        "--conditions",
+        "baseline,s2a",
+        "--no-cache",
+        "--no-progress",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model_args", "said"),
+    [
+        (["--model", "local"], "pip install"),  # no [local] extra: llama_cpp cannot be imported
+        (["--model", "foo:bar"], "ValueError: Unable to infer model provider for model='foo:bar'"),
+        (["--model", "fake", "--rewriter-model", "local:0.5b"], "pip install"),
+    ],
+)
+def test_eval_with_a_model_that_cannot_run_writes_no_report(
+    model_args: list[str],
+    said: str,
+    tmp_path: Path,
+    gsm_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sys
+
+    from langchain_s2a import cli
+    from langchain_s2a.models import resolve_chat_model
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the extra were not installed
+    fake = SycophantFake(knowledge=KNOWLEDGE)
+    monkeypatch.setattr(
+        runner_module,
+        "resolve_chat_model",
+        lambda spec: fake if spec == "fake" else resolve_chat_model(spec),
+    )
+    out = tmp_path / "out"
+    assert cli.main(_eval_argv(gsm_file, out, *model_args)) == 1
+    captured = capsys.readouterr()
+    assert not out.exists()  # no report of 0% accuracy
+    assert captured.out == "" and fake.calls == 0  # nothing ran
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("s2a: error: ") and said in lines[0]
+
+
+def test_eval_model_error_message_matches_s2a_run(
+    tmp_path: Path,
+    gsm_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from langchain_s2a import cli
+
+    assert cli.main(_eval_argv(gsm_file, tmp_path / "out", "--model", "foo:bar")) == 1
+    eval_line = capsys.readouterr().err.strip()
+    assert cli.main(["run", "What is 2+2?", "--model", "foo:bar"]) == 1
+    assert capsys.readouterr().err.strip() == eval_line
+    assert cli.main(_eval_argv(gsm_file, tmp_path / "out", "--model", "foo:bar", "--debug")) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1] == eval_line
