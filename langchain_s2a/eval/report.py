@@ -19,6 +19,7 @@ from langchain_s2a.eval.diagnostics import (
     diagnose_rewrites,
     render_diagnostics,
 )
+from langchain_s2a.eval.html import write_html
 from langchain_s2a.eval.metrics import ConditionMetrics, ItemResult
 
 __all__ = [
@@ -258,4 +259,5 @@ def write_report(
         "json": write_json(out / "results.json", metrics, config=config, diagnostics=diagnostics),
         "chart": write_chart(out / "accuracy.png", metrics),
         "items": items,
+        "html": write_html(out / "report.html", results, markdown=text),
     }
