@@ -232,14 +232,15 @@ def write_report(
     *,
     config: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write ``results.md``, ``results.json``, ``accuracy.png`` and ``items.jsonl``.
+    """Write ``results.md``, ``results.json``, ``accuracy.png``, ``items.jsonl``, ``report.html``.
 
     ``results.md`` and ``results.json`` include the rewrite diagnostics (see
     :func:`~langchain_s2a.eval.diagnostics.diagnose_rewrites`); ``items.jsonl``
-    holds every item result (prompt, rewrite, answer, score, error).
+    holds every item result (prompt, rewrite, answer, score, error);
+    ``report.html`` shows all of it on one page (see :mod:`~langchain_s2a.eval.html`).
 
     Returns:
-        The written paths by kind (``markdown``, ``json``, ``chart``, ``items``).
+        The written paths by kind (``markdown``, ``json``, ``chart``, ``items``, ``html``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
