@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 __all__ = ["diff_html"]
 
-_TOKEN = re.compile(r"\w+|[^\w\s]|\s+")
-_SENTENCE_END = {".", "?", "!", ";", ":"}
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# One token per CJK character (those scripts have no spaces), else words, marks, spaces.
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]|\s+")
+_SENTENCE_END = {".", "?", "!", ";", ":", "。", "？", "！", "；", "："}
 
 
 def _tokens(text: str) -> list[str]:

@@ -110,6 +110,15 @@ def test_diff_folds_a_stray_one_word_match_into_the_change() -> None:
     assert marked == "Q? <del>I think the answer is X</del><ins>Name the city</ins>."
 
 
+def test_diff_compares_chinese_character_by_character() -> None:
+    original = "澳大利亚的首都是哪座城市？ 我认为答案是悉尼，但我真的不确定。"
+    marked = diff_html(original, "问题：澳大利亚的首都是哪个城市？")
+    assert marked == (
+        "<ins>问题：</ins>澳大利亚的首都是哪<del>座</del><ins>个</ins>城市？"
+        "<del> 我认为答案是悉尼，但我真的不确定。</del>"
+    )
+
+
 def test_diff_escapes_markup() -> None:
     marked = diff_html("<b>Q</b>? <script>x()</script>", "<b>Q</b>?")
     assert "<script>" not in marked and "<b>" not in marked
