@@ -284,7 +284,7 @@ def render_html(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title><style>{CSS}</style></head>
 <body><header class="page"><h1>{html.escape(title)}</h1>
-<nav class="toc"><a href="#results">results</a><a href="#chart">chart</a><a href="#items">items ({len(grouped)})</a></nav></header>
+<nav class="toc"><a href="#results">results</a>{'<a href="#chart">chart</a>' if chart else ""}<a href="#items">items ({len(grouped)})</a></nav></header>
 <main><section id="results">{tables}</section>{chart}
 <h2 id="items">Items</h2><p class="note">Each condition's answer and score per item.
 Ticked conditions set which answers are shown; <em>outcome</em> looks at those answers only

@@ -215,7 +215,7 @@ def test_errors_fallbacks_and_markup_in_items_are_shown_escaped(tmp_path: Path) 
     assert 'id="item-gsm-ic-x_1_"' in text
     assert "RuntimeError: boom" in text and ">error</td>" in text
     assert "fallback: question lost" in text
-    assert "<img" not in text  # no chart given
+    assert "<img" not in text and 'href="#chart"' not in text  # no chart given
     assert 'name="task"' not in text  # one task: no task filter
 
 
