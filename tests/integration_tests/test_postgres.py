@@ -18,6 +18,7 @@ scripted models that log their calls to files, so calls are counted across proce
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -159,7 +160,7 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def database(postgres_server: str, request: pytest.FixtureRequest) -> str:
     """A new, empty database with the checkpoint tables; yields its URI."""
-    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
     with _connect(postgres_server) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
