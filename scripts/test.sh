@@ -3,6 +3,7 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not local_model"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh  # PostgreSQL and Chromium for the integration tests
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 # llama-cpp-python builds llama.cpp from source (~5 min once; pip caches the wheel).

@@ -28,6 +28,7 @@ from langchain_s2a.eval.diagnostics import (
     diagnose_rewrites,
     render_diagnostics,
 )
+from langchain_s2a.eval.html import diff_html, render_html, write_html
 from langchain_s2a.eval.metrics import ConditionMetrics, Generation, ItemResult, compute_metrics
 from langchain_s2a.eval.report import (
     PAPER_RESULTS,
@@ -75,6 +76,7 @@ __all__ = [
     "compute_metrics",
     "contains_alias",
     "diagnose_rewrites",
+    "diff_html",
     "extract_final_number",
     "in_split",
     "load_gsm_ic",
@@ -83,6 +85,7 @@ __all__ = [
     "normalize_answer",
     "numbers_equal",
     "render_diagnostics",
+    "render_html",
     "render_markdown",
     "resolve_conditions",
     "run_eval",
@@ -90,6 +93,7 @@ __all__ = [
     "score_gsm",
     "score_trivia",
     "write_chart",
+    "write_html",
     "write_json",
     "write_report",
 ]

@@ -19,6 +19,7 @@ from langchain_s2a.eval.diagnostics import (
     diagnose_rewrites,
     render_diagnostics,
 )
+from langchain_s2a.eval.html import write_html
 from langchain_s2a.eval.metrics import ConditionMetrics, ItemResult
 
 __all__ = [
@@ -231,14 +232,15 @@ def write_report(
     *,
     config: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
-    """Write ``results.md``, ``results.json``, ``accuracy.png`` and ``items.jsonl``.
+    """Write ``results.md``, ``results.json``, ``accuracy.png``, ``items.jsonl``, ``report.html``.
 
     ``results.md`` and ``results.json`` include the rewrite diagnostics (see
     :func:`~langchain_s2a.eval.diagnostics.diagnose_rewrites`); ``items.jsonl``
-    holds every item result (prompt, rewrite, answer, score, error).
+    holds every item result (prompt, rewrite, answer, score, error);
+    ``report.html`` shows all of it on one page (see :mod:`~langchain_s2a.eval.html`).
 
     Returns:
-        The written paths by kind (``markdown``, ``json``, ``chart``, ``items``).
+        The written paths by kind (``markdown``, ``json``, ``chart``, ``items``, ``html``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -258,4 +260,5 @@ def write_report(
         "json": write_json(out / "results.json", metrics, config=config, diagnostics=diagnostics),
         "chart": write_chart(out / "accuracy.png", metrics),
         "items": items,
+        "html": write_html(out / "report.html", results, markdown=text),
     }

@@ -96,6 +96,7 @@ def test_cli_end_to_end(
         "results.json",
         "accuracy.png",
         "items.jsonl",
+        "report.html",
     }
     calls = model.calls
     assert run_eval_command(_parse(*argv)) == 0
