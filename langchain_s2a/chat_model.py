@@ -10,32 +10,16 @@ answer prompt, timeouts and retries are the chain's.
 from __future__ import annotations
 
 import inspect
-import uuid
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Callable,
-    Generator,
-    Iterator,
-    Sequence,
-)
-from contextvars import ContextVar, copy_context
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, cast
 
-from langchain_core.callbacks import (
-    AsyncCallbackManager,
-    AsyncCallbackManagerForLLMRun,
-    BaseRunManager,
-    CallbackManager,
-    CallbackManagerForLLMRun,
-)
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, ensure_config
-from langchain_core.runnables.config import merge_configs, patch_config
-from langchain_core.runnables.utils import coro_with_context
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables.config import merge_configs
 from langchain_core.tools import BaseTool
 from langchain_core.utils.utils import LC_ID_PREFIX
 from langgraph.constants import TAG_NOSTREAM
@@ -43,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from langchain_s2a._calls import acall_model, call_model
 from langchain_s2a._inputs import chat_parts
+from langchain_s2a._nesting import NestingChatModel
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.models import ModelLike, model_label
 from langchain_s2a.result import _as_ai_message
@@ -56,19 +41,12 @@ METADATA_KEY = "s2a"
 _CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {"model"}
 _CALL_FIELDS = ("temperature", "max_tokens")
 
-# The config of the S2AChatModel call in progress, keyed by the model's id(), with the
-# run id its LLM run gets: BaseChatModel calls ``_stream`` without a run manager, and
-# the rewrite and answer runs still belong under that run.
-_CURRENT: ContextVar[tuple[int, RunnableConfig] | None] = ContextVar(
-    "s2a_chat_model_call", default=None
-)
-
 
 def _nostream(config: RunnableConfig) -> RunnableConfig:
     return merge_configs(config, {"tags": [TAG_NOSTREAM]})
 
 
-class S2AChatModel(BaseChatModel):
+class S2AChatModel(NestingChatModel):
     """A chat model that runs System 2 Attention before the model it wraps.
 
     The last human turn of the input is rewritten by the S2A rewriter (only its
@@ -192,134 +170,6 @@ class S2AChatModel(BaseChatModel):
         override = kwargs.get("model")
         params["ls_model_name"] = override if isinstance(override, str) else self.model_name
         return params
-
-    # ------------------------------------------------------------- run config
-    def _call_config(self, config: RunnableConfig | None) -> RunnableConfig:
-        config = ensure_config(config)
-        if config.get("run_id") is None:
-            config["run_id"] = uuid.uuid4()
-        return config
-
-    def _child_config(
-        self,
-        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
-        *,
-        async_api: bool,
-    ) -> RunnableConfig:
-        """The caller's config, with callbacks that make child runs of this model's run."""
-        current = _CURRENT.get()
-        mine = current is not None and current[0] == id(self)
-        config: RunnableConfig = dict(current[1]) if current and mine else ensure_config()  # type: ignore[assignment]
-        run_id = config.pop("run_id", None)
-        config.pop("run_name", None)
-        handlers: BaseRunManager | CallbackManager
-        if run_manager is not None:
-            parent, handlers = run_manager.run_id, run_manager
-        elif mine and run_id is not None:  # BaseChatModel streams without a run manager
-            parent = run_id
-            handlers = CallbackManager.configure(
-                config.get("callbacks"),
-                self.callbacks,
-                self.verbose,
-                config.get("tags"),
-                self.tags,
-                config.get("metadata"),
-                self.metadata,
-            )
-        else:  # outside invoke/stream (e.g. generate()): siblings of this run
-            return config
-        # What ParentRunManager.get_child does; LLM run managers have no such method.
-        manager = (AsyncCallbackManager if async_api else CallbackManager)(
-            handlers=[], parent_run_id=parent
-        )
-        manager.set_handlers(handlers.inheritable_handlers)
-        manager.add_tags(handlers.inheritable_tags)
-        manager.add_metadata(handlers.inheritable_metadata)
-        return patch_config(config, callbacks=manager)
-
-    def invoke(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AIMessage:
-        """Rewrite the last human turn, then call the wrapped model (see the class)."""
-        config = self._call_config(config)
-        token = _CURRENT.set((id(self), config))
-        try:
-            return super().invoke(input, config, stop=stop, **kwargs)
-        finally:
-            _CURRENT.reset(token)
-
-    async def ainvoke(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AIMessage:
-        """Async twin of :meth:`invoke`."""
-        config = self._call_config(config)
-        token = _CURRENT.set((id(self), config))
-        try:
-            return await super().ainvoke(input, config, stop=stop, **kwargs)
-        finally:
-            _CURRENT.reset(token)
-
-    def stream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Iterator[AIMessageChunk]:
-        """Rewrite first, then yield the wrapped model's own chunks."""
-        config = self._call_config(config)
-        context = copy_context()
-        context.run(_CURRENT.set, (id(self), config))
-        chunks = cast(
-            "Generator[AIMessageChunk, None, None]",
-            context.run(super().stream, input, config, stop=stop, **kwargs),
-        )
-        try:
-            while True:
-                try:
-                    chunk = context.run(next, chunks)
-                except StopIteration:
-                    return
-                yield chunk
-        finally:
-            context.run(chunks.close)
-
-    async def astream(
-        self,
-        input: LanguageModelInput,
-        config: RunnableConfig | None = None,
-        *,
-        stop: list[str] | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[AIMessageChunk]:
-        """Async twin of :meth:`stream`."""
-        config = self._call_config(config)
-        context = copy_context()
-        context.run(_CURRENT.set, (id(self), config))
-        chunks = cast(
-            "AsyncGenerator[AIMessageChunk, None]",
-            context.run(super().astream, input, config, stop=stop, **kwargs),
-        )
-        try:
-            while True:
-                try:
-                    chunk = await coro_with_context(anext(chunks), context)
-                except StopAsyncIteration:
-                    return
-                yield chunk
-        finally:
-            await coro_with_context(chunks.aclose(), context)
 
     # ------------------------------------------------------------------ steps
     def _answer_chain(self, stop: list[str] | None, kwargs: dict[str, Any]) -> S2AChain:
