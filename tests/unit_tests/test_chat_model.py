@@ -376,3 +376,50 @@ async def test_with_structured_output_async() -> None:
 def test_ls_params_name_the_wrapped_model() -> None:
     params = s2a()._get_ls_params()
     assert params["ls_provider"] == "s2a" and params["ls_model_name"] == "fake-chat"
+
+
+def test_a_ready_chain_can_be_given() -> None:
+    from langchain_s2a import create_s2a_chain
+
+    chain = create_s2a_chain(FakeChat(respond=biased), rewriter_model=fake(CLEAN))
+    assert S2AChatModel(chain=chain).invoke(OPINION).text == "Canberra is the capital."
+
+
+# --------------------------------------------- content-block helpers (langchain_s2a._inputs)
+def test_replace_text_keeps_every_other_block_in_place() -> None:
+    from langchain_s2a._inputs import replace_text
+
+    audio = {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}
+    turn = HumanMessage(
+        [
+            IMAGE,
+            {"type": "text", "text": "Is this Sydney? ", "cache_control": {"type": "ephemeral"}},
+            audio,
+            "I think so.",
+        ],
+        name="ann",
+        id="m1",
+    )
+    new = replace_text(turn, "Which city is this?")
+    assert new.content == [
+        IMAGE,
+        {"type": "text", "text": "Which city is this?", "cache_control": {"type": "ephemeral"}},
+        audio,
+    ]
+    assert (new.name, new.id) == ("ann", "m1") and turn.content[1]["text"] == "Is this Sydney? "  # type: ignore[index]
+    assert replace_text(HumanMessage([IMAGE]), "What is it?").content == [
+        {"type": "text", "text": "What is it?"},
+        IMAGE,
+    ]
+    assert replace_text(HumanMessage("a", id="x"), "b") == HumanMessage("b", id="x")
+
+
+def test_coerce_input_can_read_text_blocks_only() -> None:
+    from langchain_s2a._inputs import coerce_input
+
+    turn = HumanMessage([{"type": "text", "text": OPINION}, IMAGE])
+    with pytest.raises(TypeError, match="'image_url'"):
+        coerce_input([turn])  # the default is unchanged
+    parts = coerce_input([turn], other_blocks="skip")
+    assert parts.text == OPINION
+    assert parts.with_text("Q?")[0].content == [{"type": "text", "text": "Q?"}, IMAGE]
