@@ -423,3 +423,10 @@ def test_coerce_input_can_read_text_blocks_only() -> None:
     parts = coerce_input([turn], other_blocks="skip")
     assert parts.text == OPINION
     assert parts.with_text("Q?")[0].content == [{"type": "text", "text": "Q?"}, IMAGE]
+
+
+def test_streaming_true_makes_invoke_stream_the_wrapped_model() -> None:
+    model = s2a(streaming=True)
+    out = model.invoke(OPINION)
+    assert out.text == "Canberra is the capital." and out.response_metadata["s2a"]["question"]
+    assert inner(model).calls[0].streamed
