@@ -16,6 +16,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import tool
@@ -24,7 +25,8 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, Field
 
-from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite
+from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite, create_s2a_chain
+from langchain_s2a._inputs import coerce_input, replace_text
 from langchain_s2a.local_model import ChatLocalLlama
 from tests.fakes import FakeChat, fake, is_rewrite_prompt
 
@@ -60,12 +62,10 @@ class ToolFake(FakeChat):
 
     def _generate(
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
-    ) -> Any:
+    ) -> ChatResult:
         if kwargs.get("tools") and not any(isinstance(m, ToolMessage) for m in messages):
             self._record(messages, run_manager)
             call = {"name": "lookup", "args": {"topic": "capital"}, "id": "call-1"}
-            from langchain_core.outputs import ChatGeneration, ChatResult
-
             return ChatResult(
                 generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))]
             )
@@ -379,16 +379,12 @@ def test_ls_params_name_the_wrapped_model() -> None:
 
 
 def test_a_ready_chain_can_be_given() -> None:
-    from langchain_s2a import create_s2a_chain
-
     chain = create_s2a_chain(FakeChat(respond=biased), rewriter_model=fake(CLEAN))
     assert S2AChatModel(chain=chain).invoke(OPINION).text == "Canberra is the capital."
 
 
 # --------------------------------------------- content-block helpers (langchain_s2a._inputs)
 def test_replace_text_keeps_every_other_block_in_place() -> None:
-    from langchain_s2a._inputs import replace_text
-
     audio = {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}
     turn = HumanMessage(
         [
@@ -415,8 +411,6 @@ def test_replace_text_keeps_every_other_block_in_place() -> None:
 
 
 def test_coerce_input_can_read_text_blocks_only() -> None:
-    from langchain_s2a._inputs import coerce_input
-
     turn = HumanMessage([{"type": "text", "text": OPINION}, IMAGE])
     with pytest.raises(TypeError, match="'image_url'"):
         coerce_input([turn])  # the default is unchanged
@@ -430,3 +424,26 @@ def test_streaming_true_makes_invoke_stream_the_wrapped_model() -> None:
     out = model.invoke(OPINION)
     assert out.text == "Canberra is the capital." and out.response_metadata["s2a"]["question"]
     assert inner(model).calls[0].streamed
+
+
+def test_a_messages_graph_node_checkpoints_the_rewrite(checkpointer: Any) -> None:
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    model = s2a()
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = (
+        StateGraph(MessagesState)
+        .add_node("answer", answer)
+        .add_edge(START, "answer")
+        .compile(checkpointer=checkpointer)
+    )
+    config: Any = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"messages": [HumanMessage(OPINION)]}, config)
+    graph.invoke({"messages": [HumanMessage("And of Canada? I bet Toronto.")]}, config)
+    messages = graph.get_state(config).values["messages"]
+    assert [type(m).__name__ for m in messages] == ["HumanMessage", "AIMessage"] * 2
+    assert messages[1].response_metadata["s2a"]["question"] == "What is the capital of Australia?"
+    assert len(inner(model).calls) == 2 and inner(model).calls[1].messages[:2] == messages[:2]
