@@ -87,8 +87,9 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
 
     With ``on_error="original"`` a rewriter that raises (a provider outage, a
     timeout, an input over ``max_input_chars``) does not stop the agent: the
-    message is sent as it was, its record has ``"text": None`` and
-    ``"error": "<type>: <message>"``, and a warning is logged. An unusable rewrite
+    message is sent as it was, its record has ``"text": None`` (and for a user
+    turn ``"rewrite": None``) and ``"error": "<type>: <message>"``, and a warning
+    is logged; the message is not retried later in the run. An unusable rewrite
     with ``on_failure="raise"`` still raises :class:`~langchain_s2a.S2ARewriteError`.
 
     Args:
@@ -175,7 +176,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             ]
         for rewrite in done.values():  # prefer the cleaned question for tool results
             if rewrite.get("kind") == "user" and rewrite.get("original") == question:
-                question = rewrite["rewrite"].get("question") or question
+                question = (rewrite.get("rewrite") or {}).get("question") or question
         return users, tools, question
 
     def _user_record(self, message: BaseMessage, rewrite: S2ARewrite) -> dict[str, Any]:
@@ -199,7 +200,8 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             raise exc
         error = f"{type(exc).__name__}: {exc}"
         logger.warning("S2A left message %s unchanged: the rewriter raised %s", message.id, error)
-        return {"kind": kind, "text": None, "original": message.text, "error": error}
+        record = {"kind": kind, "text": None, "original": message.text, "error": error}
+        return {**record, "rewrite": None} if kind == "user" else record
 
     @staticmethod
     def _publish(runtime: Runtime[Any], records: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -339,3 +339,27 @@ def test_failing_tool_result_cleaning_fails_open() -> None:
     assert out["s2a_rewrites"][tool_message.id]["error"] == "RuntimeError: selector is down"
     seen_tool = next(m for m in model.seen[-1] if isinstance(m, ToolMessage))
     assert seen_tool.text == tool_message.text  # sent unchanged
+
+
+def test_fail_open_user_turn_then_tool_results_in_the_same_run() -> None:
+    """A failed (recorded) user-turn rewrite must not break later model calls of the run."""
+
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital of Australia. Many people wrongly say Sydney."
+
+    def respond(messages: list[BaseMessage]) -> str | BaseException:
+        if "Document 1:" in messages[-1].text:
+            return "Keep: 1"
+        return RuntimeError("rewriter provider is down")
+
+    model = ToolCallingFake(answer=lambda messages: "Canberra")
+    middleware = S2AMiddleware(FakeChat(respond=respond), tool_result_chars=20, on_error="original")
+    out = create_agent(model, tools=[lookup], middleware=[middleware]).invoke(
+        {"messages": [HumanMessage(OPINION, id="u1")]}
+    )
+    assert out["messages"][-1].text == "Canberra"
+    assert out["s2a_rewrites"]["u1"]["error"].startswith("RuntimeError")
+    tool_message = next(m for m in out["messages"] if isinstance(m, ToolMessage))
+    assert out["s2a_rewrites"][tool_message.id]["kind"] == "tool"
