@@ -20,6 +20,7 @@ Example:
 
 from langchain_s2a.agents import S2AAgentState, S2AMiddleware, S2ATool, S2AToolInput
 from langchain_s2a.chain import S2AChain, create_s2a_chain
+from langchain_s2a.chat_model import S2AChatModel
 from langchain_s2a.conversation import create_s2a_conversation_chain, format_transcript
 from langchain_s2a.errors import S2AError, S2AInputError, S2ARewriteError
 from langchain_s2a.graph import S2AContext, S2AState, build_s2a_graph
@@ -36,6 +37,7 @@ __all__ = [
     "REWRITE_RULES_VERSION",
     "S2AAgentState",
     "S2AChain",
+    "S2AChatModel",
     "S2AContext",
     "S2ADocumentCompressor",
     "S2AError",

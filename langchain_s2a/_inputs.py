@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
@@ -13,6 +13,11 @@ from langchain_s2a.errors import S2AInputError
 
 DEFAULT_MAX_INPUT_CHARS = 100_000
 """Inputs longer than this are refused before any model call (see ``max_input_chars``)."""
+
+OtherBlocks = Literal["raise", "skip"]
+"""What to do with non-text content blocks: refuse them, or leave them out of the text."""
+
+_M = TypeVar("_M", bound=BaseMessage)
 
 _EXPECTED = (
     "S2A input must be a str, a dict with an 'input' key, a list of messages or a PromptValue"
@@ -28,12 +33,20 @@ class InputParts:
     human_index: int | None = None
 
     def with_text(self, text: str) -> list[BaseMessage]:
-        """The conversation with the last human turn replaced by ``text``."""
+        """The conversation with the last human turn's text replaced by ``text``.
+
+        The turn keeps its other content blocks (images, audio, files) in place and
+        its ``name``, ``id`` and ``additional_kwargs`` (see :func:`replace_text`).
+        """
         if self.messages is None or self.human_index is None:
             return [HumanMessage(text)]
         msgs = list(self.messages)
-        msgs[self.human_index] = HumanMessage(text)
+        msgs[self.human_index] = replace_text(msgs[self.human_index], text)
         return msgs
+
+
+def _is_text_block(block: object) -> bool:
+    return isinstance(block, str) or (isinstance(block, Mapping) and block.get("type") == "text")
 
 
 def message_text(
@@ -41,8 +54,27 @@ def message_text(
     *,
     who: str = "S2A rewrites",
     error: type[Exception] = TypeError,
+    other_blocks: OtherBlocks = "raise",
 ) -> str:
-    """Join a message's text content; other content blocks raise ``error``."""
+    """Join a message's text content.
+
+    Args:
+        message: The message.
+        who: Start of the error message (``"<who> text only; ..."``).
+        error: Exception type raised for a non-text block.
+        other_blocks: ``"raise"`` refuses image, audio, file and other non-text
+            blocks; ``"skip"`` leaves them out of the text.
+
+    Returns:
+        The text of the message's text blocks, joined.
+
+    Example:
+        >>> m = HumanMessage([{"type": "text", "text": "What is this?"},
+        ...                   {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}])
+        >>> message_text(m, other_blocks="skip")
+        'What is this?'
+
+    """
     content = message.content
     if isinstance(content, str):
         return content
@@ -50,9 +82,9 @@ def message_text(
     for block in content:
         if isinstance(block, str):
             parts.append(block)
-        elif isinstance(block, Mapping) and block.get("type") == "text":
+        elif _is_text_block(block):
             parts.append(str(block.get("text", "")))
-        else:
+        elif other_blocks == "raise":
             kind = block.get("type") if isinstance(block, Mapping) else type(block).__name__
             raise error(
                 f"{who} text only; got a {kind!r} content block in a {type(message).__name__}"
@@ -60,24 +92,117 @@ def message_text(
     return "".join(parts)
 
 
-def _from_messages(messages: Sequence[Any]) -> InputParts:
+def replace_text(message: _M, text: str) -> _M:
+    """A copy of ``message`` whose text is ``text``; every other part of it stays.
+
+    For string content the content becomes ``text``. For a list of content blocks
+    the first text block takes ``text`` (keeping its other keys), later text blocks
+    are dropped, and every other block (image, audio, file, ...) stays in its
+    place; with no text block, one is put first. ``name``, ``id``,
+    ``additional_kwargs`` and every other field are kept.
+
+    Args:
+        message: The message to copy.
+        text: The new text.
+
+    Returns:
+        A message of the same type.
+
+    Example:
+        >>> m = HumanMessage([{"type": "text", "text": "What is this? I think a dog."},
+        ...                   {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}],
+        ...                  name="ann", id="m1")
+        >>> new = replace_text(m, "What is this?")
+        >>> new.content[0], new.content[1]["type"], new.name, new.id
+        ({'type': 'text', 'text': 'What is this?'}, 'image_url', 'ann', 'm1')
+
+    """
+    content = message.content
+    if isinstance(content, str):
+        return message.model_copy(update={"content": text})
+    blocks: list[str | dict[Any, Any]] = []
+    placed = False
+    for block in content:
+        if not _is_text_block(block):
+            blocks.append(block)
+        elif not placed:
+            blocks.append({**block, "text": text} if isinstance(block, Mapping) else text)
+            placed = True
+    if not placed:
+        blocks.insert(0, {"type": "text", "text": text})
+    return message.model_copy(update={"content": blocks})
+
+
+def _from_messages(messages: Sequence[Any], other_blocks: OtherBlocks = "raise") -> InputParts:
     try:
         msgs = convert_to_messages(messages)
     except (ValueError, TypeError, NotImplementedError) as exc:
         raise TypeError(f"{_EXPECTED}; could not read the message list: {exc}") from None
     for index in range(len(msgs) - 1, -1, -1):
         if msgs[index].type == "human":
-            return InputParts(message_text(msgs[index]), tuple(msgs), index)
+            text = message_text(msgs[index], other_blocks=other_blocks)
+            return InputParts(text, tuple(msgs), index)
     raise S2AInputError("S2A input messages contain no human message to rewrite")
 
 
-def coerce_input(value: object, *, max_chars: int = DEFAULT_MAX_INPUT_CHARS) -> InputParts:
+def chat_parts(
+    messages: Sequence[BaseMessage], *, max_chars: int = DEFAULT_MAX_INPUT_CHARS
+) -> InputParts | None:
+    """The last human turn's text (its text blocks) and the conversation around it.
+
+    Unlike :func:`coerce_input`, any content block is accepted (only text blocks
+    are read), and a conversation with nothing to rewrite gives ``None``.
+
+    Args:
+        messages: A chat model's input messages.
+        max_chars: Longest text accepted.
+
+    Returns:
+        The parts, or ``None`` when there is no human turn or its text is blank.
+
+    Raises:
+        S2AInputError: For text longer than ``max_chars``.
+
+    Example:
+        >>> from langchain_core.messages import SystemMessage
+        >>> chat_parts([SystemMessage("Be brief."), HumanMessage("Hi? I think hello.")]).text
+        'Hi? I think hello.'
+        >>> chat_parts([SystemMessage("Be brief.")]) is None
+        True
+
+    """
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].type == "human":
+            text = message_text(messages[index], other_blocks="skip")
+            if not text.strip():
+                return None
+            _check_length(text, max_chars)
+            return InputParts(text, tuple(messages), index)
+    return None
+
+
+def _check_length(text: str, max_chars: int) -> None:
+    if len(text) > max_chars:
+        raise S2AInputError(
+            f"S2A input is {len(text):,} characters, over max_input_chars={max_chars:,}; "
+            "split the text or raise the limit (it is never truncated silently)"
+        )
+
+
+def coerce_input(
+    value: object,
+    *,
+    max_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    other_blocks: OtherBlocks = "raise",
+) -> InputParts:
     """Turn any accepted input into :class:`InputParts`, or fail with a clear error.
 
     Args:
         value: A ``str``, a dict with key ``"input"``, a sequence of messages, or a
             ``PromptValue``.
         max_chars: Longest text accepted; longer input raises before any model call.
+        other_blocks: ``"raise"`` refuses non-text content blocks in the human turn;
+            ``"skip"`` reads only its text blocks (the others stay in ``messages``).
 
     Returns:
         The text to rewrite and its conversation.
@@ -88,7 +213,7 @@ def coerce_input(value: object, *, max_chars: int = DEFAULT_MAX_INPUT_CHARS) -> 
 
     """
     if isinstance(value, PromptValue):
-        parts = _from_messages(value.to_messages())
+        parts = _from_messages(value.to_messages(), other_blocks)
     elif isinstance(value, str):
         parts = InputParts(value)
     elif isinstance(value, Mapping):
@@ -98,18 +223,14 @@ def coerce_input(value: object, *, max_chars: int = DEFAULT_MAX_INPUT_CHARS) -> 
         inner = value["input"]
         if isinstance(inner, Mapping):
             raise TypeError(f"{_EXPECTED}; 'input' holds a dict")
-        return coerce_input(inner, max_chars=max_chars)
+        return coerce_input(inner, max_chars=max_chars, other_blocks=other_blocks)
     elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         if not value:
             raise S2AInputError("S2A input is an empty message list")
-        parts = _from_messages(value)
+        parts = _from_messages(value, other_blocks)
     else:
         raise TypeError(f"{_EXPECTED}; got {type(value).__name__}")
     if not parts.text.strip():
         raise S2AInputError("S2A input text is empty; there is nothing to rewrite")
-    if len(parts.text) > max_chars:
-        raise S2AInputError(
-            f"S2A input is {len(parts.text):,} characters, over max_input_chars={max_chars:,}; "
-            "split the text or raise the limit (it is never truncated silently)"
-        )
+    _check_length(parts.text, max_chars)
     return parts

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -28,11 +29,13 @@ from langchain_core.runnables.config import merge_configs
 from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.constants import TAG_NOSTREAM
+from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from langchain_s2a._answer import answer_messages
-from langchain_s2a._inputs import InputParts
+from langchain_s2a._inputs import InputParts, replace_text
+from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
 from langchain_s2a.prompts import Preset
 from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
@@ -46,6 +49,11 @@ STREAM_KEY = "s2a_rewrite"
 
 NOTHING_RELEVANT = "No sentence of the passage is relevant to the question."
 """What :class:`S2ATool` returns when it keeps nothing."""
+
+OnError = Literal["raise", "original"]
+"""What :class:`S2AMiddleware` does when the rewriter raises: re-raise, or keep the original."""
+
+logger = logging.getLogger(__name__)
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -72,8 +80,17 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
 
     Each cleaned message is rewritten once (keyed by message id) and reused on
     later model calls of the run. The model sees the rewrite in place of the
-    message; the agent state keeps the original, and ``state["s2a_rewrites"]``
-    holds ``{message_id: {"kind", "text", "original", ...}}``.
+    message's text: a turn made of content blocks keeps its image, audio and file
+    blocks in place, and every message keeps its ``name``, ``id`` and
+    ``additional_kwargs``. The agent state keeps the original, and
+    ``state["s2a_rewrites"]`` holds ``{message_id: {"kind", "text", "original", ...}}``.
+
+    With ``on_error="original"`` a rewriter that raises (a provider outage, a
+    timeout, an input over ``max_input_chars``) does not stop the agent: the
+    message is sent as it was, its record has ``"text": None`` (and for a user
+    turn ``"rewrite": None``) and ``"error": "<type>: <message>"``, and a warning
+    is logged; the message is not retried later in the run. An unusable rewrite
+    with ``on_failure="raise"`` still raises :class:`~langchain_s2a.S2ARewriteError`.
 
     Args:
         model: The rewriting model (a chat model, a name, ``None`` for the local
@@ -90,6 +107,8 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         tool_result_chars: Tool results longer than this are cleaned for the
             newest question with :class:`S2ADocumentCompressor` (``None``: never).
         on_failure: ``"original"`` (use the original turn) or ``"raise"``.
+        on_error: When rewriting raises: ``"raise"`` (default; the agent run
+            fails) or ``"original"`` (fail open: send the message unchanged).
 
     Example:
         >>> from langchain.agents import create_agent
@@ -118,6 +137,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         min_chars: int = 0,
         tool_result_chars: int | None = None,
         on_failure: Literal["original", "raise"] = "original",
+        on_error: OnError = "raise",
     ) -> None:
         super().__init__()
         if isinstance(model, S2ARewriter):
@@ -130,6 +150,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         self.earlier_turns = earlier_turns
         self.min_chars = min_chars
         self.tool_result_chars = tool_result_chars
+        self.on_error: OnError = on_error
         self.compressor: S2ADocumentCompressor | None = None
         if tool_result_chars is not None:
             self.compressor = S2ADocumentCompressor(
@@ -158,7 +179,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             ]
         for rewrite in done.values():  # prefer the cleaned question for tool results
             if rewrite.get("kind") == "user" and rewrite.get("original") == question:
-                question = rewrite["rewrite"].get("question") or question
+                question = (rewrite.get("rewrite") or {}).get("question") or question
         return users, tools, question
 
     def _user_record(self, message: BaseMessage, rewrite: S2ARewrite) -> dict[str, Any]:
@@ -176,6 +197,15 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         meta = docs[0].metadata.get(METADATA_KEY, {}) if docs else {}
         return {"kind": "tool", "text": text, "original": message.text, "s2a": meta}
 
+    def _error_record(self, kind: str, message: BaseMessage, exc: Exception) -> dict[str, Any]:
+        """Fail open on ``exc`` (or re-raise it): the record of an unchanged message."""
+        if self.on_error == "raise" or isinstance(exc, S2ARewriteError | GraphBubbleUp):
+            raise exc
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("S2A left message %s unchanged: the rewriter raised %s", message.id, error)
+        record = {"kind": kind, "text": None, "original": message.text, "error": error}
+        return {**record, "rewrite": None} if kind == "user" else record
+
     @staticmethod
     def _publish(runtime: Runtime[Any], records: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for message_id, record in records.items():
@@ -191,13 +221,21 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         config = _node_config()
         records: dict[str, dict[str, Any]] = {}
         for message in users:
-            rewrite = self.rewriter.invoke(message.text, config)
+            try:
+                rewrite = self.rewriter.invoke(message.text, config)
+            except Exception as exc:
+                records[str(message.id)] = self._error_record("user", message, exc)
+                continue
             records[str(message.id)] = self._user_record(message, rewrite)
             if message.text == question and not rewrite.fallback:
                 question = rewrite.question
         for message in tools:
             assert self.compressor is not None
-            docs = self.compressor.compress([Document(message.text)], question, config)
+            try:
+                docs = self.compressor.compress([Document(message.text)], question, config)
+            except Exception as exc:
+                records[str(message.id)] = self._error_record("tool", message, exc)
+                continue
             records[str(message.id)] = self._tool_record(message, docs)
         return self._publish(runtime, records)
 
@@ -211,13 +249,21 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         config = _node_config()
         records: dict[str, dict[str, Any]] = {}
         for message in users:
-            rewrite = await self.rewriter.ainvoke(message.text, config)
+            try:
+                rewrite = await self.rewriter.ainvoke(message.text, config)
+            except Exception as exc:
+                records[str(message.id)] = self._error_record("user", message, exc)
+                continue
             records[str(message.id)] = self._user_record(message, rewrite)
             if message.text == question and not rewrite.fallback:
                 question = rewrite.question
         for message in tools:
             assert self.compressor is not None
-            docs = await self.compressor.acompress([Document(message.text)], question, config)
+            try:
+                docs = await self.compressor.acompress([Document(message.text)], question, config)
+            except Exception as exc:
+                records[str(message.id)] = self._error_record("tool", message, exc)
+                continue
             records[str(message.id)] = self._tool_record(message, docs)
         return self._publish(runtime, records)
 
@@ -229,9 +275,8 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         messages: list[AnyMessage] = []
         for message in request.messages:
             record = records.get(str(message.id)) if message.id else None
-            messages.append(
-                message.model_copy(update={"content": record["text"]}) if record else message
-            )
+            text = record.get("text") if record else None
+            messages.append(replace_text(message, text) if text is not None else message)
         return request.override(messages=messages)
 
     def wrap_model_call(
@@ -239,7 +284,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
     ) -> ModelResponse[Any]:
-        """Call the model with the rewrites in place of the originals."""
+        """Call the model with the rewrites in place of the originals' text."""
         return handler(self._swap(request))
 
     async def awrap_model_call(

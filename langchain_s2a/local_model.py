@@ -190,7 +190,8 @@ class ChatLocalLlama(BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = "llama-cpp"
-        params["ls_model_name"] = self.model_name
+        override = kwargs.get("model")  # a per-call model name, as the standard tests expect
+        params["ls_model_name"] = override if isinstance(override, str) else self.model_name
         return params
 
     def with_context(self, name: str) -> ChatLocalLlama:

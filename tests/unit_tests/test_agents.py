@@ -239,3 +239,133 @@ def test_s2a_tool_in_an_agent() -> None:
     assert nothing.startswith("No sentence")
     unusable = S2ATool(fake("hmm")).invoke({"passage": "Koalas sleep.", "question": "Q?"})
     assert unusable == "Koalas sleep."
+
+
+IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/map.png"}}
+
+
+def _image_turn() -> HumanMessage:
+    return HumanMessage(
+        [{"type": "text", "text": OPINION}, IMAGE, {"type": "text", "text": " Thanks!"}],
+        name="ann",
+        id="turn-1",
+        additional_kwargs={"client": "web"},
+    )
+
+
+def _check_image_turn(seen: BaseMessage) -> None:
+    assert isinstance(seen, HumanMessage)
+    assert isinstance(seen.content, list) and len(seen.content) == 2
+    text_block, image_block = seen.content
+    assert isinstance(text_block, dict) and text_block["type"] == "text"
+    assert text_block["text"].startswith("What is the capital of Australia?")
+    assert "Sydney" not in text_block["text"]
+    assert image_block == IMAGE
+    assert (seen.name, seen.id, seen.additional_kwargs) == ("ann", "turn-1", {"client": "web"})
+
+
+def test_middleware_keeps_image_blocks_and_message_fields() -> None:
+    """Issue 13 item 2: text blocks are rewritten; the image block and the fields stay."""
+    rewriter = fake(CLEAN)
+    agent_model = FakeChat(respond=biased_answer)
+    out = create_agent(agent_model, middleware=[S2AMiddleware(rewriter)]).invoke(
+        {"messages": [_image_turn()]}
+    )
+    assert out["messages"][-1].text == "Canberra"
+    # The rewriter saw the turn's text only (both text blocks), never the image.
+    (call,) = rewriter.rewrite_calls
+    assert "Thanks!" in call.messages[-1].text and "map.png" not in call.messages[-1].text
+    _check_image_turn(agent_model.calls[0].messages[-1])
+    assert out["messages"][0].content == _image_turn().content  # the state keeps the original
+
+
+async def test_middleware_keeps_image_blocks_async() -> None:
+    agent_model = FakeChat(respond=biased_answer)
+    agent = create_agent(agent_model, middleware=[S2AMiddleware(fake(CLEAN))])
+    await agent.ainvoke({"messages": [_image_turn()]})
+    _check_image_turn(agent_model.calls[0].messages[-1])
+
+
+def _broken(messages: list[BaseMessage]) -> BaseException:
+    return RuntimeError("rewriter provider is down")
+
+
+def test_rewriter_error_takes_the_agent_down_by_default() -> None:
+    agent = create_agent(
+        FakeChat(respond=biased_answer), middleware=[S2AMiddleware(FakeChat(respond=_broken))]
+    )
+    with pytest.raises(RuntimeError, match="provider is down"):
+        agent.invoke({"messages": [HumanMessage(OPINION)]})
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_rewriter_error_fails_open_when_asked(
+    use_async: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13 item 12: on_error="original" sends the turn unchanged and records why."""
+    agent_model = FakeChat(respond=biased_answer)
+    middleware = S2AMiddleware(FakeChat(respond=_broken), on_error="original")
+    agent = create_agent(agent_model, middleware=[middleware])
+    state = {"messages": [HumanMessage(OPINION, id="u1")]}
+    out = await agent.ainvoke(state) if use_async else agent.invoke(state)
+    assert out["messages"][-1].text == "Sydney"  # the agent answered, from the original turn
+    assert agent_model.calls[0].messages[-1].text == OPINION
+    record = out["s2a_rewrites"]["u1"]
+    assert record["text"] is None and record["original"] == OPINION
+    assert record["error"] == "RuntimeError: rewriter provider is down"
+    assert "rewriter raised RuntimeError" in caplog.text
+
+
+def test_fail_open_keeps_on_failure_raise() -> None:
+    """An unusable rewrite with on_failure="raise" is not an error to swallow."""
+    middleware = S2AMiddleware(fake("Sure!"), on_failure="raise", on_error="original")
+    agent = create_agent(FakeChat(respond=biased_answer), middleware=[middleware])
+    with pytest.raises(S2ARewriteError):
+        agent.invoke({"messages": [HumanMessage(OPINION)]})
+
+
+def test_failing_tool_result_cleaning_fails_open() -> None:
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital of Australia. Many people wrongly say Sydney."
+
+    def respond(messages: list[BaseMessage]) -> str | BaseException:
+        if "Document 1:" in messages[-1].text:
+            return RuntimeError("selector is down")
+        return CLEAN
+
+    model = ToolCallingFake(answer=lambda messages: "Canberra")
+    middleware = S2AMiddleware(FakeChat(respond=respond), tool_result_chars=20, on_error="original")
+    out = create_agent(model, tools=[lookup], middleware=[middleware]).invoke(
+        {"messages": [HumanMessage(OPINION)]}
+    )
+    assert out["messages"][-1].text == "Canberra"
+    tool_message = next(m for m in out["messages"] if isinstance(m, ToolMessage))
+    assert out["s2a_rewrites"][tool_message.id]["error"] == "RuntimeError: selector is down"
+    seen_tool = next(m for m in model.seen[-1] if isinstance(m, ToolMessage))
+    assert seen_tool.text == tool_message.text  # sent unchanged
+
+
+def test_fail_open_user_turn_then_tool_results_in_the_same_run() -> None:
+    """A failed (recorded) user-turn rewrite must not break later model calls of the run."""
+
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital of Australia. Many people wrongly say Sydney."
+
+    def respond(messages: list[BaseMessage]) -> str | BaseException:
+        if "Document 1:" in messages[-1].text:
+            return "Keep: 1"
+        return RuntimeError("rewriter provider is down")
+
+    model = ToolCallingFake(answer=lambda messages: "Canberra")
+    middleware = S2AMiddleware(FakeChat(respond=respond), tool_result_chars=20, on_error="original")
+    out = create_agent(model, tools=[lookup], middleware=[middleware]).invoke(
+        {"messages": [HumanMessage(OPINION, id="u1")]}
+    )
+    assert out["messages"][-1].text == "Canberra"
+    assert out["s2a_rewrites"]["u1"]["error"].startswith("RuntimeError")
+    tool_message = next(m for m in out["messages"] if isinstance(m, ToolMessage))
+    assert out["s2a_rewrites"][tool_message.id]["kind"] == "tool"

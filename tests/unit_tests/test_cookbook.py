@@ -16,6 +16,7 @@ def test_the_cookbook_is_complete() -> None:
         "03_agent_middleware.py",
         "04_graph_checkpoint_streaming.py",
         "05_extractive_vs_abstractive.py",
+        "06_chat_model.py",
     ]
 
 

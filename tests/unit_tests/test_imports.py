@@ -12,6 +12,7 @@ EXPECTED_ALL = {
     "create_s2a_document_cleaner",
     "format_transcript",
     "S2AChain",
+    "S2AChatModel",
     "S2AContext",
     "S2AError",
     "S2AInputError",
