@@ -76,7 +76,8 @@ def _has_word(word: str, text: str) -> bool:
 
 
 def _kept(rewrite: S2ARewrite) -> str:
-    return f"{rewrite.context}\n{rewrite.question}"
+    """What the answer step sees of a usable rewrite (the original, on a fallback)."""
+    return rewrite.text
 
 
 @pytest.fixture(scope="module")
