@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-jupytext = pytest.importorskip("jupytext")
+jupytext = pytest.importorskip("jupytext", reason="needs jupytext (langchain-s2a[test])")
 
 COOKBOOK = Path(__file__).resolve().parents[2] / "cookbook"
 SCRIPTS = sorted(COOKBOOK.glob("[0-9]*.py"))

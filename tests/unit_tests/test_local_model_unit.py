@@ -267,7 +267,7 @@ def test_identifying_params_and_type(fake: FakeLlama) -> None:
 
 
 def test_make_renderer_uses_gguf_template() -> None:
-    pytest.importorskip("llama_cpp")
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
 
     class Meta:
         metadata: ClassVar[dict[str, str]] = {
@@ -298,7 +298,7 @@ def test_make_renderer_uses_gguf_template() -> None:
 
 
 def test_load_local_chat_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    pytest.importorskip("llama_cpp")
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
     seen: list[tuple[str, bool]] = []
 
     def ensure(size: str, *, progress: bool = False) -> Path:

@@ -341,7 +341,9 @@ def test_rag_chain_with_vector_store_answers_from_cleaned_documents() -> None:
 
 
 def test_contextual_compression_retriever() -> None:
-    retrievers = pytest.importorskip("langchain_classic.retrievers")
+    retrievers = pytest.importorskip(
+        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+    )
     base: RunnableLambda[str, list[Document]] = RunnableLambda(lambda q: DOCS)
     retriever = retrievers.ContextualCompressionRetriever(
         base_compressor=S2ADocumentCompressor(FakeChat(respond=keep_containing("capital"))),
@@ -352,7 +354,9 @@ def test_contextual_compression_retriever() -> None:
 
 
 async def test_contextual_compression_retriever_async_is_really_async() -> None:
-    retrievers = pytest.importorskip("langchain_classic.retrievers")
+    retrievers = pytest.importorskip(
+        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+    )
     model = FakeChat(respond=keep_containing("capital"))
     retriever = retrievers.ContextualCompressionRetriever(
         base_compressor=S2ADocumentCompressor(model), base_retriever=RunnableLambda(lambda q: DOCS)
