@@ -121,7 +121,14 @@ def _split_opinion_clauses(text: str, bounds: list[tuple[int, int]]) -> list[tup
             head = piece[: match.start()].strip()
             words = len(head.split()) if not re.search(r"[\u3400-\u9fff]", head) else len(head)
             balanced = sum(head.count(q) for q in _QUOTES) % 2 == 0
-            if words >= (4 if re.search(r"[\u3400-\u9fff]", head) else 3) and balanced:
+            # The head must be the question, not an opinion itself ("I think it's X
+            # but I'm not sure" stays one sentence).
+            opinion_head = bool(_OPINION_OPENER.search("x " + head))
+            if (
+                words >= (4 if re.search(r"[\u3400-\u9fff]", head) else 3)
+                and balanced
+                and not opinion_head
+            ):
                 cut = match.end()
                 break
         if cut is None:

@@ -138,7 +138,7 @@ def test_a_conversation_ending_in_an_ai_turn_is_refused(ending: list[BaseMessage
     # Issue 13 item 12: it was forwarded ending in that turn, so the question was already
     # answered and the rewrite asked for the assistant's words.
     model = FakeChat(respond=sycophant)
-    chain = create_s2a_conversation_chain(model)
+    chain = create_s2a_conversation_chain(model, variant="split")
     with pytest.raises(S2AInputError, match="ends in an AI turn"):
         chain.invoke([*CONVERSATION, *ending])
     assert model.calls == []
@@ -153,7 +153,9 @@ async def test_a_conversation_ending_in_a_tool_result_is_answered() -> None:
         AIMessage("", tool_calls=[{"name": "weather", "args": {}, "id": "t1"}]),
         ToolMessage("21 C, sunny", tool_call_id="t1"),
     ]
-    chain = create_s2a_conversation_chain(fake("", "Sunny."), rewriter_model=rewriter)
+    chain = create_s2a_conversation_chain(
+        fake("", "Sunny."), rewriter_model=rewriter, variant="split"
+    )
     assert (await chain.ainvoke(conversation)).answer == "Sunny."
     assert "Tool result: 21 C, sunny" in rewriter.calls[0].messages[-1].text
 
@@ -164,10 +166,10 @@ def test_max_input_chars_counts_every_turn_sent() -> None:
     model = FakeChat(respond=sycophant)
     turns = [HumanMessage("How old is Ben?")]
     long_system = SystemMessage("Be careful. " * 100)  # 1,200 characters
-    create_s2a_conversation_chain(model, rewriter_model=fake(REWRITE), max_input_chars=400).invoke(
-        turns
-    )
-    chain = create_s2a_conversation_chain(model, max_input_chars=400)
+    create_s2a_conversation_chain(
+        model, rewriter_model=fake(REWRITE), max_input_chars=400, variant="split"
+    ).invoke(turns)
+    chain = create_s2a_conversation_chain(model, max_input_chars=400, variant="split")
     with pytest.raises(S2AInputError, match="over max_input_chars=400"):
         chain.invoke([long_system, *turns])
     assert len(model.calls) == 1  # only the first, short conversation reached a model
@@ -180,7 +182,7 @@ def test_max_attempts_reaches_the_model_calls() -> None:
     # structured_output, unlike create_s2a_chain.
     rewriter = FakeChat(respond=lambda messages: TimeoutError("slow server"))
     chain = create_s2a_conversation_chain(
-        FakeChat(respond=sycophant), rewriter_model=rewriter, max_attempts=2
+        FakeChat(respond=sycophant), rewriter_model=rewriter, max_attempts=2, variant="split"
     )
     with pytest.raises(TimeoutError, match="slow server"):
         chain.invoke(CONVERSATION)
@@ -190,7 +192,11 @@ def test_max_attempts_reaches_the_model_calls() -> None:
 async def test_timeout_reaches_the_model_calls() -> None:
     rewriter = fake(REWRITE, delay=5.0)
     chain = create_s2a_conversation_chain(
-        FakeChat(respond=sycophant), rewriter_model=rewriter, timeout=0.05, max_attempts=1
+        FakeChat(respond=sycophant),
+        rewriter_model=rewriter,
+        timeout=0.05,
+        max_attempts=1,
+        variant="split",
     )
     with pytest.raises(TimeoutError, match=r"timeout of 0\.05 s"):
         await chain.ainvoke(CONVERSATION)
@@ -198,7 +204,14 @@ async def test_timeout_reaches_the_model_calls() -> None:
 
 def test_structured_output_reaches_the_rewriter() -> None:
     # FakeChat has no structured output: "auto" falls back to text, True insists on it.
-    assert create_s2a_conversation_chain(fake(REWRITE, "10")).invoke(CONVERSATION).answer == "10"
-    chain = create_s2a_conversation_chain(fake(REWRITE, "10"), structured_output=True)
+    assert (
+        create_s2a_conversation_chain(fake(REWRITE, "10"), variant="split")
+        .invoke(CONVERSATION)
+        .answer
+        == "10"
+    )
+    chain = create_s2a_conversation_chain(
+        fake(REWRITE, "10"), structured_output=True, variant="split"
+    )
     with pytest.raises(NotImplementedError):
         chain.invoke(CONVERSATION)

@@ -42,6 +42,14 @@ from tests.fakes import fake
         ),
         ("Well I think so.", ["Well I think so."]),
         (
+            "Who wrote Hamlet? I think the answer is Marlowe but I'm really not sure.",
+            ["Who wrote Hamlet?", "I think the answer is Marlowe but I'm really not sure."],
+        ),
+        (
+            "Name the capital of Peru I think it is Lima but I'm really not sure.",
+            ["Name the capital of Peru", "I think it is Lima but I'm really not sure."],
+        ),
+        (
             "Who wrote Hamlet? I think Marlowe.",
             ["Who wrote Hamlet?", "I think Marlowe."],
         ),
