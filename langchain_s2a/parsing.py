@@ -340,8 +340,11 @@ def check_question_kept(question: str, original: str) -> bool:
 
 
 # A number written with digits: ``1,000`` (thousands groups), ``-3.5``, ``42``; not inside a
-# word (``a1``) or after a decimal point.
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\d+(?:\.\d+)?")
+# word (``a1``) or after a decimal point, but right after a Han / kana / Hangul character
+# (Chinese writes "有3个").
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_START = rf"(?<![^\W{_CJK}])(?<!\.)"
+_NUMBER = re.compile(rf"{_START}-?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?!\d)|{_START}-?\d+(?:\.\d+)?")
 _CURRENCY = re.compile(r"[$€£¥]")
 _MARKUP = re.compile(r"[*_`]")
 
@@ -364,7 +367,8 @@ def find_numbers(text: str) -> list[str]:
     emphasis separates (``**3**`` is ``3``, ``3*4`` is ``3`` and ``4``), thousands
     separators are removed, and ``2.50`` is ``2.5``, ``007`` is ``7``; a minus sign
     counts only where it does not join two numbers (``3-5`` is ``3`` and ``5``).
-    Numbers written as words are not found.
+    A number inside a word (``a1``) is not one, but Chinese or Japanese characters
+    may touch it (``有3个``). Numbers written as words are not found.
 
     Args:
         text: Any text.
