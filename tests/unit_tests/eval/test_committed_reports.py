@@ -18,7 +18,14 @@ from langchain_s2a.eval import (
 )
 
 RESULTS = Path(__file__).resolve().parents[3] / "docs" / "results"
-OLD_KEYS = ("n_items", "n_errors", "accuracy", "per_category", "per_category_n", "gap_closed")
+OLD_KEYS: tuple[str, ...] = (
+    "n_items",
+    "n_errors",
+    "accuracy",
+    "per_category",
+    "per_category_n",
+    "gap_closed",
+)
 OLD_KEYS += ("fallback_rate", "fallback_reasons", "parroting", "invariance")
 
 

@@ -56,7 +56,7 @@ def test_trivia_kept_opinion_and_named_suggestion() -> None:
     # one question: every interval is the point itself
     assert "| s2a | 4 | 1 | 33.3 [33.3, 33.3] | 33.3 [33.3, 33.3] | 75.0 [75.0, 75.0] |" in table
     assert "| 100.0 | 100.0 |" in table  # accuracy splits carry no interval
-    assert d.kept_opinion_ci95 == (pytest.approx(1 / 3), pytest.approx(1 / 3))
+    assert d.kept_opinion_ci95 == pytest.approx((1 / 3, 1 / 3))
 
 
 def test_gsm_dropped_numbers_and_kept_distractor() -> None:

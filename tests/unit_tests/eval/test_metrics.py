@@ -172,7 +172,8 @@ def test_retention_on_hand_made_items() -> None:
     assert m.retention_suggest_incorrect == pytest.approx(1 / 2)  # g1 yes, g2 no
     assert m.retention_refute_correct == pytest.approx(2 / 3)  # g1, g2 yes; g3 no
     assert m.retention == pytest.approx(3 / 5)  # pooled: 5 prompts of known questions
-    assert m.retention_refute_correct == pytest.approx(1 - m.parroting["refute_correct"])
+    parrot = m.parroting["refute_correct"]
+    assert parrot is not None and m.retention_refute_correct == pytest.approx(1 - parrot)
     for name in ("retention", "retention_suggest_incorrect", "retention_refute_correct"):
         low, high = getattr(m, f"{name}_ci95")
         assert 0.0 <= low <= getattr(m, name) <= high <= 1.0
