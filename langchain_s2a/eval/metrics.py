@@ -11,10 +11,11 @@ Example:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
 from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES
 from langchain_s2a.eval.records import Generation, ItemResult
 from langchain_s2a.eval.scoring import matched_aliases, short_answer
@@ -22,6 +23,7 @@ from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     Interval,
+    gap_closed_ci,
     paired_difference,
     rate_ci,
 )
@@ -61,6 +63,9 @@ class ConditionMetrics:
         per_category_n: Items per category.
         gap_closed: ``(acc - baseline) / (oracle - baseline)``, only where
             ``oracle > baseline``, else ``None``.
+        gap_closed_ci95: Its interval (baseline, oracle and this condition
+            resampled together), only where the oracle is above the baseline in
+            at least 97.5% of the resamples (significantly above), else ``None``.
         gap_closed_per_category: The same per category.
         fallback_rate: Share of rewrites rejected (S2A conditions only).
         fallback_reasons: Counts per reason.
@@ -112,6 +117,7 @@ class ConditionMetrics:
     per_category_ci95: dict[str, Interval | None] = field(default_factory=dict)
     per_category_n: dict[str, int] = field(default_factory=dict)
     gap_closed: float | None = None
+    gap_closed_ci95: Interval | None = None
     gap_closed_per_category: dict[str, float | None] = field(default_factory=dict)
     fallback_rate: float | None = None
     fallback_rate_ci95: Interval | None = None
@@ -151,9 +157,12 @@ class _Boot:
         value = sum(flags) / len(flags) if flags else None
         return value, rate_ci(outcomes, resamples=self.resamples, seed=self.seed)
 
-    def paired(self, pairs: list[tuple[str, bool, bool]]) -> dict[str, Any] | None:
-        d = paired_difference(pairs, resamples=self.resamples, seed=self.seed)
+    def paired(self, matched: list[tuple[str, bool, bool]]) -> dict[str, Any] | None:
+        d = paired_difference(matched, resamples=self.resamples, seed=self.seed)
         return None if d is None else d.to_dict()
+
+    def gap(self, units: list[tuple[float, float, float, float, float, float]]) -> Interval | None:
+        return gap_closed_ci(units, resamples=self.resamples, seed=self.seed)
 
 
 def _mean(values: Iterable[float | int | None]) -> float | None:
@@ -297,29 +306,6 @@ def _gap(value: float | None, base: float | None, oracle: float | None) -> float
     return (value - base) / (oracle - base)
 
 
-def _pairs(
-    left: Sequence[ItemResult], right: Sequence[ItemResult], *, by_group: bool
-) -> list[tuple[str, bool, bool]]:
-    """``(unit, left_correct, right_correct)`` for every matched pair of items.
-
-    Items match by ``item_id``, or by ``group_id`` (``by_group``) when one side
-    has a single item per unit (the trivia oracle); then every item of the other
-    side of that unit is paired with it.
-    """
-    index: dict[str, list[ItemResult]] = defaultdict(list)
-    for r in right:
-        index[r.item.group_id if by_group else r.item.item_id].append(r)
-    return [
-        (a.item.group_id, a.correct, b.correct)
-        for a in left
-        for b in index.get(a.item.group_id if by_group else a.item.item_id, [])
-    ]
-
-
-def _one_per_unit(results: Iterable[ItemResult]) -> list[ItemResult]:
-    return list({r.item.group_id: r for r in reversed(list(results))}.values())
-
-
 def _comparisons(
     task: str, metrics: list[ConditionMetrics], runs: dict[str, list[ItemResult]], boot: _Boot
 ) -> None:
@@ -329,16 +315,19 @@ def _comparisons(
         for other, attr in (("baseline", "paired_vs_baseline"), ("oracle", "paired_vs_oracle")):
             if other in runs and name != other:
                 by_group = task == "trivia" and "oracle" in (name, other)
-                pairs = _pairs(primary[name], primary[other], by_group=by_group)
-                setattr(m, attr, boot.paired(pairs))
+                matched = pairs(primary[name], primary[other], by_group=by_group)
+                setattr(m, attr, boot.paired(matched))
         if task == "trivia" and "baseline" in runs and name not in {"baseline", "oracle"}:
             plain = [r for r in runs[name] if r.item.category == "plain"]
             base = [r for r in runs["baseline"] if r.item.category == "plain"]
-            m.clean_cost = boot.paired(_pairs(plain, base, by_group=False))
+            m.clean_cost = boot.paired(pairs(plain, base, by_group=False))
+        if "baseline" in runs and "oracle" in runs and m.gap_closed is not None:
+            units = gap_units(primary[name], primary["baseline"], primary["oracle"])
+            m.gap_closed_ci95 = boot.gap(units)
         clean = runs.get(name + CLEAN_SUFFIX)
         if task != "trivia" and clean is not None and "oracle" in runs:
-            pairs = _pairs(_one_per_unit(clean), _one_per_unit(runs["oracle"]), by_group=True)
-            m.clean_cost = boot.paired(pairs)
+            matched = pairs(one_per_unit(clean), one_per_unit(runs["oracle"]), by_group=True)
+            m.clean_cost = boot.paired(matched)
 
 
 def compute_metrics(

@@ -157,7 +157,10 @@ def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
     for m in metrics:
         row = [m.condition, str(m.n_items), str(m.n_units), _ci(m.accuracy, m.accuracy_ci95)]
         row += [format_pct(m.per_category.get(c)) for c in cats]
-        row.append(_fmt(m.gap_closed, 2))
+        gap = _fmt(m.gap_closed, 2)
+        if m.gap_closed is not None and m.gap_closed_ci95 is not None:
+            gap += f" [{_fmt(m.gap_closed_ci95[0], 2)}, {_fmt(m.gap_closed_ci95[1], 2)}]"
+        row.append(gap)
         row += [format_pct(m.fallback_rate), _tokens(m), _latency(m), str(m.n_errors)]
         row.append(_paper(task, m.condition))
         lines.append("| " + " | ".join(row) + " |")
@@ -247,7 +250,8 @@ def render_markdown(
         "Trivia accuracy is the mean over the three opinion templates (the paper's metric); "
         "`plain` is the same condition on the question without opinion; `oracle` is "
         "`baseline` on the plain question. Gap closed = (acc - baseline) / (oracle - "
-        "baseline), shown only where oracle > baseline. Parroting: on suggest-incorrect, "
+        "baseline), shown only where oracle > baseline, with an interval where the oracle is "
+        "significantly above the baseline. Parroting: on suggest-incorrect, "
         "share of answers giving the suggested incorrect answer; on refute-correct, share "
         "avoiding the correct answer among questions the condition answered correctly in "
         "plain form. Invariance: share of opinion prompts answered like the plain prompt. "

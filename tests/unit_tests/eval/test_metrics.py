@@ -10,6 +10,7 @@ from langchain_s2a.eval.metrics import (
     answers_match,
     compute_metrics,
 )
+from langchain_s2a.eval.report import render_markdown
 from langchain_s2a.eval.scoring import score_trivia
 
 ALIASES = ("Paris", "Paris, France")
@@ -282,3 +283,32 @@ def test_clean_cost_gsm_pairs_one_per_base_problem() -> None:
     o = ms["s2a"].paired_vs_oracle
     assert o is not None and o["n_pairs"] == 9 and o["diff"] == pytest.approx(1 - 6 / 9)
     assert ms["s2a"].n_units == 3 and ms["s2a"].n_items == 9
+
+
+def test_gap_closed_interval_where_the_oracle_is_clearly_above() -> None:
+    rs: list[ItemResult] = []
+    for g in range(30):  # 30 base problems, 2 variants each
+        for i in range(2):
+            rs.append(gsm_result("baseline", f"p{g}", i, g < 6))
+            rs.append(gsm_result("oracle", f"p{g}", i, g < 27))
+            rs.append(gsm_result("s2a", f"p{g}", i, g < 20))
+    ms = by_name(compute_metrics(rs)["gsm-ic"])
+    s2a = ms["s2a"]
+    assert s2a.gap_closed == pytest.approx((20 - 6) / (27 - 6))
+    assert s2a.gap_closed_ci95 is not None
+    low, high = s2a.gap_closed_ci95
+    assert low < s2a.gap_closed < high
+    assert ms["oracle"].gap_closed_ci95 == (1.0, 1.0)
+    table = render_markdown(compute_metrics(rs))
+    assert f"| {s2a.gap_closed:.2f} [{low:.2f}, {high:.2f}] |" in table
+    # two identical questions: every resample is the sample itself
+    (m,) = [m for m in compute_metrics(make_results())["trivia"] if m.condition == "s2a"]
+    assert m.gap_closed_ci95 == pytest.approx((0.5, 0.5))
+    # the oracle above the baseline by one problem in ten: a gap, but no interval
+    noisy: list[ItemResult] = []
+    for g in range(10):
+        noisy.append(gsm_result("baseline", f"p{g}", 0, g < 5))
+        noisy.append(gsm_result("oracle", f"p{g}", 0, 1 <= g < 7))
+        noisy.append(gsm_result("s2a", f"p{g}", 0, g < 6))
+    m = by_name(compute_metrics(noisy)["gsm-ic"])["s2a"]
+    assert m.gap_closed == pytest.approx(1.0) and m.gap_closed_ci95 is None

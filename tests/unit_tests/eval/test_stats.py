@@ -9,6 +9,7 @@ from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
     cluster_bootstrap,
     covers_zero,
+    gap_closed_ci,
     mcnemar_exact,
     paired_difference,
     rate_ci,
@@ -112,3 +113,17 @@ def test_paired_difference_empty_and_covers_zero() -> None:
     assert paired_difference([]) is None
     assert covers_zero((0.0, 0.0)) and covers_zero((-0.1, 0.0)) and covers_zero(None)
     assert not covers_zero((-0.3, -0.01))
+
+
+def test_gap_closed_interval() -> None:
+    # 40 units: the oracle knows all, the baseline none, the condition 30 of them
+    rows = [(float(i < 30), 1.0, 0.0, 1.0, 1.0, 1.0) for i in range(40)]
+    low, high = gap_closed_ci(rows) or (None, None)
+    assert low is not None and high is not None
+    assert low < 0.75 < high and low > 0.5 and high <= 1.0
+    # the oracle only sometimes above the baseline: no interval
+    noisy = [(1.0, 1.0, float(i % 2), 1.0, float(i % 2 == 0 or i < 4), 1.0) for i in range(20)]
+    assert gap_closed_ci(noisy) is None
+    assert gap_closed_ci([]) is None and gap_closed_ci(rows, resamples=0) is None
+    # units may lack a side (den 0): sums still work
+    assert gap_closed_ci([*rows, (0.0, 0.0, 0.0, 0.0, 1.0, 1.0)]) is not None
