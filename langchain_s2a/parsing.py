@@ -361,8 +361,9 @@ def _canonical_number(number: str) -> str:
 def find_numbers(text: str) -> list[str]:
     """The numbers written with digits in ``text``, in order, in canonical form.
 
-    The one number reader of the package: the ``facts_lost`` rewrite check, the
-    GSM-IC scorer and the evaluation diagnostics all count numbers with it. Text is
+    The one number reader of the package: the ``facts_lost`` rewrite check and the
+    evaluation diagnostics count numbers with it, and the GSM-IC scorer reads its
+    final number with it (after its own clean-up of math markup). Text is
     NFKC-normalised (full-width digits), currency signs are dropped, markdown
     emphasis separates (``**3**`` is ``3``, ``3*4`` is ``3`` and ``4``), thousands
     separators are removed, and ``2.50`` is ``2.5``, ``007`` is ``7``; a minus sign
