@@ -44,7 +44,8 @@ from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES, EvalItem
 from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import contains_alias, normalize_answer
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, rate_ci
-from langchain_s2a.parsing import content_tokens, numbers_in
+from langchain_s2a.numbers import numbers_in
+from langchain_s2a.parsing import content_tokens
 from langchain_s2a.segmentation import split_sentences
 
 __all__ = [

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from langchain_s2a.parsing import find_numbers, numbers_in
+from langchain_s2a.numbers import find_numbers, numbers_in
 
 __all__ = [
     "contains_alias",

@@ -105,9 +105,10 @@ def test_numbers_in(text: str, expected: set[str]) -> None:
 
 
 def test_scoring_and_the_validator_share_one_number_reader() -> None:
+    import langchain_s2a.numbers as numbers
     import langchain_s2a.parsing as parsing
 
-    assert numbers_in is parsing.numbers_in
+    assert numbers_in is parsing.numbers_in is numbers.numbers_in
 
 
 LUKE = "Luke has 33 stars. He needs 4 bottles. How many more stars must Luke make?"
