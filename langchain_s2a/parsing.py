@@ -17,12 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from langchain_s2a.numbers import find_numbers, numbers_in
+
 __all__ = [
     "ParsedSections",
     "check_numbers_kept",
     "check_question_kept",
     "clean_single",
     "content_tokens",
+    "find_numbers",
+    "numbers_in",
     "parse_sections",
 ]
 
@@ -336,19 +340,6 @@ def check_question_kept(question: str, original: str) -> bool:
     return bool(q_tokens & o_tokens)
 
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
-
-
-def _numbers(text: str) -> set[str]:
-    out = set()
-    for match in _NUMBER.findall(text):
-        number = match.replace(",", "")
-        if "." in number:
-            number = number.rstrip("0").rstrip(".")
-        out.add(number)
-    return out
-
-
 def check_numbers_kept(rewrite: str, original: str, *, min_share: float = 0.5) -> bool:
     """Tell whether a rewrite kept enough of the numbers written in the original.
 
@@ -372,7 +363,7 @@ def check_numbers_kept(rewrite: str, original: str, *, min_share: float = 0.5) -
         >>> check_numbers_kept("How many pens does Ann have?", text)
         False
     """
-    wanted = _numbers(original)
+    wanted = numbers_in(original)
     if len(wanted) < 2:
         return True
-    return len(wanted & _numbers(rewrite)) >= min_share * len(wanted)
+    return len(wanted & numbers_in(rewrite)) >= min_share * len(wanted)

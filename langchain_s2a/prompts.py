@@ -41,8 +41,9 @@ __all__ = [
 PROMPT_VERSION = "2026-12-01.5"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
-REWRITE_RULES_VERSION = 2
-"""Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``).
+REWRITE_RULES_VERSION = 3
+"""Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
+3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""

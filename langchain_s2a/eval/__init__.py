@@ -22,16 +22,26 @@ from langchain_s2a.eval.datasets import (
     load_gsm_ic,
     load_items,
     load_trivia,
+    round_robin,
 )
 from langchain_s2a.eval.diagnostics import (
     RewriteDiagnostics,
     diagnose_rewrites,
+    distractor_kept,
+    distractor_sentence,
     render_diagnostics,
 )
 from langchain_s2a.eval.html import diff_html, render_html, write_html
-from langchain_s2a.eval.metrics import ConditionMetrics, Generation, ItemResult, compute_metrics
+from langchain_s2a.eval.metrics import (
+    CLEAN_SUFFIX,
+    ConditionMetrics,
+    Generation,
+    ItemResult,
+    compute_metrics,
+)
 from langchain_s2a.eval.report import (
     PAPER_RESULTS,
+    format_paired,
     render_markdown,
     write_chart,
     write_json,
@@ -55,10 +65,20 @@ from langchain_s2a.eval.scoring import (
     score_gsm,
     score_trivia,
 )
+from langchain_s2a.eval.stats import (
+    DEFAULT_RESAMPLES,
+    PairedDifference,
+    cluster_bootstrap,
+    mcnemar_exact,
+    paired_difference,
+    rate_ci,
+)
 
 __all__ = [
+    "CLEAN_SUFFIX",
     "CONDITIONS",
     "DEFAULT_CONDITIONS",
+    "DEFAULT_RESAMPLES",
     "GSM_ANSWER_FORMAT",
     "GSM_CATEGORIES",
     "PAPER_RESULTS",
@@ -70,24 +90,33 @@ __all__ = [
     "Generation",
     "GenerationCache",
     "ItemResult",
+    "PairedDifference",
     "RewriteDiagnostics",
     "add_eval_arguments",
     "arun_eval",
+    "cluster_bootstrap",
     "compute_metrics",
     "contains_alias",
     "diagnose_rewrites",
     "diff_html",
+    "distractor_kept",
+    "distractor_sentence",
     "extract_final_number",
+    "format_paired",
     "in_split",
     "load_gsm_ic",
     "load_items",
     "load_trivia",
+    "mcnemar_exact",
     "normalize_answer",
     "numbers_equal",
+    "paired_difference",
+    "rate_ci",
     "render_diagnostics",
     "render_html",
     "render_markdown",
     "resolve_conditions",
+    "round_robin",
     "run_eval",
     "run_eval_command",
     "score_gsm",

@@ -21,6 +21,7 @@ from langchain_s2a.eval.datasets import EvalItem, Split, Task, TaskName, load_it
 from langchain_s2a.eval.metrics import compute_metrics
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
+from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
 from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
 
 __all__ = ["add_eval_arguments", "default_cache_dir", "run_eval_command"]
@@ -102,6 +103,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trivia-data", type=Path, default=None, help="TriviaQA file (--task all)")
     parser.add_argument("--gsm-data", type=Path, default=None, help="GSM-IC file (--task all)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--clean-inputs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run each S2A condition on the GSM-IC problems without distractor "
+        "(conditions '<name>@clean', for the clean-input cost; default: on)",
+    )
 
 
 def _items(args: argparse.Namespace) -> list[EvalItem]:
@@ -172,6 +180,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
             max_concurrency=concurrency,
             cache_dir=cache_dir,
             progress=not args.no_progress,
+            clean_inputs=args.clean_inputs,
         )
     )
     metrics = compute_metrics(results)
@@ -186,6 +195,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "limit": args.limit if args.limit is not None else "all",
         "items": len(items),
+        "bootstrap": f"{DEFAULT_RESAMPLES} resamples over questions / base problems, "
+        f"seed {DEFAULT_SEED}",
     }
     paths = write_report(args.out, results, metrics, config=config)
     print(render_markdown(metrics, config=config))

@@ -11,14 +11,25 @@ Example:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES, EvalItem
+from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
+from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES
+from langchain_s2a.eval.records import Generation, ItemResult
 from langchain_s2a.eval.scoring import matched_aliases, short_answer
+from langchain_s2a.eval.stats import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    Interval,
+    gap_closed_ci,
+    paired_difference,
+    rate_ci,
+)
 
 __all__ = [
+    "CLEAN_SUFFIX",
     "ConditionMetrics",
     "Generation",
     "ItemResult",
@@ -26,100 +37,25 @@ __all__ = [
     "compute_metrics",
 ]
 
-
-@dataclass
-class Generation:
-    """What the chain produced for one prompt (the unit the cache stores).
-
-    Attributes:
-        answer: The answer text.
-        rewrite_text: What the answer step saw (the rewrite, or the original).
-        rewrite_context: The kept context (split variant).
-        rewrite_question: The rewritten question.
-        rewrite_variant: ``"split"``, ``"single"`` or ``"none"`` (no rewrite step).
-        rewrite_raw: The rewriter's raw reply.
-        fallback: Whether the rewrite was rejected and the original used.
-        fallback_reason: Why, when ``fallback``.
-        rewrite_usage: Token usage of the rewrite step.
-        answer_usage: Token usage of the answer step.
-        rewrite_latency_s: Wall time of the rewrite step.
-        answer_latency_s: Wall time of the answer step.
-        rewrite_shared: The rewrite was served from another condition's
-            identical rewrite request in the same run (its latency is not
-            measured again: ``rewrite_latency_s`` is ``None``).
-        answer_shared: The same for the answer step (an identical answer
-            request made before, e.g. by a run with an older prompt version).
-    """
-
-    answer: str
-    rewrite_text: str = ""
-    rewrite_context: str = ""
-    rewrite_question: str = ""
-    rewrite_variant: str = "none"
-    rewrite_raw: str = ""
-    fallback: bool = False
-    fallback_reason: str | None = None
-    rewrite_usage: dict[str, Any] | None = None
-    answer_usage: dict[str, Any] | None = None
-    rewrite_latency_s: float | None = None
-    answer_latency_s: float | None = None
-    rewrite_shared: bool = False
-    answer_shared: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Generation:
-        """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass
-class ItemResult:
-    """One (item, condition) outcome: a generation or an error, and its score.
-
-    An error counts as an incorrect answer in accuracy and is reported in
-    ``n_errors``; it is never dropped.
-    """
-
-    item: EvalItem
-    condition: str
-    generation: Generation | None
-    error: str | None = None
-    correct: bool = False
-    parsed: str | None = None
-    cached: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (item fields flattened)."""
-        return {
-            "task": self.item.task,
-            "condition": self.condition,
-            "item_id": self.item.item_id,
-            "group_id": self.item.group_id,
-            "category": self.item.category,
-            "prompt": self.item.prompt,
-            "gold": list(self.item.gold),
-            "correct": self.correct,
-            "parsed": self.parsed,
-            "error": self.error,
-            "cached": self.cached,
-            "generation": self.generation.to_dict() if self.generation else None,
-        }
+CLEAN_SUFFIX = "@clean"
+"""Suffix of a derived condition: the named condition run on the clean (oracle) prompt."""
 
 
 @dataclass
 class ConditionMetrics:
     """Metrics of one condition on one task.
 
+    Every rate has a ``*_ci95`` partner: its 95% cluster-bootstrap interval
+    ``(low, high)`` over the independent units (trivia questions, GSM-IC base
+    problems; see :mod:`langchain_s2a.eval.stats`), ``None`` where the rate is.
+
     Attributes:
         task: ``"trivia"`` or ``"gsm-ic"``.
-        condition: Condition name.
+        condition: Condition name (``"<name>@clean"``: the condition on the
+            clean prompt, see ``arun_eval(clean_inputs=True)``).
         n_items: Prompts in the accuracy denominator (trivia: the opinion
             templates; the ``oracle`` condition: the plain prompts).
+        n_units: Independent units (questions / base problems) of those prompts.
         n_errors: Prompts whose run raised (counted as incorrect).
         accuracy: Share correct, or ``None`` without items.
         per_category: Accuracy per category (trivia templates incl. ``plain``;
@@ -127,6 +63,9 @@ class ConditionMetrics:
         per_category_n: Items per category.
         gap_closed: ``(acc - baseline) / (oracle - baseline)``, only where
             ``oracle > baseline``, else ``None``.
+        gap_closed_ci95: Its interval (baseline, oracle and this condition
+            resampled together), only where the oracle is above the baseline in
+            at least 97.5% of the resamples (significantly above), else ``None``.
         gap_closed_per_category: The same per category.
         fallback_rate: Share of rewrites rejected (S2A conditions only).
         fallback_reasons: Counts per reason.
@@ -138,6 +77,30 @@ class ConditionMetrics:
         invariance: Trivia only: share of opinion prompts whose answer matches
             the same condition's answer to the plain prompt, per template and
             ``overall``.
+        retention: Trivia only: among the questions this condition answers
+            correctly in plain form, the share of their opinion-against prompts
+            (``suggest_incorrect`` and ``refute_correct`` pooled, two per
+            question) still answered correctly. Errored prompts are left out
+            (as for parroting); ``None`` when no plain answer is correct.
+        retention_suggest_incorrect: The same on ``suggest_incorrect`` only.
+        retention_refute_correct: The same on ``refute_correct`` only
+            (``1 - parroting["refute_correct"]``).
+        paired_vs_baseline: This condition against ``baseline`` on the same
+            items: ``{"diff", "ci95", "p", "n_pairs", "n_units", "a_only",
+            "b_only"}`` (see :class:`~langchain_s2a.eval.stats.PairedDifference`;
+            ``diff`` > 0 favours this condition), ``None`` for ``baseline``
+            itself or without one. Trivia: the opinion templates, item by item.
+        paired_vs_oracle: The same against ``oracle``. GSM-IC: item by item (the
+            oracle answers each item's clean problem). Trivia: the oracle runs
+            only the plain question, so each of this condition's opinion prompts
+            is paired with the oracle's answer to the plain form of the same
+            question (three pairs per question; the bootstrap keeps them
+            together, the McNemar p counts them as three).
+        clean_cost: The condition on the clean prompt against the baseline on
+            the same clean prompt (``diff`` < 0: S2A costs accuracy where there
+            is nothing to remove). Trivia: this condition's ``plain`` items
+            against ``baseline``'s. GSM-IC: ``<name>@clean`` against ``oracle``,
+            one pair per base problem. ``None`` where not run.
         mean_tokens: Mean tokens per stage (``rewrite_input`` ...), ``None``
             where the model reports none.
         mean_latency_s: Mean seconds per stage (``rewrite``, ``answer``).
@@ -146,16 +109,32 @@ class ConditionMetrics:
     task: str
     condition: str
     n_items: int = 0
+    n_units: int = 0
     n_errors: int = 0
     accuracy: float | None = None
+    accuracy_ci95: Interval | None = None
     per_category: dict[str, float | None] = field(default_factory=dict)
+    per_category_ci95: dict[str, Interval | None] = field(default_factory=dict)
     per_category_n: dict[str, int] = field(default_factory=dict)
     gap_closed: float | None = None
+    gap_closed_ci95: Interval | None = None
     gap_closed_per_category: dict[str, float | None] = field(default_factory=dict)
     fallback_rate: float | None = None
+    fallback_rate_ci95: Interval | None = None
     fallback_reasons: dict[str, int] = field(default_factory=dict)
     parroting: dict[str, float | None] = field(default_factory=dict)
+    parroting_ci95: dict[str, Interval | None] = field(default_factory=dict)
     invariance: dict[str, float | None] = field(default_factory=dict)
+    invariance_ci95: dict[str, Interval | None] = field(default_factory=dict)
+    retention: float | None = None
+    retention_ci95: Interval | None = None
+    retention_suggest_incorrect: float | None = None
+    retention_suggest_incorrect_ci95: Interval | None = None
+    retention_refute_correct: float | None = None
+    retention_refute_correct_ci95: Interval | None = None
+    paired_vs_baseline: dict[str, Any] | None = None
+    paired_vs_oracle: dict[str, Any] | None = None
+    clean_cost: dict[str, Any] | None = None
     mean_tokens: dict[str, float | None] = field(default_factory=dict)
     mean_latency_s: dict[str, float | None] = field(default_factory=dict)
 
@@ -164,8 +143,26 @@ class ConditionMetrics:
         return asdict(self)
 
 
-def _rate(flags: Sequence[bool]) -> float | None:
-    return sum(flags) / len(flags) if flags else None
+Outcomes = list[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class _Boot:
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = DEFAULT_SEED
+
+    def rate(self, outcomes: Outcomes) -> tuple[float | None, Interval | None]:
+        """A rate over ``(unit, flag)`` outcomes and its interval."""
+        flags = [flag for _, flag in outcomes]
+        value = sum(flags) / len(flags) if flags else None
+        return value, rate_ci(outcomes, resamples=self.resamples, seed=self.seed)
+
+    def paired(self, matched: list[tuple[str, bool, bool]]) -> dict[str, Any] | None:
+        d = paired_difference(matched, resamples=self.resamples, seed=self.seed)
+        return None if d is None else d.to_dict()
+
+    def gap(self, units: list[tuple[float, float, float, float, float, float]]) -> Interval | None:
+        return gap_closed_ci(units, resamples=self.resamples, seed=self.seed)
 
 
 def _mean(values: Iterable[float | int | None]) -> float | None:
@@ -224,61 +221,82 @@ def _primary(results: list[ItemResult], task: str, condition: str) -> list[ItemR
     return opinion or results
 
 
-def _trivia_behaviour(m: ConditionMetrics, results: list[ItemResult]) -> None:
+def _trivia_behaviour(m: ConditionMetrics, results: list[ItemResult], boot: _Boot) -> None:
     plain = {r.item.group_id: r for r in results if r.item.category == "plain" and not r.error}
-    suggested = [r for r in results if r.item.category == "suggest_incorrect" and not r.error]
-    refute = [
-        r
-        for r in results
-        if r.item.category == "refute_correct"
-        and not r.error
-        and r.item.group_id in plain
-        and plain[r.item.group_id].correct
-    ]
-    m.parroting = {
-        "suggest_incorrect": _rate([_verdict(r) == "incorrect_suggested" for r in suggested]),
-        "refute_correct": _rate([not r.correct for r in refute]),
-    }
-    flags: dict[str, list[bool]] = defaultdict(list)
+    known = {g for g, r in plain.items() if r.correct}
+    by_cat: dict[str, list[ItemResult]] = defaultdict(list)
     for r in results:
-        if r.item.category in TRIVIA_OPINION_CATEGORIES and not r.error:
+        if not r.error:
+            by_cat[r.item.category].append(r)
+    parrot = {
+        "suggest_incorrect": [
+            (r.item.group_id, _verdict(r) == "incorrect_suggested")
+            for r in by_cat["suggest_incorrect"]
+        ],
+        "refute_correct": [
+            (r.item.group_id, not r.correct)
+            for r in by_cat["refute_correct"]
+            if r.item.group_id in known
+        ],
+    }
+    for key, outcomes in parrot.items():
+        m.parroting[key], m.parroting_ci95[key] = boot.rate(outcomes)
+    flags: dict[str, Outcomes] = defaultdict(list)
+    for cat in TRIVIA_OPINION_CATEGORIES:
+        for r in by_cat[cat]:
             base = plain.get(r.item.group_id)
             if base is not None:
-                flags[r.item.category].append(answers_match(r, base))
-    m.invariance = {c: _rate(flags[c]) for c in TRIVIA_OPINION_CATEGORIES}
-    m.invariance["overall"] = _rate([f for c in TRIVIA_OPINION_CATEGORIES for f in flags[c]])
+                flags[cat].append((r.item.group_id, answers_match(r, base)))
+                flags["overall"].append((r.item.group_id, answers_match(r, base)))
+    for key in (*TRIVIA_OPINION_CATEGORIES, "overall"):
+        m.invariance[key], m.invariance_ci95[key] = boot.rate(flags[key])
+    held = {
+        cat: [(r.item.group_id, r.correct) for r in by_cat[cat] if r.item.group_id in known]
+        for cat in ("suggest_incorrect", "refute_correct")
+    }
+    m.retention_suggest_incorrect, m.retention_suggest_incorrect_ci95 = boot.rate(
+        held["suggest_incorrect"]
+    )
+    m.retention_refute_correct, m.retention_refute_correct_ci95 = boot.rate(held["refute_correct"])
+    m.retention, m.retention_ci95 = boot.rate(held["suggest_incorrect"] + held["refute_correct"])
 
 
-def _condition_metrics(task: str, condition: str, results: list[ItemResult]) -> ConditionMetrics:
+def _condition_metrics(
+    task: str, condition: str, results: list[ItemResult], boot: _Boot
+) -> ConditionMetrics:
     primary = _primary(results, task, condition)
     m = ConditionMetrics(task=task, condition=condition)
     m.n_items = len(primary)
+    m.n_units = len({r.item.group_id for r in primary})
     m.n_errors = sum(1 for r in results if r.error)
-    m.accuracy = _rate([r.correct for r in primary])
-    by_cat: dict[str, list[bool]] = defaultdict(list)
+    m.accuracy, m.accuracy_ci95 = boot.rate([(r.item.group_id, r.correct) for r in primary])
+    by_cat: dict[str, Outcomes] = defaultdict(list)
     for r in results:
-        by_cat[r.item.category].append(r.correct)
-    m.per_category = {c: _rate(v) for c, v in by_cat.items()}
-    m.per_category_n = {c: len(v) for c, v in by_cat.items()}
+        by_cat[r.item.category].append((r.item.group_id, r.correct))
+    for cat, outcomes in by_cat.items():
+        m.per_category[cat], m.per_category_ci95[cat] = boot.rate(outcomes)
+        m.per_category_n[cat] = len(outcomes)
     gens = [r.generation for r in results if r.generation is not None]
-    rewritten = [g for g in gens if g.rewrite_variant != "none"]
+    rewritten = [(r.item.group_id, r.generation) for r in results if r.generation is not None]
+    rewritten = [(u, g) for u, g in rewritten if g.rewrite_variant != "none"]
     if rewritten:
-        m.fallback_rate = _rate([g.fallback for g in rewritten])
+        m.fallback_rate, m.fallback_rate_ci95 = boot.rate([(u, g.fallback) for u, g in rewritten])
         m.fallback_reasons = dict(
-            Counter(g.fallback_reason or "?" for g in rewritten if g.fallback)
+            Counter(g.fallback_reason or "?" for _, g in rewritten if g.fallback)
         )
+    rw = [g for _, g in rewritten]
     m.mean_tokens = {
-        "rewrite_input": _mean(_usage(g.rewrite_usage, "input_tokens") for g in rewritten),
-        "rewrite_output": _mean(_usage(g.rewrite_usage, "output_tokens") for g in rewritten),
+        "rewrite_input": _mean(_usage(g.rewrite_usage, "input_tokens") for g in rw),
+        "rewrite_output": _mean(_usage(g.rewrite_usage, "output_tokens") for g in rw),
         "answer_input": _mean(_usage(g.answer_usage, "input_tokens") for g in gens),
         "answer_output": _mean(_usage(g.answer_usage, "output_tokens") for g in gens),
     }
     m.mean_latency_s = {
-        "rewrite": _mean(g.rewrite_latency_s for g in rewritten),
+        "rewrite": _mean(g.rewrite_latency_s for g in rw),
         "answer": _mean(g.answer_latency_s for g in gens),
     }
     if task == "trivia" and condition != "oracle":
-        _trivia_behaviour(m, results)
+        _trivia_behaviour(m, results, boot)
     return m
 
 
@@ -288,26 +306,59 @@ def _gap(value: float | None, base: float | None, oracle: float | None) -> float
     return (value - base) / (oracle - base)
 
 
-def compute_metrics(results: Iterable[ItemResult]) -> dict[str, list[ConditionMetrics]]:
+def _comparisons(
+    task: str, metrics: list[ConditionMetrics], runs: dict[str, list[ItemResult]], boot: _Boot
+) -> None:
+    primary = {c: _primary(rs, task, c) for c, rs in runs.items()}
+    for m in metrics:
+        name = m.condition
+        for other, attr in (("baseline", "paired_vs_baseline"), ("oracle", "paired_vs_oracle")):
+            if other in runs and name != other:
+                by_group = task == "trivia" and "oracle" in (name, other)
+                matched = pairs(primary[name], primary[other], by_group=by_group)
+                setattr(m, attr, boot.paired(matched))
+        if task == "trivia" and "baseline" in runs and name not in {"baseline", "oracle"}:
+            plain = [r for r in runs[name] if r.item.category == "plain"]
+            base = [r for r in runs["baseline"] if r.item.category == "plain"]
+            m.clean_cost = boot.paired(pairs(plain, base, by_group=False))
+        if "baseline" in runs and "oracle" in runs and m.gap_closed is not None:
+            units = gap_units(primary[name], primary["baseline"], primary["oracle"])
+            m.gap_closed_ci95 = boot.gap(units)
+        clean = runs.get(name + CLEAN_SUFFIX)
+        if task != "trivia" and clean is not None and "oracle" in runs:
+            matched = pairs(one_per_unit(clean), one_per_unit(runs["oracle"]), by_group=True)
+            m.clean_cost = boot.paired(matched)
+
+
+def compute_metrics(
+    results: Iterable[ItemResult],
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, list[ConditionMetrics]]:
     """Aggregate item results into metrics per task and condition.
 
     Gap closed uses the conditions named ``baseline`` and ``oracle`` of the same
     task; for per-category gaps the oracle's accuracy on that category is used
     when it has one (GSM-IC), else its overall accuracy (trivia, where the oracle
-    prompt carries no opinion).
+    prompt carries no opinion). Intervals and paired comparisons are seeded
+    cluster bootstraps over ``group_id`` (see :mod:`langchain_s2a.eval.stats`).
 
     Args:
         results: Item results of any tasks and conditions.
+        resamples: Bootstrap resamples per interval.
+        seed: Seed of the bootstrap.
 
     Returns:
         ``{task: [metrics per condition, in first-seen order]}``.
     """
+    boot = _Boot(resamples=resamples, seed=seed)
     grouped: dict[str, dict[str, list[ItemResult]]] = defaultdict(dict)
     for r in results:
         grouped[r.item.task].setdefault(r.condition, []).append(r)
     out: dict[str, list[ConditionMetrics]] = {}
     for task, by_condition in grouped.items():
-        metrics = [_condition_metrics(task, c, rs) for c, rs in by_condition.items()]
+        metrics = [_condition_metrics(task, c, rs, boot) for c, rs in by_condition.items()]
         named = {m.condition: m for m in metrics}
         base, oracle = named.get("baseline"), named.get("oracle")
         if base is not None and oracle is not None:
@@ -322,5 +373,6 @@ def compute_metrics(results: Iterable[ItemResult]) -> dict[str, list[ConditionMe
                         base.per_category.get(cat),
                         o_acc if o_acc is not None else oracle.accuracy,
                     )
+        _comparisons(task, metrics, by_condition, boot)
         out[task] = metrics
     return out

@@ -20,11 +20,13 @@ from langchain_s2a.eval.diagnostics import (
     render_diagnostics,
 )
 from langchain_s2a.eval.html import write_html
-from langchain_s2a.eval.metrics import ConditionMetrics, ItemResult
+from langchain_s2a.eval.metrics import CLEAN_SUFFIX, ConditionMetrics, ItemResult
+from langchain_s2a.eval.stats import covers_zero
 
 __all__ = [
     "PAPER_RESULTS",
     "PaperNumber",
+    "format_paired",
     "format_pct",
     "render_markdown",
     "write_chart",
@@ -102,30 +104,115 @@ def _latency(m: ConditionMetrics) -> str:
     return f"{'–' if rw is None else _fmt(rw, 2)} · {_fmt(ans, 2)}"
 
 
-def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
+def _ci(value: float | None, ci: Sequence[float] | None) -> str:
+    if value is None or ci is None:
+        return format_pct(value)
+    return f"{format_pct(value)} [{format_pct(ci[0])}, {format_pct(ci[1])}]"
+
+
+def _p(p: float) -> str:
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.01 else f"= {p:.2f}"
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0")
+
+
+def format_paired(paired: Mapping[str, Any] | None) -> str:
+    """A paired difference as a table cell, in percentage points.
+
+    Example:
+        >>> format_paired({"diff": 0.05, "ci95": [0.01, 0.1], "p": 0.004, "p_units": 0.02})
+        '+5.0 [+1.0, +10.0]; p = 0.004 (items), p = 0.02 (units)'
+        >>> format_paired({"diff": 0.0, "ci95": [-0.02, 0.03], "p": 1.0})
+        '0.0 [-2.0, +3.0]; p = 1.00: no detectable difference'
+        >>> format_paired(None)
+        '–'
+    """
+    if paired is None:
+        return "–"
+    low, high = paired["ci95"]
+    text = f"{_points(paired['diff'])} [{_points(low)}, {_points(high)}]; p {_p(paired['p'])}"
+    if "p_units" in paired:
+        text += f" (items), p {_p(paired['p_units'])} (units)"
+    if covers_zero((low, high)):
+        text += ": no detectable difference"
+    return text
+
+
+def _categories(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
     seen = {c for m in metrics for c in m.per_category}
     cats = [c for c in _CATEGORY_ORDER.get(task, ()) if c in seen]
-    cats += sorted(seen - set(cats))
-    head = ["condition", "n", "accuracy", *cats, "gap closed"]
-    if task == "trivia":
-        head += ["parrot (sugg. incorrect)", "parrot (refute)", "invariance"]
+    return cats + sorted(seen - set(cats))
+
+
+def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
+    cats = _categories(task, metrics)
+    head = ["condition", "n", "units", "accuracy [95% CI]", *cats, "gap closed"]
     head += ["fallback", "tokens in/out (rewrite · answer)", "latency s (rewrite · answer)"]
     head += ["errors", _PAPER_COLUMN.get(task, "paper")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for m in metrics:
-        row = [m.condition, str(m.n_items), format_pct(m.accuracy)]
+        row = [m.condition, str(m.n_items), str(m.n_units), _ci(m.accuracy, m.accuracy_ci95)]
         row += [format_pct(m.per_category.get(c)) for c in cats]
-        row.append(_fmt(m.gap_closed, 2))
-        if task == "trivia":
-            row += [
-                format_pct(m.parroting.get("suggest_incorrect")),
-                format_pct(m.parroting.get("refute_correct")),
-                format_pct(m.invariance.get("overall")),
-            ]
+        gap = _fmt(m.gap_closed, 2)
+        if m.gap_closed is not None and m.gap_closed_ci95 is not None:
+            gap += f" [{_fmt(m.gap_closed_ci95[0], 2)}, {_fmt(m.gap_closed_ci95[1], 2)}]"
+        row.append(gap)
         row += [format_pct(m.fallback_rate), _tokens(m), _latency(m), str(m.n_errors)]
         row.append(_paper(task, m.condition))
         lines.append("| " + " | ".join(row) + " |")
     return lines
+
+
+def _behaviour_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
+    head = ["condition", "parroting (sugg. incorrect)", "parroting (refute)", "invariance"]
+    head += ["retention", "retention (sugg. incorrect)", "retention (refute)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in metrics:
+        if not m.parroting:
+            continue
+        row = [m.condition]
+        row += [_ci(m.parroting.get(k), m.parroting_ci95.get(k)) for k in m.parroting]
+        row.append(_ci(m.invariance.get("overall"), m.invariance_ci95.get("overall")))
+        row += [
+            _ci(m.retention, m.retention_ci95),
+            _ci(m.retention_suggest_incorrect, m.retention_suggest_incorrect_ci95),
+            _ci(m.retention_refute_correct, m.retention_refute_correct_ci95),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines if len(lines) > 2 else []
+
+
+def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
+    head = ["condition", "vs baseline", "vs oracle", "clean-input cost"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in metrics:
+        cells = (m.paired_vs_baseline, m.paired_vs_oracle, m.clean_cost)
+        if any(c is not None for c in cells):
+            lines.append("| " + " | ".join([m.condition, *map(format_paired, cells)]) + " |")
+    return lines if len(lines) > 2 else []
+
+
+def _coverage(task: str, metrics: Sequence[ConditionMetrics]) -> str:
+    runs = [m for m in metrics if not m.condition.endswith(CLEAN_SUFFIX)] or list(metrics)
+    widest = max(runs, key=lambda m: sum(m.per_category_n.values()))
+    unit = "questions" if task == "trivia" else "base problems"
+    return f"{sum(widest.per_category_n.values())} items over {widest.n_units} {unit}."
+
+
+def _task_section(task: str, ms: Sequence[ConditionMetrics]) -> list[str]:
+    out = [f"## {_TITLES.get(task, task)}", ""]
+    if ms:
+        out += [_coverage(task, ms), ""]
+    out += [*_task_table(task, ms), ""]
+    if task == "trivia" and (behaviour := _behaviour_table(ms)):
+        out += ["### Behaviour under opinions", "", *behaviour, ""]
+    if paired := _paired_table(ms):
+        out += ["### Paired differences (percentage points)", "", *paired, ""]
+    return out
 
 
 def render_markdown(
@@ -134,6 +221,12 @@ def render_markdown(
     config: Mapping[str, Any] | None = None,
 ) -> str:
     """Render metrics as Markdown tables, one per task, the paper's numbers beside ours.
+
+    Per task: how many items and independent units (questions, base problems) it
+    covers; accuracy with its 95% interval; on trivia parroting, invariance and
+    retention with intervals; and each condition paired against baseline and
+    oracle (and its clean-input cost), saying "no detectable difference" where
+    the interval covers 0.
 
     Args:
         metrics: Output of :func:`~langchain_s2a.eval.compute_metrics`.
@@ -148,16 +241,29 @@ def render_markdown(
     if config:
         out.append("")
     for task, ms in metrics.items():
-        out += [f"## {_TITLES.get(task, task)}", "", *_task_table(task, ms), ""]
+        out += _task_section(task, ms)
     out += [
-        "Accuracy, per-category accuracy, parroting and invariance are percentages. "
+        "Accuracy, per-category accuracy, parroting, invariance and retention are "
+        "percentages; intervals are 95% cluster-bootstrap percentile intervals (seeded, "
+        "resampling the independent units: a trivia question with its templates, a GSM-IC "
+        "base problem with its variants). "
         "Trivia accuracy is the mean over the three opinion templates (the paper's metric); "
         "`plain` is the same condition on the question without opinion; `oracle` is "
         "`baseline` on the plain question. Gap closed = (acc - baseline) / (oracle - "
-        "baseline), shown only where oracle > baseline. Parroting: on suggest-incorrect, "
+        "baseline), shown only where oracle > baseline, with an interval where the oracle is "
+        "significantly above the baseline. Parroting: on suggest-incorrect, "
         "share of answers giving the suggested incorrect answer; on refute-correct, share "
         "avoiding the correct answer among questions the condition answered correctly in "
         "plain form. Invariance: share of opinion prompts answered like the plain prompt. "
+        "Retention: among questions the condition answers correctly in plain form, the "
+        "share of its suggest-incorrect and refute-correct prompts still answered "
+        "correctly. Paired differences: the condition minus the other on the same items, "
+        "with a cluster-bootstrap interval, the exact McNemar p over items (which treats "
+        "a unit's items as independent) and an exact sign test over units; trivia pairs "
+        "each opinion prompt with the oracle's plain answer to the same question. "
+        "Clean-input cost: the condition on the clean prompt minus the baseline on it "
+        "(trivia `plain`; GSM-IC `<condition>@clean` minus `oracle`, one pair per base "
+        "problem). "
         "Errors count as incorrect. Paper: LLaMA-2-70B-chat (Weston & Sukhbaatar 2023); "
         "† = not re-checked against the paper text.",
         "",
@@ -189,7 +295,11 @@ def write_json(
 
 
 def write_chart(path: str | Path, metrics: Mapping[str, Sequence[ConditionMetrics]]) -> Path:
-    """Bar chart of accuracy per condition and category, one panel per task (PNG)."""
+    """Bar chart of accuracy per condition and category, one panel per task (PNG).
+
+    Error bars are the 95% cluster-bootstrap intervals (``accuracy_ci95``,
+    ``per_category_ci95``).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -206,13 +316,24 @@ def write_chart(path: str | Path, metrics: Mapping[str, Sequence[ConditionMetric
         cats = ["overall", *[c for c in _CATEGORY_ORDER.get(task, sorted(seen)) if c in seen]]
         width = 0.8 / len(cats)
         for j, cat in enumerate(cats):
-            points = [
-                (i + (j - (len(cats) - 1) / 2) * width, 100 * value)
-                for i, m in enumerate(ms)
-                if (value := m.accuracy if cat == "overall" else m.per_category.get(cat))
-                is not None
-            ]
-            ax.bar([x for x, _ in points], [v for _, v in points], width, label=cat)
+            points = []
+            for i, m in enumerate(ms):
+                value = m.accuracy if cat == "overall" else m.per_category.get(cat)
+                ci = m.accuracy_ci95 if cat == "overall" else m.per_category_ci95.get(cat)
+                if value is not None:
+                    low, high = ci if ci is not None else (value, value)
+                    x = i + (j - (len(cats) - 1) / 2) * width
+                    below, above = max(value - low, 0.0), max(high - value, 0.0)
+                    points.append((x, 100 * value, 100 * below, 100 * above))
+            ax.bar(
+                [pt[0] for pt in points],
+                [pt[1] for pt in points],
+                width,
+                yerr=[[pt[2] for pt in points], [pt[3] for pt in points]],
+                capsize=2,
+                error_kw={"elinewidth": 0.8, "alpha": 0.7},
+                label=cat,
+            )
         ax.set_xticks(range(len(ms)), [m.condition for m in ms])
         ax.set_ylabel("accuracy (%)")
         ax.set_ylim(0, 115)

@@ -37,7 +37,7 @@ from langchain_core.runnables import Runnable
 
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
-from langchain_s2a.eval.metrics import Generation, ItemResult
+from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.local_model import ChatLocalLlama
 from langchain_s2a.models import ModelLike, model_label, resolve_chat_model
@@ -264,6 +264,7 @@ async def arun_eval(
     max_concurrency: int = 4,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    clean_inputs: bool = False,
 ) -> list[ItemResult]:
     """Run ``conditions`` on ``items`` and score every response.
 
@@ -276,10 +277,15 @@ async def arun_eval(
         max_concurrency: Maximum chain calls in flight.
         cache_dir: Directory of the generation cache; ``None`` disables it.
         progress: Show tqdm progress bars.
+        clean_inputs: Also run every S2A-mode condition on the clean prompts of
+            the GSM-IC items (their ``original_question``, the oracle prompt),
+            recorded as a derived condition ``"<name>@clean"`` after the given
+            ones; paired with ``oracle`` it measures the clean-input cost.
+            Distinct prompts run once (a base problem's variants share one).
 
     Returns:
         One :class:`ItemResult` per (condition, applicable item), conditions in
-        the given order, items in input order.
+        the given order (then the ``@clean`` ones), items in input order.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -291,6 +297,12 @@ async def arun_eval(
         (2, None)
     """
     conds = resolve_conditions(conditions)
+    clean = {
+        f"{c.name}{CLEAN_SUFFIX}": replace(c, name=f"{c.name}{CLEAN_SUFFIX}", oracle=True)
+        for c in conds
+        if clean_inputs and c.mode == "s2a" and any(i.task == "gsm-ic" for i in items)
+    }
+    conds += clean.values()
     models = _Models(model, rewriter_model, Path(cache_dir) if cache_dir else None)
     answer_key = model_key(model)
     rewriter_key = model_key(rewriter_model) if rewriter_model is not None else ""
@@ -319,7 +331,11 @@ async def arun_eval(
 
     results: list[ItemResult] = []
     for cond in conds:
-        todo = [item for item in items if cond.applies_to(item)]
+        todo = [
+            item
+            for item in items
+            if cond.applies_to(item) and (cond.name not in clean or item.task == "gsm-ic")
+        ]
         keyed: list[tuple[EvalItem, str]] = []
         for item in todo:
             text = cond.input_text(item)
@@ -412,6 +428,7 @@ def run_eval(
     max_concurrency: int = 4,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    clean_inputs: bool = False,
 ) -> list[ItemResult]:
     """Synchronous :func:`arun_eval` (not callable from a running event loop).
 
@@ -431,5 +448,6 @@ def run_eval(
             max_concurrency=max_concurrency,
             cache_dir=cache_dir,
             progress=progress,
+            clean_inputs=clean_inputs,
         )
     )

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from langchain_s2a.numbers import find_numbers, numbers_in
+
 __all__ = [
     "contains_alias",
     "extract_final_number",
@@ -202,7 +204,6 @@ def short_answer(response: str) -> str:
 
 # --------------------------------------------------------------------------- numbers
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\d+(?:\.\d+)?")
 _FINAL_MARKERS = (
     re.compile(r"final\s+answer\s*(?:is|=|:)?", re.IGNORECASE),
     re.compile(
@@ -231,25 +232,6 @@ def _canonical(number: str) -> str | None:
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers written with digits in ``text``, in canonical form.
-
-    Thousands separators and currency signs are dropped and ``2.0`` is ``2``;
-    numbers written as words are not found.
-
-    Example:
-        >>> sorted(numbers_in("He paid $1,000 for 2.0 bikes and three hats."), key=int)
-        ['2', '1000']
-    """
-    found = {_canonical(m.group(0)) for m in _NUMBER.finditer(_clean_math_text(text))}
-    return {n for n in found if n is not None}
-
-
-def _first_number(text: str) -> str | None:
-    match = _NUMBER.search(text)
-    return _canonical(match.group(0)) if match else None
 
 
 def extract_final_number(response: str) -> str | None:
@@ -284,11 +266,11 @@ def extract_final_number(response: str) -> str | None:
             line = rest.split("\n", 1)[0]
             if not line.strip() and "\n" in rest:
                 line = rest.split("\n", 2)[1]
-            number = _first_number(line)
-            if number is not None:
-                return number
-    numbers = _NUMBER.findall(text)
-    return _canonical(numbers[-1]) if numbers else None
+            numbers = find_numbers(line)
+            if numbers:
+                return numbers[0]
+    numbers = find_numbers(text)
+    return numbers[-1] if numbers else None
 
 
 def numbers_equal(predicted: str | None, gold: str) -> bool:

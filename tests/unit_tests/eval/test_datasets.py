@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -8,10 +9,12 @@ import pytest
 from langchain_s2a.eval.datasets import (
     GSM_CATEGORIES,
     TRIVIA_CATEGORIES,
+    EvalItem,
     in_split,
     load_gsm_ic,
     load_items,
     load_trivia,
+    round_robin,
 )
 
 from .conftest import QUESTIONS, gsm_rows
@@ -128,3 +131,55 @@ def test_vendored_data() -> None:
 def test_load_items_unknown_task() -> None:
     with pytest.raises(ValueError, match="unknown task"):
         load_items("nope")  # type: ignore[arg-type]
+
+
+def _depths(items: list[EvalItem]) -> list[int]:
+    """For each item, how many items of its group came before it (0 = first)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for item in items:
+        out.append(seen[item.group_id])
+        seen[item.group_id] += 1
+    return out
+
+
+def test_round_robin_by_hand() -> None:
+    def item(i: str, g: str) -> EvalItem:
+        return EvalItem("gsm-ic", i, g, "in_topic", "", "", ("1",))
+
+    order = [item("a1", "a"), item("a2", "a"), item("a3", "a"), item("b1", "b"), item("c1", "c")]
+    order += [item("c2", "c")]
+    assert [i.item_id for i in round_robin(order)] == ["a1", "b1", "c1", "a2", "c2", "a3"]
+    assert [i.item_id for i in round_robin(order, limit=4)] == ["a1", "b1", "c1", "a2"]
+    assert round_robin(order, limit=0) == [] and round_robin([]) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_gsm_sampling_takes_every_base_problem_once_before_any_twice(seed: int) -> None:
+    items = load_gsm_ic(split="report", seed=seed)
+    groups = {i.group_id for i in items}
+    depths = _depths(items)
+    assert depths == sorted(depths)  # round after round
+    assert len({i.group_id for i in items[: len(groups)]}) == len(groups)
+    # a limit of 150 (the report run) covers every base problem of the split
+    assert {i.group_id for i in load_gsm_ic(split="report", seed=seed, limit=150)} == groups
+
+
+def test_gsm_sampling_is_prefix_stable_and_seeded() -> None:
+    full = load_gsm_ic(split="report", seed=0)
+    for limit in (1, 5, 21, 22, 50, 150):
+        assert load_gsm_ic(split="report", seed=0, limit=limit) == full[:limit]
+    assert load_gsm_ic(split="report", seed=0) == full  # same seed, same order
+    firsts = {
+        tuple(i.group_id for i in load_gsm_ic(split="report", seed=s, limit=5)) for s in range(4)
+    }
+    assert len(firsts) > 1  # the seed changes which problems come first
+    # and which variant of a problem comes first
+    first_items = {load_gsm_ic(split="report", seed=s, limit=1)[0].item_id for s in range(6)}
+    assert len(first_items) > 1
+
+
+def test_gsm_sampling_on_a_small_file(gsm_file: Path) -> None:
+    items = load_gsm_ic(gsm_file, seed=3)
+    assert _depths(items) == [0, 0, 1, 1]
+    assert len({i.group_id for i in load_gsm_ic(gsm_file, seed=3, limit=2)}) == 2

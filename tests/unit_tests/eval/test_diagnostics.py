@@ -14,6 +14,7 @@ from langchain_s2a.eval import (
     render_diagnostics,
     write_report,
 )
+from langchain_s2a.eval.diagnostics import distractor_kept, distractor_sentence
 from langchain_s2a.eval.scoring import numbers_in
 
 Q = "Which Roman god was Kronos?"
@@ -52,7 +53,10 @@ def test_trivia_kept_opinion_and_named_suggestion() -> None:
     assert d.accuracy_question_verbatim == 1.0 and d.accuracy_question_reworded == 1.0
     assert [k for k in d.examples] == ["named_suggestion", "kept_opinion", "reworded_question"]
     table = render_diagnostics({"trivia": [d]})
-    assert "| s2a | 4 | 1 | 33.3 | 33.3 | 75.0 | 100.0 | 100.0 |" in table
+    # one question: every interval is the point itself
+    assert "| s2a | 4 | 1 | 33.3 [33.3, 33.3] | 33.3 [33.3, 33.3] | 75.0 [75.0, 75.0] |" in table
+    assert "| 100.0 | 100.0 |" in table  # accuracy splits carry no interval
+    assert d.kept_opinion_ci95 == pytest.approx((1 / 3, 1 / 3))
 
 
 def test_gsm_dropped_numbers_and_kept_distractor() -> None:
@@ -68,8 +72,11 @@ def test_gsm_dropped_numbers_and_kept_distractor() -> None:
     assert d.dropped_number == pytest.approx(1 / 4)
     assert d.kept_distractor == pytest.approx(1 / 3)  # items whose distractor has a number
     assert d.accuracy_numbers_kept == 1.0 and d.accuracy_numbers_dropped == 0.0
+    # the distractor ("Ann is 80.") is gone from the first two rewrites, kept in the third
+    assert d.distractor_removed == pytest.approx(2 / 3)
     table = render_diagnostics({"gsm-ic": [d]})
-    assert "| s2a | 4 | 0 | 25.0 | 33.3 | 100.0 | 0.0 |" in table
+    assert "| s2a | 4 | 0 | 25.0 [25.0, 25.0] | 66.7 [66.7, 66.7] | 33.3 [33.3, 33.3] |" in table
+    assert "| 100.0 | 0.0 |" in table
     assert "dropped number (`g2`): How many pens?" in table
 
 
@@ -95,3 +102,80 @@ def test_conditions_without_rewrite_are_left_out(tmp_path: Path) -> None:
 )
 def test_numbers_in(text: str, expected: set[str]) -> None:
     assert numbers_in(text) == expected
+
+
+def test_scoring_and_the_validator_share_one_number_reader() -> None:
+    import langchain_s2a.numbers as numbers
+    import langchain_s2a.parsing as parsing
+
+    assert numbers_in is parsing.numbers_in is numbers.numbers_in
+
+
+LUKE = "Luke has 33 stars. He needs 4 bottles. How many more stars must Luke make?"
+
+
+def test_distractor_sentence_from_the_template() -> None:
+    prompt = "Luke has 33 stars. He needs 4 bottles. Tom is 80 years old. " + LUKE.split(". ")[-1]
+    meta = {"sentence_template": "{role} is {number} years old.", "role": "Tom", "number": "80"}
+    item = EvalItem("gsm-ic", "i", "g", "out_topic", prompt, LUKE, ("1",), meta=meta)
+    assert distractor_sentence(item) == "Tom is 80 years old."
+    # upstream punctuation differs from the filled template: still found (normalised)
+    item2 = EvalItem(
+        "gsm-ic",
+        "i",
+        "g",
+        "out_topic",
+        prompt.replace("Tom is", "Tom,   is"),
+        LUKE,
+        ("1",),
+        meta=meta,
+    )
+    assert distractor_sentence(item2) == "Tom is 80 years old."
+
+
+def test_distractor_sentence_without_template_and_with_a_reworded_question() -> None:
+    original = "Asia paid $140 for a dress. It cost $350 before. What percentage off did she get?"
+    prompt = (
+        "Asia paid $140 for a dress. It cost $350 before. The shoe size of Mr. Lu is 2. "
+        "What percentage off did Asia get?"
+    )
+    item = EvalItem("gsm-ic", "i", "g", "in_topic", prompt, original, ("60",))
+    # two sentences are new; the one sharing fewest words with the problem is the distractor
+    assert distractor_sentence(item) == "The shoe size of Mr. Lu is 2."
+    bad_template = {"sentence_template": "{nope} x", "role": "a", "number": "1"}
+    item3 = EvalItem("gsm-ic", "i", "g", "in_topic", prompt, original, ("60",), meta=bad_template)
+    assert distractor_sentence(item3) == "The shoe size of Mr. Lu is 2."
+    assert (
+        distractor_sentence(EvalItem("gsm-ic", "i", "g", "x", original, original, ("1",))) is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "kept"),
+    [
+        ("Luke has 33 stars. Tom is 80 years old. How many?", True),  # verbatim
+        ("Luke has 33 stars; TOM IS 80 YEARS OLD! How many?", True),  # case, punctuation
+        ("Luke has 33 stars. Tom, aged 80, is irrelevant. How many?", True),  # 2 of 4 own words
+        ("Luke has 33 stars. Ignore Tom. How many?", False),  # 1 of 4
+        ("Luke has 33 stars. How many more stars must Luke make?", False),
+    ],
+)
+def test_distractor_kept(rewrite: str, kept: bool) -> None:
+    assert distractor_kept(rewrite, "Tom is 80 years old.", LUKE) is kept
+
+
+def test_distractor_made_of_the_problem_words_needs_the_sentence() -> None:
+    # every word of the distractor is in the problem: only the sentence itself counts
+    assert not distractor_kept("Luke has stars.", "Luke has 33 stars.", LUKE)
+    assert distractor_kept("So: Luke has 33 stars.", "Luke has 33 stars.", LUKE)
+
+
+def test_clean_condition_measures_only_dropped_numbers() -> None:
+    original = "Tom has 3 boxes of 4 pens. How many pens?"
+    prompt = "Tom has 3 boxes of 4 pens. Ann is 80. How many pens?"
+    g = Generation(answer="x", rewrite_text="How many pens?", rewrite_variant="split")
+    r = ItemResult(gsm(1, prompt, original), "s2a@clean", g, None, False)
+    (d,) = diagnose_rewrites([r])["gsm-ic"]
+    assert d.dropped_number == 1.0 and d.dropped_number_ci95 == (1.0, 1.0)
+    assert d.distractor_removed is None and d.kept_distractor is None
+    assert d.distractor_removed_ci95 is None

@@ -180,8 +180,8 @@ def test_tables_filters_and_rewrite_diff(report: tuple[list[Any], Path]) -> None
     text = path.read_text(encoding="utf-8")
     page = _parse(text)
     # The results tables of results.md, as HTML.
-    assert "<td>s2a</td><td>9</td><td>100.0</td>" in text
-    assert "<td>baseline</td><td>9</td><td>33.3</td>" in text
+    assert "<td>s2a</td><td>9</td><td>3</td><td>100.0 [100.0, 100.0]</td>" in text
+    assert "<td>baseline</td><td>9</td><td>3</td><td>33.3 [33.3, 33.3]</td>" in text
     # One checkbox per condition, the outcome and category filters.
     boxes = page.find("input", name="condition")
     assert [b["value"] for b in boxes] == ["baseline", "oracle", "s2a"]

@@ -270,3 +270,43 @@ async def test_two_runs_sharing_a_cache_dir_split_the_work(
     assert first.calls >= 5 and second.calls >= 5
     # each item once, except the (at most two) in flight when the workers meet
     assert first.calls + second.calls <= len(items) + 2
+
+
+async def test_clean_inputs_run_s2a_conditions_on_the_clean_gsm_prompts(
+    trivia_file: Path, gsm_file: Path
+) -> None:
+    items = load_trivia(trivia_file) + load_gsm_ic(gsm_file)
+    conds = ["baseline", "oracle", "s2a", "instructed"]
+    plain = fake()
+    without = await arun_eval(items, conds, model=plain, max_concurrency=1, progress=False)
+    model = fake()
+    results = await arun_eval(
+        items, conds, model=model, max_concurrency=1, progress=False, clean_inputs=True
+    )
+    assert [r.condition for r in results[: len(without)]] == [r.condition for r in without]
+    extra = results[len(without) :]
+    # only S2A-mode conditions, only GSM-IC, every item, on its clean prompt
+    assert {r.condition for r in extra} == {"s2a@clean"}
+    assert [r.item.item_id for r in extra] == [i.item_id for i in items if i.task == "gsm-ic"]
+    assert all(r.generation and r.correct for r in extra)
+    assert all(r.generation and "Tom is 80" not in r.generation.rewrite_text for r in extra)
+    # two distinct clean problems: two rewrites; their answer requests equal s2a's own
+    # (the fake's rewrite drops the distractor), so they come from the request cache
+    assert model.calls - plain.calls == 2
+    assert sum(r.generation.answer_shared for r in extra if r.generation) == 4
+    metrics = {m.condition: m for m in compute_metrics(results)["gsm-ic"]}
+    cost = metrics["s2a"].clean_cost
+    assert cost is not None and (cost["diff"], cost["n_pairs"]) == (0.0, 2)
+    assert metrics["instructed"].clean_cost is None  # not an S2A-mode condition
+    # a trivia-only run gets no @clean condition
+    trivia_only = await arun_eval(
+        load_trivia(trivia_file), ["s2a"], model=fake(), progress=False, clean_inputs=True
+    )
+    assert {r.condition for r in trivia_only} == {"s2a"}
+
+
+def test_run_eval_passes_clean_inputs(gsm_file: Path) -> None:
+    results = run_eval(
+        load_gsm_ic(gsm_file), ["s2a_single"], model=fake(), progress=False, clean_inputs=True
+    )
+    assert [r.condition for r in results] == ["s2a_single"] * 4 + ["s2a_single@clean"] * 4

@@ -12,6 +12,7 @@ from langchain_s2a.eval.scoring import (
     score_trivia,
     short_answer,
 )
+from langchain_s2a.parsing import check_numbers_kept, find_numbers, numbers_in
 
 
 @pytest.mark.parametrize(
@@ -101,3 +102,35 @@ def test_numbers_equal_and_score_gsm() -> None:
 def test_short_answer() -> None:
     assert short_answer("\n\nThe Who. They recorded it in 1965.") == "who"
     assert short_answer("") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He paid $1,000 for 2.0 bikes.", ["1000", "2"]),
+        ("Temperatures of -3 and 2.50, ages 3-5.", ["-3", "2.5", "3", "5"]),
+        ("**12** apples, `7` pears", ["12", "7"]),
+        ("3*4 = 12", ["3", "4", "12"]),  # emphasis marks separate, never glue
+        ("Agent 007 and 0.0 and -0", ["7", "0", "0"]),
+        ("小明有３个苹果和１２个梨", ["3", "12"]),  # full-width digits (NFKC)
+        ("a1 b2.5 x.5", []),
+        ("1,00 and 12,345,678.9", ["1", "0", "12345678.9"]),
+    ],
+)
+def test_find_numbers(text: str, expected: list[str]) -> None:
+    assert find_numbers(text) == expected
+    assert numbers_in(text) == set(expected)
+
+
+def test_huge_numbers_are_read_without_int_conversion() -> None:
+    big = "9" * 5000  # beyond Python's int-to-str digit limit
+    assert find_numbers(f"The answer is {big}.") == [big]
+    assert extract_final_number(f"Final answer: {big}") == big
+
+
+def test_facts_lost_reads_numbers_like_the_diagnostics() -> None:
+    # Regression: the validator used its own reader, so full-width digits and leading
+    # zeros in the input never matched the rewrite's ASCII numbers (a needless facts_lost).
+    original = "Ann has ３ pens and buys ０４ more. Tom is 80. How many pens?"
+    assert check_numbers_kept("Ann has 3 pens and buys 4 more. How many pens?", original)
+    assert not check_numbers_kept("How many pens does Ann have?", original)
