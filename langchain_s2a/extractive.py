@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_s2a.prompts import neutralize
@@ -101,16 +102,25 @@ def parse_selection(text: str) -> Selection:
 
 
 def _asks(sentence: Sentence) -> bool:
-    return sentence.text.rstrip().endswith(("?", "？"))
+    return sentence.text.rstrip().rstrip("\"'”’」』）)]").rstrip().endswith(("?", "？"))
 
 
-def repair_question(sentences: list[Sentence], selection: Selection) -> Selection:
+def repair_question(
+    sentences: list[Sentence],
+    selection: Selection,
+    *,
+    is_opinion: Callable[[str], bool] | None = None,
+) -> Selection:
     """Point the question at the input's only question sentence when the model missed it.
 
     Small models often name a sentence that asks nothing (the user's opinion) or a
     number that does not exist. When exactly one input sentence is a question (or
     the input is one sentence), that sentence is taken, verbatim; otherwise the
     selection is returned unchanged and validation decides.
+
+    With ``is_opinion`` (the opinion preset), an opinion sentence is never the
+    question, and when no sentence has a question mark the only sentence that is
+    not an opinion is taken ("Name the largest ocean" + "I think it's X.").
 
     Example:
         >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
@@ -121,9 +131,10 @@ def repair_question(sentences: list[Sentence], selection: Selection) -> Selectio
         return selection
     by_id = {s.id: s for s in sentences}
     chosen = by_id.get(selection.question_id) if selection.question_id is not None else None
-    if chosen is not None and _asks(chosen):
+    if chosen is not None and _asks(chosen) and not (is_opinion and is_opinion(chosen.text)):
         return selection
-    candidates = sentences if len(sentences) == 1 else [s for s in sentences if _asks(s)]
+    pool = [s for s in sentences if not (is_opinion and is_opinion(s.text))] or sentences
+    candidates = pool if len(pool) == 1 else [s for s in pool if _asks(s)]
     if len(candidates) != 1:
         return selection
     return Selection(keep=selection.keep, question_id=candidates[0].id, question_text="")

@@ -41,9 +41,11 @@ __all__ = [
 PROMPT_VERSION = "2026-12-01.5"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
-REWRITE_RULES_VERSION = 3
+REWRITE_RULES_VERSION = 4
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
-3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text).
+3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
+4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
+question mark inside closing quotes counts).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Literal, cast
 
 from langchain_core.callbacks import CallbackManagerForChainRun
@@ -41,7 +42,7 @@ from langchain_s2a.prompts import (
     neutralize,
 )
 from langchain_s2a.rewrite import FallbackReason, S2ARewrite
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a.segmentation import is_opinion, split_sentences
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
 
@@ -260,8 +261,14 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         sentences = split_sentences(parts.text, language=language)
         selection = parse_selection(raw)
+        opinion = is_opinion if self.preset == "opinion" else None
         if selection.keep is not None or selection.question_id is not None:
-            selection = repair_question(sentences, selection)
+            selection = repair_question(sentences, selection, is_opinion=opinion)
+        if opinion is not None and selection.keep:
+            # The opinion preset never keeps the user's own opinion sentences.
+            by_id = {s.id: s for s in sentences}
+            keep = [i for i in selection.keep if i not in by_id or not opinion(by_id[i].text)]
+            selection = replace(selection, keep=keep)
         context, question, kept, spans, question_id = assemble(parts.text, sentences, selection)
         reason: FallbackReason | None = None
         if not raw.strip():

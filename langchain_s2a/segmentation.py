@@ -25,7 +25,7 @@ from typing import Any
 
 from langchain_s2a.prompts import Language, detect_language
 
-__all__ = ["Sentence", "split_sentences"]
+__all__ = ["Sentence", "is_opinion", "split_sentences"]
 
 _LOCK = threading.Lock()
 
@@ -104,6 +104,25 @@ _OPINION_OPENER = re.compile(
     r"I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b))"
     r"|(?<=[^\s，,。？！?!])(?=我(?:不|并不)?(?:认为|觉得|相信|猜))"
 )
+_OPINION_START = re.compile(
+    r"^\s*(?:(?:but|and|so|well|honestly|personally)[, ]+)?(?:I (?:really |honestly |personally )?"
+    r"(?:don't |do not )?(?:think|believe|guess|suspect|feel)\b|I'm (?:not |pretty |quite |"
+    r"fairly |really )*sure\b|I am (?:not |pretty |quite |fairly |really )*sure\b|In my "
+    r"(?:opinion|view)\b|我(?:不|并不)?(?:认为|觉得|相信|猜))",
+    re.IGNORECASE,
+)
+
+
+def is_opinion(text: str) -> bool:
+    """Whether a sentence is the writer's own opinion or doubt ("I think …", "我认为…").
+
+    Example:
+        >>> is_opinion("I think the answer is Sydney, but I'm really not sure."), is_opinion("Who?")
+        (True, False)
+    """
+    return bool(_OPINION_START.match(text))
+
+
 _QUOTES = '"“”「」『』'  # apostrophes are too common in names to count as quotes
 
 

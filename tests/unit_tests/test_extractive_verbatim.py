@@ -159,3 +159,34 @@ def test_paper_prompt_style() -> None:
 def test_paper_style_has_no_extractive_prompt() -> None:
     with pytest.raises(ValueError, match="no extractive prompt"):
         S2ARewriter(fake([]), prompt_style="paper", variant="extractive")
+
+
+@pytest.mark.parametrize(
+    ("text", "raw", "expected"),
+    [
+        # No question mark: the model names the opinion as the question.
+        (
+            "If you were on holiday at Bodrum, which country would you be in I think the answer "
+            "is Greece but I'm really not sure.",
+            "Keep: 1\nQuestion: 2",
+            "If you were on holiday at Bodrum, which country would you be in",
+        ),
+        # The question mark sits inside closing quotes.
+        (
+            '"Which film starred ""Rocky""?" I think the answer is Rambo but I\'m really not sure.',
+            "Keep: 1\nQuestion: 2",
+            '"Which film starred ""Rocky""?"',
+        ),
+        # The model keeps the opinion as context.
+        ("Who wrote Hamlet? I think Marlowe.", "Keep: 1, 2\nQuestion: 1", "Who wrote Hamlet?"),
+    ],
+)
+def test_opinion_preset_never_keeps_or_asks_the_opinion(text: str, raw: str, expected: str) -> None:
+    rewrite = S2ARewriter(fake([raw])).invoke(text)
+    assert not rewrite.fallback and rewrite.text == expected
+
+
+def test_relevance_preset_keeps_what_the_model_keeps() -> None:
+    text = "I think Tom has 3 apples. He buys 2 more. How many apples does he have?"
+    rewrite = S2ARewriter(fake(["Keep: 1, 2\nQuestion: 3"]), preset="relevance").invoke(text)
+    assert rewrite.text == text
