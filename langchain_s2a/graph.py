@@ -16,7 +16,7 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
-from langgraph.types import Checkpointer, RetryPolicy
+from langgraph.types import Checkpointer, RetryPolicy, Send
 from typing_extensions import TypedDict
 
 from langchain_s2a._answer import answer_messages
@@ -49,7 +49,12 @@ class S2AOutput(TypedDict, total=False):
 
 
 class S2AState(TypedDict, total=False):
-    """Full graph state."""
+    """Full graph state.
+
+    On a checkpointed thread every run starts fresh: the first ``rewrite`` attempt
+    of a run overwrites ``rewrite``, ``attempts`` and ``keep_original`` whatever an
+    earlier run left there.
+    """
 
     input: Any
     rewrite: dict[str, Any]
@@ -57,6 +62,8 @@ class S2AState(TypedDict, total=False):
     keep_original: bool
     answer: str
     message: AIMessage
+    retry_of: dict[str, Any]
+    """Only in the ``Send`` of the retry edge: the rejected rewrite of this run."""
 
 
 @dataclass
@@ -149,8 +156,10 @@ class _S2AGraphNodes:
     def _finish_rewrite(
         self, state: S2AState, rewriter: S2ARewriter, rewrite: S2ARewrite
     ) -> dict[str, Any]:
-        attempts = state.get("attempts", 0) + 1
-        previous = state.get("rewrite") if attempts > 1 else None
+        # A retry comes with ``retry_of`` (see ``route``); any other call is a run's
+        # first attempt, so what an earlier run on the thread left in the state is ignored.
+        previous = state.get("retry_of")
+        attempts = state.get("attempts", 0) + 1 if previous else 1
         rewrite = rewrite.model_copy(
             update={
                 "attempts": attempts,
@@ -163,15 +172,16 @@ class _S2AGraphNodes:
             rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
         data = rewrite.model_dump()
         get_stream_writer()({"s2a_rewrite": data})
-        return {"rewrite": data, "attempts": attempts}
+        return {"rewrite": data, "attempts": attempts, "keep_original": False}
 
     @staticmethod
     def _rewrite_config(config: RunnableConfig) -> RunnableConfig:
         return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
 
-    def _previous(self, state: S2AState) -> S2ARewrite | None:
-        data = state.get("rewrite")
-        return S2ARewrite(**data) if data and state.get("attempts") else None
+    @staticmethod
+    def _previous(state: S2AState) -> S2ARewrite | None:
+        data = state.get("retry_of")
+        return S2ARewrite(**data) if data else None
 
     # --------------------------------------------------------------- nodes
     def rewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
@@ -190,10 +200,17 @@ class _S2AGraphNodes:
         )
         return self._finish_rewrite(state, rewriter, result)
 
-    def route(self, state: S2AState) -> str:
+    def route(self, state: S2AState) -> str | Send:
         rewrite = state.get("rewrite") or {}
         if rewrite.get("fallback") and state.get("attempts", 0) <= self.max_retries:
-            return "retry"
+            # The retry edge (drawn as "retry") carries the rejected rewrite, so the
+            # node tells a retry from the first attempt of a new run on the thread.
+            retry: S2AState = {
+                "input": state.get("input"),
+                "attempts": state.get("attempts", 0),
+                "retry_of": rewrite,
+            }
+            return Send("rewrite", retry)
         ctx = self._context()
         keep = self.keep_original if ctx.keep_original is None else ctx.keep_original
         return "keep_original" if keep else "answer"
