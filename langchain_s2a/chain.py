@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
@@ -16,7 +15,7 @@ from langchain_core.runnables.config import patch_config
 from pydantic import ConfigDict, Field
 
 from langchain_s2a._answer import answer_messages, passthrough_rewrite
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
+from langchain_s2a._calls import CallPolicy, acall_model, astream_model, call_model, stream_model
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset, PromptStyle
@@ -59,7 +58,8 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
     timeout: float | None = Field(default=None, gt=0)
-    """Seconds the answer call may take (``invoke``/``ainvoke``; not streams)."""
+    """Seconds the answer call may take; in ``stream``/``astream``, the bound of the
+    wait for the first token and of each gap between tokens."""
     max_attempts: int = Field(default=3, ge=1)
     """Attempts of the answer call for transient errors; a stream is retried only
     until its first token."""
@@ -99,38 +99,6 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of the answer call."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
-
-    def _stream_answer(
-        self, messages: list[BaseMessage], config: RunnableConfig
-    ) -> Iterator[BaseMessage]:
-        policy = self.call_policy
-        for attempt in range(1, policy.max_attempts + 1):
-            started = False
-            try:
-                for chunk in self.model.stream(messages, self._answer_config(config)):
-                    started = True
-                    yield chunk
-                return
-            except Exception as exc:
-                if started or attempt >= policy.max_attempts or not is_transient(exc):
-                    raise
-                time.sleep(policy.backoff(attempt))
-
-    async def _astream_answer(
-        self, messages: list[BaseMessage], config: RunnableConfig
-    ) -> AsyncIterator[BaseMessage]:
-        policy = self.call_policy
-        for attempt in range(1, policy.max_attempts + 1):
-            started = False
-            try:
-                async for chunk in self.model.astream(messages, self._answer_config(config)):
-                    started = True
-                    yield chunk
-                return
-            except Exception as exc:
-                if started or attempt >= policy.max_attempts or not is_transient(exc):
-                    raise
-                await asyncio.sleep(policy.backoff(attempt))
 
     # ------------------------------------------------------------------ invoke
     def _invoke(
@@ -197,7 +165,9 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            for chunk in self._stream_answer(self._messages(parts, rewrite), config):
+            messages = self._messages(parts, rewrite)
+            answer_config = self._answer_config(config)
+            for chunk in stream_model(self.model, messages, answer_config, self.call_policy):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -212,7 +182,9 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            async for chunk in self._astream_answer(self._messages(parts, rewrite), config):
+            messages = self._messages(parts, rewrite)
+            answer_config = self._answer_config(config)
+            async for chunk in astream_model(self.model, messages, answer_config, self.call_policy):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -286,7 +258,10 @@ def create_s2a_chain(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
-        timeout: Seconds each model call may take (``None``: no limit).
+        timeout: Seconds each model call may take (``None``: no limit). It times
+            the call itself (a sync call runs on its own thread, so waiting for a
+            worker never counts). For a streamed answer it bounds the wait for the
+            first token and each gap between tokens, not the whole stream.
         max_attempts: Attempts per model call for transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
         prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
