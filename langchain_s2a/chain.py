@@ -11,10 +11,15 @@ from langchain_core.callbacks.manager import AsyncCallbackManagerForChainRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
-from langchain_core.runnables.config import patch_config
+from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
 
-from langchain_s2a._answer import answer_messages, passthrough_rewrite
+from langchain_s2a._answer import (
+    ANSWER_RUN_NAME,
+    REWRITE_TAGS,
+    answer_messages,
+    passthrough_rewrite,
+)
 from langchain_s2a._calls import CallPolicy, acall_model, astream_model, call_model, stream_model
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
@@ -24,9 +29,6 @@ from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
-
-ANSWER_RUN_NAME = "s2a_answer"
-"""Run name of the answer step's model call."""
 
 
 async def _once(value: Any) -> AsyncIterator[Any]:
@@ -95,6 +97,18 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def _answer_config(config: RunnableConfig) -> RunnableConfig:
         return patch_config(config, run_name=ANSWER_RUN_NAME)
 
+    def _rewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        # Tagged as in the graph: token streams (LangGraph's messages mode, UIs reading
+        # astream_events) skip the rewrite model's tokens and show only the answer's.
+        return self._skip_rewrite(parts) or self.rewriter.invoke(
+            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+        )
+
+    async def _arewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        return self._skip_rewrite(parts) or await self.rewriter.ainvoke(
+            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+        )
+
     @property
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of the answer call."""
@@ -105,7 +119,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+        rewrite = self._rewrite(input, parts, config)
         started = time.perf_counter()
         message = call_model(
             self.model,
@@ -126,7 +140,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+        rewrite = await self._arewrite(input, parts, config)
         started = time.perf_counter()
         message = await acall_model(
             self.model,
@@ -162,7 +176,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> Iterator[S2AResultChunk]:
         for input in inputs:
             parts = self._parts(input)
-            rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+            rewrite = self._rewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             messages = self._messages(parts, rewrite)
@@ -179,7 +193,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> AsyncIterator[S2AResultChunk]:
         async for input in inputs:
             parts = self._parts(input)
-            rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+            rewrite = await self._arewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             messages = self._messages(parts, rewrite)

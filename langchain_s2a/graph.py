@@ -10,16 +10,15 @@ from typing import Any, Literal
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
-from langchain_core.runnables.config import merge_configs
+from langchain_core.runnables.config import merge_configs, patch_config
 from langgraph.config import get_stream_writer
-from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Checkpointer, RetryPolicy, Send
 from typing_extensions import TypedDict
 
-from langchain_s2a._answer import answer_messages
+from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
@@ -176,7 +175,7 @@ class _S2AGraphNodes:
 
     @staticmethod
     def _rewrite_config(config: RunnableConfig) -> RunnableConfig:
-        return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
+        return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
     @staticmethod
     def _previous(state: S2AState) -> S2ARewrite | None:
@@ -233,14 +232,20 @@ class _S2AGraphNodes:
     def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
         message = call_model(
-            self._model(self._context().model), self._answer_messages(state), config, self.policy
+            self._model(self._context().model),
+            self._answer_messages(state),
+            patch_config(config, run_name=ANSWER_RUN_NAME),
+            self.policy,
         )
         return self._answer_update(message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
         message = await acall_model(
-            self._model(self._context().model), self._answer_messages(state), config, self.policy
+            self._model(self._context().model),
+            self._answer_messages(state),
+            patch_config(config, run_name=ANSWER_RUN_NAME),
+            self.policy,
         )
         return self._answer_update(message, started)
 

@@ -15,6 +15,7 @@ from langchain_core.callbacks.manager import (
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables.config import patch_config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
@@ -51,6 +52,8 @@ OnFailure = Literal["original", "raise"]
 
 REWRITE_EVENT = "s2a_rewrite"
 """Name of the custom event dispatched with each finished rewrite."""
+REWRITE_RUN_NAME = "s2a_rewrite"
+"""Run name of the rewrite's model call."""
 
 
 class _Sections(BaseModel):
@@ -375,6 +378,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
         language = self.resolve_language(parts.text)
         messages = self.build_messages(parts.text, language=language, previous=previous)
+        config = patch_config(config, run_name=REWRITE_RUN_NAME)
         started = time.perf_counter()
         result: S2ARewrite | None = None
         if self._use_structured():
@@ -400,6 +404,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Async twin of :meth:`attempt`."""
         language = self.resolve_language(parts.text)
         messages = self.build_messages(parts.text, language=language, previous=previous)
+        config = patch_config(config, run_name=REWRITE_RUN_NAME)
         started = time.perf_counter()
         result: S2ARewrite | None = None
         if self._use_structured():

@@ -8,6 +8,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import RetryPolicy
 from syrupy.assertion import SnapshotAssertion
 
@@ -303,3 +304,14 @@ def test_state_of_a_thread_shows_the_latest_run(checkpointer: BaseCheckpointSave
     values = graph.get_state(THREAD).values
     assert values["attempts"] == 1 and values["keep_original"] is False
     assert values["rewrite"]["fallback"] is False and values["rewrite"]["attempts"] == 1
+
+
+async def test_astream_events_names_the_model_runs_and_hides_rewrite_tokens() -> None:
+    graph = build_s2a_graph(fake(GOOD, "William Shakespeare wrote it"))
+    events = [e async for e in graph.astream_events({"input": OPINION}, version="v2")]
+    streamed = [e for e in events if e["event"] == "on_chat_model_stream"]
+    shown = [e for e in streamed if TAG_NOSTREAM not in e.get("tags", [])]
+    assert "".join(e["data"]["chunk"].text for e in shown) == "William Shakespeare wrote it"
+    assert {e["name"] for e in shown} == {"s2a_answer"}
+    model_starts = [e["name"] for e in events if e["event"] == "on_chat_model_start"]
+    assert model_starts == ["s2a_rewrite", "s2a_answer"]
