@@ -15,6 +15,7 @@ import concurrent.futures
 import contextvars
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -40,6 +41,14 @@ _TRANSIENT_NAMES = (
     "Overloaded",
 )
 _TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_UNSUPPORTED = re.compile(
+    r"not\s+(?:yet\s+)?(?:be\s+)?supported|unsupported|does\s*(?:not|n't)\s+support"
+    r"|not\s+implemented"
+    # a request parameter of structured output named in a rejection, e.g. llama.cpp's
+    # server: 500 "response_format.type: Input should be 'text' or 'json_object'"
+    r"|response_format|json_schema|tool_choice",
+    re.IGNORECASE,
+)
 
 
 def _status_code(exc: BaseException) -> int | None:
@@ -69,6 +78,30 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TimeoutError | ConnectionError):
         return True
     return any(part in type(exc).__name__ for part in _TRANSIENT_NAMES)
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """Whether an error says definitely that the model cannot do what was asked.
+
+    ``NotImplementedError`` (LangChain's answer for a model without tool calling or
+    structured output), or an error whose message says "not supported",
+    "unsupported", "does not support" or "not implemented", or names the request
+    parameter it rejects (``response_format``, ``json_schema``, ``tool_choice``), as
+    providers answer a request for a JSON schema or tools a model lacks (with a 400,
+    or a 500 from some OpenAI-compatible servers). Timeouts, lost connections and
+    rate limits never count, whatever their message.
+
+    Example:
+        >>> is_unsupported(NotImplementedError()), is_unsupported(TimeoutError("not supported"))
+        (True, False)
+    """
+    if isinstance(exc, NotImplementedError):
+        return True
+    if isinstance(exc, TimeoutError | ConnectionError) or _status_code(exc) in _TRANSIENT_STATUS:
+        return False
+    if any(part in type(exc).__name__ for part in ("RateLimit", "Timeout", "APIConnection")):
+        return False
+    return bool(_UNSUPPORTED.search(str(exc)))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializa
 from langchain_core.runnables.config import patch_config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_unsupported, message_of
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import (
@@ -328,16 +328,18 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def _structured_error(self, exc: Exception) -> None:
         """Decide what a failed structured-output call means.
 
-        With ``structured_output=True`` it is raised. In ``"auto"`` mode, errors of
-        the request format (a server without JSON-schema support answering 4xx/5xx,
-        a parser error) switch this rewriter to the text path for good; timeouts
-        and lost connections are raised, since a text call would fail the same way.
+        With ``structured_output=True`` it is raised. In ``"auto"`` mode timeouts,
+        lost connections and rate limits are raised, since a text call would fail
+        the same way; a definite "not supported" answer (:func:`is_unsupported`)
+        switches this rewriter to the text path for good; any other error (a 5xx,
+        a parser error) sends only this call down the text path.
         """
         if self.structured_output is True or isinstance(exc, TimeoutError | ConnectionError):
             raise exc
         if any(name in type(exc).__name__ for name in ("APIConnection", "APITimeout", "RateLimit")):
             raise exc
-        self._structured_failed = True
+        if is_unsupported(exc):
+            self._structured_failed = True
 
     def _use_structured(self) -> bool:
         if self.variant != "split" or self._structured_failed:
@@ -359,9 +361,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         parsed = out.get("parsed")
         raw_msg = out.get("raw")
         if not isinstance(parsed, _Sections):
-            if self.structured_output == "auto":
-                self._structured_failed = True
-            return None
+            return None  # this call only: the text path follows
         raw = parsed.model_dump_json()
         rewrite = self.interpret(raw, parts, language=language, sections=parsed)
         usage = getattr(raw_msg, "usage_metadata", None)
