@@ -27,6 +27,7 @@ from tests.fakes import FakeChat, scripted
 TEXT = "Who wrote Hamlet? I think it was Marlowe."
 REWRITE = "Context: none\nQuestion: Who wrote Hamlet?"
 ANSWER = "William Shakespeare wrote Hamlet"
+_LOCK = threading.Lock()
 
 
 class Sleepy(FakeChat):
@@ -34,6 +35,7 @@ class Sleepy(FakeChat):
 
     sleep: float = 0.0
     release: threading.Event = Field(default_factory=threading.Event)
+    started: int = 0
 
     def _generate(
         self,
@@ -42,6 +44,8 @@ class Sleepy(FakeChat):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        with _LOCK:
+            self.started += 1
         self.release.wait(self.sleep)
         return super()._generate(messages, stop, run_manager, **kwargs)
 
@@ -64,7 +68,11 @@ def test_hung_calls_do_not_starve_other_calls() -> None:
         results = rewriter.batch(
             [TEXT] * 40, config={"max_concurrency": 40}, return_exceptions=True
         )
-        assert all(isinstance(r, TimeoutError) for r in results)  # 40 calls still hanging
+        assert all(isinstance(r, TimeoutError) for r in results)
+        deadline = time.monotonic() + 3.0
+        while hung.started < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert hung.started == 40  # every call really started and is still hanging
         healthy = FakeChat(respond=scripted(REWRITE, ANSWER))
         result = create_s2a_chain(healthy, timeout=0.5, max_attempts=1).invoke(TEXT)
         assert result.answer == ANSWER and not result.rewrite.fallback
