@@ -308,7 +308,9 @@ def build_s2a_graph(
             error, retried by ``retry_policy``.
         retry_policy: Policy for transient model errors; default retries
             :func:`is_transient` errors 3 times with backoff.
-        checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``).
+        checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
+            on a thread starts fresh (attempts, rewrite, route); the thread keeps
+            the latest run's state and the history of all.
         name: The compiled graph's name.
 
     Returns:
