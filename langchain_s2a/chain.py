@@ -114,6 +114,17 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         """Timeout and retry policy of the answer call."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
 
+    def _stream_answer(
+        self, messages: list[BaseMessage], config: RunnableConfig
+    ) -> Iterator[BaseMessage]:
+        """The answer's stream: retried until its first chunk, each wait bounded by ``timeout``."""
+        return stream_model(self.model, messages, self._answer_config(config), self.call_policy)
+
+    def _astream_answer(
+        self, messages: list[BaseMessage], config: RunnableConfig
+    ) -> AsyncIterator[BaseMessage]:
+        return astream_model(self.model, messages, self._answer_config(config), self.call_policy)
+
     # ------------------------------------------------------------------ invoke
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
@@ -179,9 +190,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = self._rewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            messages = self._messages(parts, rewrite)
-            answer_config = self._answer_config(config)
-            for chunk in stream_model(self.model, messages, answer_config, self.call_policy):
+            for chunk in self._stream_answer(self._messages(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -196,9 +205,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             rewrite = await self._arewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            messages = self._messages(parts, rewrite)
-            answer_config = self._answer_config(config)
-            async for chunk in astream_model(self.model, messages, answer_config, self.call_policy):
+            async for chunk in self._astream_answer(self._messages(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 

@@ -206,7 +206,7 @@ def test_graph_drawing_snapshot(
 
 # ------------------------------------------------- runs on a checkpointed thread
 TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
-TOM_REWRITE = "Context: Tom has 3 apples.\nQuestion: How many apples does Tom have?"
+TOM_REWRITE = "Keep: 1\nQuestion: 3"  # the extractive default, as in the README
 THREAD: RunnableConfig = {"configurable": {"thread_id": "demo"}}
 
 
@@ -254,7 +254,7 @@ async def test_each_run_on_a_thread_starts_fresh(on_thread: ThreadRunner) -> Non
     # the second run's first attempt is a fresh prompt, its retry shows only its own reply
     assert len(model.rewrite_calls[2].messages) == 2
     assert [m.text for m in model.rewrite_calls[3].messages[2:3]] == ["Sure!"]
-    assert model.answer_calls[1].messages[-1].text.startswith("Context: Tom has 3 apples.")
+    assert model.answer_calls[1].messages[-1].text.startswith("Tom has 3 apples.")
 
 
 async def test_raise_mode_retries_again_on_the_next_run(on_thread: ThreadRunner) -> None:

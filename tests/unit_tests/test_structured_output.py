@@ -82,7 +82,7 @@ async def test_one_failure_falls_back_for_that_call_only(first: Any, use_async: 
     if first is openai.InternalServerError:
         first = _status_error(openai.InternalServerError, 503, "Service overloaded")
     model = structured(first, SECTIONS, SECTIONS)
-    rewriter = S2ARewriter(model)
+    rewriter = S2ARewriter(model, variant="split")
     for _ in range(3):
         rewrite = await rewriter.ainvoke(OPINION) if use_async else rewriter.invoke(OPINION)
         assert rewrite.question == "Who wrote Hamlet?" and not rewrite.fallback
@@ -106,7 +106,7 @@ async def test_one_failure_falls_back_for_that_call_only(first: Any, use_async: 
 )
 def test_a_definite_not_supported_answer_switches_it_off(error: Exception) -> None:
     model = structured(error)
-    rewriter = S2ARewriter(model)
+    rewriter = S2ARewriter(model, variant="split")
     rewriter.invoke(OPINION)
     rewriter.invoke(OPINION)
     assert model.paths == ["structured", "text", "text"]
@@ -116,7 +116,7 @@ def test_a_model_that_cannot_bind_a_schema_is_switched_off() -> None:
     model = ScriptedStructured(
         respond=lambda _m: GOOD, bind_error=NotImplementedError("with_structured_output")
     )
-    rewriter = S2ARewriter(model)
+    rewriter = S2ARewriter(model, variant="split")
     assert rewriter.invoke(OPINION).question == "Who wrote Hamlet?"
     assert rewriter.invoke(OPINION).question == "Who wrote Hamlet?"
     assert model.paths == ["text", "text"]
