@@ -304,8 +304,10 @@ def build_s2a_graph(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
-        timeout: Seconds each model call may take; a timeout is a transient
-            error, retried by ``retry_policy``.
+        timeout: Seconds each model call may take, as a whole (also when the
+            answer's tokens are streamed in ``messages`` mode); time waiting for
+            a worker does not count. A timeout is a transient error, retried by
+            ``retry_policy``.
         retry_policy: Policy for transient model errors; default retries
             :func:`is_transient` errors 3 times with backoff.
         checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
