@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Literal
 
 from langchain_core.messages import BaseMessage
+from langgraph.constants import TAG_NOSTREAM
 
 from langchain_s2a._inputs import InputParts
 from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts
 from langchain_s2a.result import Mode
 from langchain_s2a.rewrite import S2ARewrite
+
+ANSWER_RUN_NAME = "s2a_answer"
+"""Run name of the answer step's model call (chain and graph)."""
+REWRITE_TAGS = (TAG_NOSTREAM, "s2a_rewrite")
+"""Tags of the rewrite step's runs; ``nostream`` keeps its tokens out of token streams
+(LangGraph's ``messages`` mode, UIs reading ``astream_events``)."""
 
 
 def passthrough_rewrite(

@@ -1,20 +1,34 @@
-"""Model calls with a per-call timeout and bounded retries of transient errors."""
+"""Model calls with a per-call timeout and bounded retries of transient errors.
+
+A sync call under a timeout runs on its own daemon thread, so time spent waiting
+for a worker never counts against the timeout and a call that hangs holds only its
+own thread (Python cannot kill it; it is abandoned). Async calls are bounded with
+``asyncio.timeout`` in the caller's task, and a timed-out call is cancelled.
+Streams are bounded per chunk: the wait for the first chunk and each gap between
+chunks may each take up to the timeout.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextvars
+import queue
 import random
+import re
+import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from langchain_s2a.errors import S2AError
+
+_T = TypeVar("_T")
 
 _TRANSIENT_NAMES = (
     "RateLimit",
@@ -27,6 +41,14 @@ _TRANSIENT_NAMES = (
     "Overloaded",
 )
 _TRANSIENT_STATUS = frozenset({408, 409, 425, 429})
+_UNSUPPORTED = re.compile(
+    r"not\s+(?:yet\s+)?(?:be\s+)?supported|unsupported|does\s*(?:not|n't)\s+support"
+    r"|not\s+implemented"
+    # a request parameter of structured output named in a rejection, e.g. llama.cpp's
+    # server: 500 "response_format.type: Input should be 'text' or 'json_object'"
+    r"|response_format|json_schema|tool_choice",
+    re.IGNORECASE,
+)
 
 
 def _status_code(exc: BaseException) -> int | None:
@@ -58,12 +80,37 @@ def is_transient(exc: BaseException) -> bool:
     return any(part in type(exc).__name__ for part in _TRANSIENT_NAMES)
 
 
+def is_unsupported(exc: BaseException) -> bool:
+    """Whether an error says definitely that the model cannot do what was asked.
+
+    ``NotImplementedError`` (LangChain's answer for a model without tool calling or
+    structured output), or an error whose message says "not supported",
+    "unsupported", "does not support" or "not implemented", or names the request
+    parameter it rejects (``response_format``, ``json_schema``, ``tool_choice``), as
+    providers answer a request for a JSON schema or tools a model lacks (with a 400,
+    or a 500 from some OpenAI-compatible servers). Timeouts, lost connections and
+    rate limits never count, whatever their message.
+
+    Example:
+        >>> is_unsupported(NotImplementedError()), is_unsupported(TimeoutError("not supported"))
+        (True, False)
+    """
+    if isinstance(exc, NotImplementedError):
+        return True
+    if isinstance(exc, TimeoutError | ConnectionError) or _status_code(exc) in _TRANSIENT_STATUS:
+        return False
+    if any(part in type(exc).__name__ for part in ("RateLimit", "Timeout", "APIConnection")):
+        return False
+    return bool(_UNSUPPORTED.search(str(exc)))
+
+
 @dataclass(frozen=True)
 class CallPolicy:
     """How one model call is made: timeout and retries of transient errors."""
 
     timeout: float | None = None
-    """Seconds one attempt may take; ``None`` waits for ever."""
+    """Seconds one attempt may take; ``None`` waits for ever. For a stream, the
+    bound of the wait for the first chunk and of each gap between chunks."""
     max_attempts: int = 1
     """Attempts in all (1 = no retry). Only :func:`is_transient` errors are retried."""
     initial_backoff: float = 0.5
@@ -83,11 +130,33 @@ class CallPolicy:
         return float(base * (0.5 + random.random() / 2))
 
 
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="s2a-timeout")
+def _timeout_error(seconds: float, what: str = "model call") -> TimeoutError:
+    return TimeoutError(f"{what} exceeded the S2A timeout of {seconds:g} s")
 
 
-def _timeout_error(seconds: float) -> TimeoutError:
-    return TimeoutError(f"model call exceeded the S2A timeout of {seconds:g} s")
+def _start_thread(target: Callable[[], None]) -> None:
+    """Run ``target`` on a new daemon thread, in a copy of the caller's context."""
+    ctx = contextvars.copy_context()
+    threading.Thread(target=ctx.run, args=(target,), name="s2a-timeout", daemon=True).start()
+
+
+def _run_with_timeout(fn: Callable[[], _T], timeout: float) -> _T:
+    """``fn()`` on its own thread; raise ``TimeoutError`` if it takes over ``timeout`` s."""
+    future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:  # handed to the caller
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    _start_thread(run)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise _timeout_error(timeout) from None
 
 
 def call_model(
@@ -97,17 +166,12 @@ def call_model(
     policy: CallPolicy,
 ) -> Any:
     """Invoke ``model`` under ``policy`` (sync). A timed-out call is abandoned, not killed."""
+    timeout = policy.timeout
     for attempt in range(1, policy.max_attempts + 1):
         try:
-            if policy.timeout is None:
+            if timeout is None:
                 return model.invoke(messages, config)
-            ctx = contextvars.copy_context()
-            future = _POOL.submit(ctx.run, model.invoke, messages, config)
-            try:
-                return future.result(timeout=policy.timeout)
-            except concurrent.futures.TimeoutError:
-                future.cancel()
-                raise _timeout_error(policy.timeout) from None
+            return _run_with_timeout(lambda: model.invoke(messages, config), timeout)
         except Exception as exc:
             if attempt >= policy.max_attempts or not is_transient(exc):
                 raise
@@ -127,7 +191,8 @@ async def acall_model(
             if policy.timeout is None:
                 return await model.ainvoke(messages, config)
             try:
-                return await asyncio.wait_for(model.ainvoke(messages, config), policy.timeout)
+                async with asyncio.timeout(policy.timeout):
+                    return await model.ainvoke(messages, config)
             except TimeoutError:
                 raise _timeout_error(policy.timeout) from None
         except Exception as exc:
@@ -135,6 +200,118 @@ async def acall_model(
                 raise
             await asyncio.sleep(policy.backoff(attempt))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_END = object()
+
+
+def _stream_with_timeout(
+    model: Runnable[LanguageModelInput, Any],
+    messages: LanguageModelInput,
+    config: RunnableConfig | None,
+    timeout: float,
+) -> Iterator[Any]:
+    """``model.stream`` read on its own thread; each wait for a chunk is bounded."""
+    chunks: queue.SimpleQueue[tuple[Any, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in model.stream(messages, config):
+                if stop.is_set():  # the reader has gone: stop the model's stream
+                    break
+                chunks.put((chunk, None))
+        except BaseException as exc:  # handed to the reader
+            chunks.put((_END, exc))
+        else:
+            chunks.put((_END, None))
+
+    _start_thread(produce)
+    try:
+        while True:
+            try:
+                chunk, error = chunks.get(timeout=timeout)
+            except queue.Empty:
+                raise _timeout_error(timeout, "model stream (wait for a chunk)") from None
+            if chunk is _END:
+                if error is not None:
+                    raise error
+                return
+            yield chunk
+    finally:
+        stop.set()
+
+
+async def _astream_with_timeout(
+    model: Runnable[LanguageModelInput, Any],
+    messages: LanguageModelInput,
+    config: RunnableConfig | None,
+    timeout: float,
+) -> AsyncIterator[Any]:
+    """``model.astream`` with each wait for a chunk bounded; a timed-out stream is closed."""
+    stream = model.astream(messages, config)
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(timeout):
+                    chunk = await anext(stream)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise _timeout_error(timeout, "model stream (wait for a chunk)") from None
+            yield chunk
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def stream_model(
+    model: Runnable[LanguageModelInput, Any],
+    messages: LanguageModelInput,
+    config: RunnableConfig | None,
+    policy: CallPolicy,
+) -> Iterator[Any]:
+    """Stream ``model`` under ``policy``: retried only until the first chunk."""
+    for attempt in range(1, policy.max_attempts + 1):
+        started = False
+        try:
+            if policy.timeout is None:
+                stream = model.stream(messages, config)
+            else:
+                stream = _stream_with_timeout(model, messages, config, policy.timeout)
+            for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or attempt >= policy.max_attempts or not is_transient(exc):
+                raise
+            time.sleep(policy.backoff(attempt))
+
+
+async def astream_model(
+    model: Runnable[LanguageModelInput, Any],
+    messages: LanguageModelInput,
+    config: RunnableConfig | None,
+    policy: CallPolicy,
+) -> AsyncIterator[Any]:
+    """Async twin of :func:`stream_model`."""
+    for attempt in range(1, policy.max_attempts + 1):
+        started = False
+        try:
+            if policy.timeout is None:
+                stream = model.astream(messages, config)
+            else:
+                stream = _astream_with_timeout(model, messages, config, policy.timeout)
+            async for chunk in stream:
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started or attempt >= policy.max_attempts or not is_transient(exc):
+                raise
+            await asyncio.sleep(policy.backoff(attempt))
 
 
 def message_of(value: Any) -> BaseMessage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
@@ -12,11 +11,16 @@ from langchain_core.callbacks.manager import AsyncCallbackManagerForChainRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
-from langchain_core.runnables.config import patch_config
+from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
 
-from langchain_s2a._answer import answer_messages, passthrough_rewrite
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
+from langchain_s2a._answer import (
+    ANSWER_RUN_NAME,
+    REWRITE_TAGS,
+    answer_messages,
+    passthrough_rewrite,
+)
+from langchain_s2a._calls import CallPolicy, acall_model, astream_model, call_model, stream_model
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset, PromptStyle
@@ -25,9 +29,6 @@ from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
-
-ANSWER_RUN_NAME = "s2a_answer"
-"""Run name of the answer step's model call."""
 
 
 async def _once(value: Any) -> AsyncIterator[Any]:
@@ -59,7 +60,8 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
     timeout: float | None = Field(default=None, gt=0)
-    """Seconds the answer call may take (``invoke``/``ainvoke``; not streams)."""
+    """Seconds the answer call may take; in ``stream``/``astream``, the bound of the
+    wait for the first token and of each gap between tokens."""
     max_attempts: int = Field(default=3, ge=1)
     """Attempts of the answer call for transient errors; a stream is retried only
     until its first token."""
@@ -95,6 +97,18 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def _answer_config(config: RunnableConfig) -> RunnableConfig:
         return patch_config(config, run_name=ANSWER_RUN_NAME)
 
+    def _rewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        # Tagged as in the graph: token streams (LangGraph's messages mode, UIs reading
+        # astream_events) skip the rewrite model's tokens and show only the answer's.
+        return self._skip_rewrite(parts) or self.rewriter.invoke(
+            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+        )
+
+    async def _arewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        return self._skip_rewrite(parts) or await self.rewriter.ainvoke(
+            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+        )
+
     @property
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of the answer call."""
@@ -103,41 +117,20 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def _stream_answer(
         self, messages: list[BaseMessage], config: RunnableConfig
     ) -> Iterator[BaseMessage]:
-        policy = self.call_policy
-        for attempt in range(1, policy.max_attempts + 1):
-            started = False
-            try:
-                for chunk in self.model.stream(messages, self._answer_config(config)):
-                    started = True
-                    yield chunk
-                return
-            except Exception as exc:
-                if started or attempt >= policy.max_attempts or not is_transient(exc):
-                    raise
-                time.sleep(policy.backoff(attempt))
+        """The answer's stream: retried until its first chunk, each wait bounded by ``timeout``."""
+        return stream_model(self.model, messages, self._answer_config(config), self.call_policy)
 
-    async def _astream_answer(
+    def _astream_answer(
         self, messages: list[BaseMessage], config: RunnableConfig
     ) -> AsyncIterator[BaseMessage]:
-        policy = self.call_policy
-        for attempt in range(1, policy.max_attempts + 1):
-            started = False
-            try:
-                async for chunk in self.model.astream(messages, self._answer_config(config)):
-                    started = True
-                    yield chunk
-                return
-            except Exception as exc:
-                if started or attempt >= policy.max_attempts or not is_transient(exc):
-                    raise
-                await asyncio.sleep(policy.backoff(attempt))
+        return astream_model(self.model, messages, self._answer_config(config), self.call_policy)
 
     # ------------------------------------------------------------------ invoke
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+        rewrite = self._rewrite(input, parts, config)
         started = time.perf_counter()
         message = call_model(
             self.model,
@@ -158,7 +151,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+        rewrite = await self._arewrite(input, parts, config)
         started = time.perf_counter()
         message = await acall_model(
             self.model,
@@ -194,7 +187,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> Iterator[S2AResultChunk]:
         for input in inputs:
             parts = self._parts(input)
-            rewrite = self._skip_rewrite(parts) or self.rewriter.invoke(input, config)
+            rewrite = self._rewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             for chunk in self._stream_answer(self._messages(parts, rewrite), config):
@@ -209,7 +202,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> AsyncIterator[S2AResultChunk]:
         async for input in inputs:
             parts = self._parts(input)
-            rewrite = self._skip_rewrite(parts) or await self.rewriter.ainvoke(input, config)
+            rewrite = await self._arewrite(input, parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             async for chunk in self._astream_answer(self._messages(parts, rewrite), config):
@@ -286,7 +279,10 @@ def create_s2a_chain(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
-        timeout: Seconds each model call may take (``None``: no limit).
+        timeout: Seconds each model call may take (``None``: no limit). It times
+            the call itself (a sync call runs on its own thread, so waiting for a
+            worker never counts). For a streamed answer it bounds the wait for the
+            first token and each gap between tokens, not the whole stream.
         max_attempts: Attempts per model call for transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
         prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see

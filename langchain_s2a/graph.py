@@ -10,16 +10,15 @@ from typing import Any, Literal
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
-from langchain_core.runnables.config import merge_configs
+from langchain_core.runnables.config import merge_configs, patch_config
 from langgraph.config import get_stream_writer
-from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
-from langgraph.types import Checkpointer, RetryPolicy
+from langgraph.types import Checkpointer, RetryPolicy, Send
 from typing_extensions import TypedDict
 
-from langchain_s2a._answer import answer_messages
+from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
@@ -49,7 +48,12 @@ class S2AOutput(TypedDict, total=False):
 
 
 class S2AState(TypedDict, total=False):
-    """Full graph state."""
+    """Full graph state.
+
+    On a checkpointed thread every run starts fresh: the first ``rewrite`` attempt
+    of a run overwrites ``rewrite``, ``attempts`` and ``keep_original`` whatever an
+    earlier run left there.
+    """
 
     input: Any
     rewrite: dict[str, Any]
@@ -57,6 +61,8 @@ class S2AState(TypedDict, total=False):
     keep_original: bool
     answer: str
     message: AIMessage
+    retry_of: dict[str, Any]
+    """Only in the ``Send`` of the retry edge: the rejected rewrite of this run."""
 
 
 @dataclass
@@ -149,8 +155,10 @@ class _S2AGraphNodes:
     def _finish_rewrite(
         self, state: S2AState, rewriter: S2ARewriter, rewrite: S2ARewrite
     ) -> dict[str, Any]:
-        attempts = state.get("attempts", 0) + 1
-        previous = state.get("rewrite") if attempts > 1 else None
+        # A retry comes with ``retry_of`` (see ``route``); any other call is a run's
+        # first attempt, so what an earlier run on the thread left in the state is ignored.
+        previous = state.get("retry_of")
+        attempts = state.get("attempts", 0) + 1 if previous else 1
         rewrite = rewrite.model_copy(
             update={
                 "attempts": attempts,
@@ -163,15 +171,16 @@ class _S2AGraphNodes:
             rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
         data = rewrite.model_dump()
         get_stream_writer()({"s2a_rewrite": data})
-        return {"rewrite": data, "attempts": attempts}
+        return {"rewrite": data, "attempts": attempts, "keep_original": False}
 
     @staticmethod
     def _rewrite_config(config: RunnableConfig) -> RunnableConfig:
-        return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
+        return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
-    def _previous(self, state: S2AState) -> S2ARewrite | None:
-        data = state.get("rewrite")
-        return S2ARewrite(**data) if data and state.get("attempts") else None
+    @staticmethod
+    def _previous(state: S2AState) -> S2ARewrite | None:
+        data = state.get("retry_of")
+        return S2ARewrite(**data) if data else None
 
     # --------------------------------------------------------------- nodes
     def rewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
@@ -190,10 +199,17 @@ class _S2AGraphNodes:
         )
         return self._finish_rewrite(state, rewriter, result)
 
-    def route(self, state: S2AState) -> str:
+    def route(self, state: S2AState) -> str | Send:
         rewrite = state.get("rewrite") or {}
         if rewrite.get("fallback") and state.get("attempts", 0) <= self.max_retries:
-            return "retry"
+            # The retry edge (drawn as "retry") carries the rejected rewrite, so the
+            # node tells a retry from the first attempt of a new run on the thread.
+            retry: S2AState = {
+                "input": state.get("input"),
+                "attempts": state.get("attempts", 0),
+                "retry_of": rewrite,
+            }
+            return Send("rewrite", retry)
         ctx = self._context()
         keep = self.keep_original if ctx.keep_original is None else ctx.keep_original
         return "keep_original" if keep else "answer"
@@ -216,14 +232,20 @@ class _S2AGraphNodes:
     def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
         message = call_model(
-            self._model(self._context().model), self._answer_messages(state), config, self.policy
+            self._model(self._context().model),
+            self._answer_messages(state),
+            patch_config(config, run_name=ANSWER_RUN_NAME),
+            self.policy,
         )
         return self._answer_update(message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
         message = await acall_model(
-            self._model(self._context().model), self._answer_messages(state), config, self.policy
+            self._model(self._context().model),
+            self._answer_messages(state),
+            patch_config(config, run_name=ANSWER_RUN_NAME),
+            self.policy,
         )
         return self._answer_update(message, started)
 
@@ -282,11 +304,15 @@ def build_s2a_graph(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
-        timeout: Seconds each model call may take; a timeout is a transient
-            error, retried by ``retry_policy``.
+        timeout: Seconds each model call may take, as a whole (also when the
+            answer's tokens are streamed in ``messages`` mode); time waiting for
+            a worker does not count. A timeout is a transient error, retried by
+            ``retry_policy``.
         retry_policy: Policy for transient model errors; default retries
             :func:`is_transient` errors 3 times with backoff.
-        checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``).
+        checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
+            on a thread starts fresh (attempts, rewrite, route); the thread keeps
+            the latest run's state and the history of all.
         name: The compiled graph's name.
 
     Returns:

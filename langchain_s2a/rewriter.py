@@ -15,9 +15,10 @@ from langchain_core.callbacks.manager import (
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables.config import patch_config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_unsupported, message_of
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import (
@@ -51,6 +52,8 @@ OnFailure = Literal["original", "raise"]
 
 REWRITE_EVENT = "s2a_rewrite"
 """Name of the custom event dispatched with each finished rewrite."""
+REWRITE_RUN_NAME = "s2a_rewrite"
+"""Run name of the rewrite's model call."""
 
 
 class _Sections(BaseModel):
@@ -325,16 +328,18 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def _structured_error(self, exc: Exception) -> None:
         """Decide what a failed structured-output call means.
 
-        With ``structured_output=True`` it is raised. In ``"auto"`` mode, errors of
-        the request format (a server without JSON-schema support answering 4xx/5xx,
-        a parser error) switch this rewriter to the text path for good; timeouts
-        and lost connections are raised, since a text call would fail the same way.
+        With ``structured_output=True`` it is raised. In ``"auto"`` mode timeouts,
+        lost connections and rate limits are raised, since a text call would fail
+        the same way; a definite "not supported" answer (:func:`is_unsupported`)
+        switches this rewriter to the text path for good; any other error (a 5xx,
+        a parser error) sends only this call down the text path.
         """
         if self.structured_output is True or isinstance(exc, TimeoutError | ConnectionError):
             raise exc
         if any(name in type(exc).__name__ for name in ("APIConnection", "APITimeout", "RateLimit")):
             raise exc
-        self._structured_failed = True
+        if is_unsupported(exc):
+            self._structured_failed = True
 
     def _use_structured(self) -> bool:
         if self.variant != "split" or self._structured_failed:
@@ -356,9 +361,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         parsed = out.get("parsed")
         raw_msg = out.get("raw")
         if not isinstance(parsed, _Sections):
-            if self.structured_output == "auto":
-                self._structured_failed = True
-            return None
+            return None  # this call only: the text path follows
         raw = parsed.model_dump_json()
         rewrite = self.interpret(raw, parts, language=language, sections=parsed)
         usage = getattr(raw_msg, "usage_metadata", None)
@@ -375,6 +378,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
         language = self.resolve_language(parts.text)
         messages = self.build_messages(parts.text, language=language, previous=previous)
+        config = patch_config(config, run_name=REWRITE_RUN_NAME)
         started = time.perf_counter()
         result: S2ARewrite | None = None
         if self._use_structured():
@@ -400,6 +404,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Async twin of :meth:`attempt`."""
         language = self.resolve_language(parts.text)
         messages = self.build_messages(parts.text, language=language, previous=previous)
+        config = patch_config(config, run_name=REWRITE_RUN_NAME)
         started = time.perf_counter()
         result: S2ARewrite | None = None
         if self._use_structured():

@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.tracers.context import collect_runs
+from langgraph.constants import TAG_NOSTREAM
 
 from langchain_s2a import S2AResultChunk, S2ARewriteError, create_s2a_chain
 from tests.fakes import FakeChat, fake
@@ -203,3 +204,30 @@ async def test_abatch_return_exceptions_accounts_for_every_input() -> None:
 def test_bad_call_options_fail_at_construction(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         create_s2a_chain(fake(GOOD), **kwargs)
+
+
+async def test_astream_events_token_stream_holds_only_answer_tokens() -> None:
+    # A UI streaming chat-model tokens skips runs tagged nostream, as LangGraph's
+    # messages mode does: it must see the answer's tokens and nothing of the rewrite.
+    chain = create_s2a_chain(fake(GOOD, "William Shakespeare wrote it"))
+    events = [e async for e in chain.astream_events(OPINION, version="v2")]
+    streamed = [e for e in events if e["event"] == "on_chat_model_stream"]
+    shown = [e for e in streamed if TAG_NOSTREAM not in e.get("tags", [])]
+    assert "".join(e["data"]["chunk"].text for e in shown) == "William Shakespeare wrote it"
+    assert {e["name"] for e in shown} == {"s2a_answer"}
+    hidden = [e for e in streamed if TAG_NOSTREAM in e.get("tags", [])]
+    assert "".join(e["data"]["chunk"].text for e in hidden) == GOOD  # the rewrite did stream
+    assert {e["name"] for e in hidden} == {"s2a_rewrite"}
+    model_starts = [e["name"] for e in events if e["event"] == "on_chat_model_start"]
+    assert model_starts == ["s2a_rewrite", "s2a_answer"]
+
+
+def test_rewrite_model_run_is_named_and_kept_out_of_token_streams() -> None:
+    model = fake(GOOD)
+    with collect_runs() as cb:
+        create_s2a_chain(model).invoke(OPINION, config={"tags": ["mytag"]})
+    rewrite_run, answer_run = cb.traced_runs[0].child_runs
+    (rewrite_model_run,) = rewrite_run.child_runs
+    assert rewrite_model_run.name == "s2a_rewrite" and rewrite_model_run.run_type == "llm"
+    assert TAG_NOSTREAM in rewrite_model_run.tags and "mytag" in rewrite_model_run.tags
+    assert answer_run.name == "s2a_answer" and TAG_NOSTREAM not in answer_run.tags

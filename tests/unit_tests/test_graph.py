@@ -1,8 +1,14 @@
 import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import RetryPolicy
 from syrupy.assertion import SnapshotAssertion
 
@@ -196,3 +202,116 @@ def test_graph_drawing_snapshot(
         variant=variant,  # type: ignore[arg-type]
     )
     assert graph.get_graph().draw_mermaid() == snapshot
+
+
+# ------------------------------------------------- runs on a checkpointed thread
+TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
+TOM_REWRITE = "Keep: 1\nQuestion: 3"  # the extractive default, as in the README
+THREAD: RunnableConfig = {"configurable": {"thread_id": "demo"}}
+
+
+class ThreadRunner:
+    """Runs a graph on one thread, sync or async, with the matching checkpointer."""
+
+    def __init__(self, use_async: bool, saver: BaseCheckpointSaver[str]) -> None:
+        self.use_async = use_async
+        self.saver = saver
+
+    async def __call__(
+        self, graph: Any, text: str, context: S2AContext | None = None
+    ) -> dict[str, Any]:
+        if self.use_async:
+            out = await graph.ainvoke({"input": text}, THREAD, context=context)
+        else:
+            out = graph.invoke({"input": text}, THREAD, context=context)
+        assert isinstance(out, dict)
+        return out
+
+
+@pytest.fixture(params=["sync", "async"])
+async def on_thread(
+    request: pytest.FixtureRequest, checkpointer: BaseCheckpointSaver[str], tmp_path: Path
+) -> AsyncIterator[ThreadRunner]:
+    if request.param == "sync" or isinstance(checkpointer, InMemorySaver):
+        yield ThreadRunner(request.param == "async", checkpointer)
+    else:  # the sync SqliteSaver has no async methods
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "async.sqlite")) as saver:
+            yield ThreadRunner(True, saver)
+
+
+async def test_each_run_on_a_thread_starts_fresh(on_thread: ThreadRunner) -> None:
+    # The README's example run twice on thread "demo", with the script given twice.
+    model = fake(["Sure!", TOM_REWRITE, "Sure!", TOM_REWRITE], "3")
+    graph = build_s2a_graph(model, preset="relevance", max_retries=1, checkpointer=on_thread.saver)
+    first = await on_thread(graph, TOM)
+    second = await on_thread(graph, TOM)
+    for out in (first, second):
+        assert out["answer"] == "3"
+        assert out["rewrite"]["attempts"] == 2 and out["rewrite"]["fallback"] is False
+        assert out["rewrite"]["context"] == "Tom has 3 apples."
+    assert second["rewrite"]["usage"] == first["rewrite"]["usage"]  # not summed over runs
+    assert len(model.rewrite_calls) == 4 and len(model.answer_calls) == 2
+    # the second run's first attempt is a fresh prompt, its retry shows only its own reply
+    assert len(model.rewrite_calls[2].messages) == 2
+    assert [m.text for m in model.rewrite_calls[3].messages[2:3]] == ["Sure!"]
+    assert model.answer_calls[1].messages[-1].text.startswith("Tom has 3 apples.")
+
+
+async def test_raise_mode_retries_again_on_the_next_run(on_thread: ThreadRunner) -> None:
+    model = fake(["", "", "", GOOD], "Shakespeare.")
+    graph = build_s2a_graph(model, max_retries=1, on_failure="raise", checkpointer=on_thread.saver)
+    with pytest.raises(S2ARewriteError):
+        await on_thread(graph, OPINION)
+    assert len(model.rewrite_calls) == 2
+    out = await on_thread(graph, OPINION)  # first attempt rejected, the retry succeeds
+    assert out["answer"] == "Shakespeare." and out["rewrite"]["attempts"] == 2
+    assert len(model.rewrite_calls) == 4
+
+
+async def test_keep_original_does_not_leak_into_the_next_run(on_thread: ThreadRunner) -> None:
+    model = fake(GOOD)
+    graph = build_s2a_graph(model, checkpointer=on_thread.saver)
+    await on_thread(graph, OPINION, S2AContext(keep_original=True))
+    assert OPINION in model.answer_calls[0].messages[-1].text
+    await on_thread(graph, OPINION, S2AContext(keep_original=False))
+    prompt = model.answer_calls[1].messages[-1].text
+    assert OPINION not in prompt and "Original text" not in prompt
+    assert prompt.startswith("Who wrote Hamlet?")
+
+
+async def test_rejected_reply_of_an_earlier_run_is_not_sent_again(
+    on_thread: ThreadRunner,
+) -> None:
+    model = fake(["bad reply A", "bad reply B", "bad reply C", GOOD], "Shakespeare.")
+    graph = build_s2a_graph(model, max_retries=1, checkpointer=on_thread.saver)
+    first = await on_thread(graph, OPINION)
+    assert first["rewrite"]["fallback_reason"] == "unparseable"
+    second = await on_thread(graph, OPINION)
+    assert second["rewrite"]["fallback"] is False and second["rewrite"]["attempts"] == 2
+    assert second["rewrite"]["fallback_reason"] is None
+    fresh, retry = model.rewrite_calls[2].messages, model.rewrite_calls[3].messages
+    assert len(fresh) == 2
+    sent = "\n".join(m.text for m in retry)
+    assert "bad reply C" in sent and "bad reply A" not in sent and "bad reply B" not in sent
+    assert model.answer_calls[1].messages[-1].text.startswith("Who wrote Hamlet?")
+
+
+def test_state_of_a_thread_shows_the_latest_run(checkpointer: BaseCheckpointSaver[str]) -> None:
+    model = fake(["bad", "bad", GOOD], "A")
+    graph = build_s2a_graph(model, max_retries=1, checkpointer=checkpointer)
+    graph.invoke({"input": OPINION}, THREAD)
+    graph.invoke({"input": OPINION}, THREAD)
+    values = graph.get_state(THREAD).values
+    assert values["attempts"] == 1 and values["keep_original"] is False
+    assert values["rewrite"]["fallback"] is False and values["rewrite"]["attempts"] == 1
+
+
+async def test_astream_events_names_the_model_runs_and_hides_rewrite_tokens() -> None:
+    graph = build_s2a_graph(fake(GOOD, "William Shakespeare wrote it"))
+    events = [e async for e in graph.astream_events({"input": OPINION}, version="v2")]
+    streamed = [e for e in events if e["event"] == "on_chat_model_stream"]
+    shown = [e for e in streamed if TAG_NOSTREAM not in e.get("tags", [])]
+    assert "".join(e["data"]["chunk"].text for e in shown) == "William Shakespeare wrote it"
+    assert {e["name"] for e in shown} == {"s2a_answer"}
+    model_starts = [e["name"] for e in events if e["event"] == "on_chat_model_start"]
+    assert model_starts == ["s2a_rewrite", "s2a_answer"]

@@ -243,8 +243,8 @@ def test_structured_output_failure_falls_back_to_text_parsing() -> None:
     r = rewriter.invoke(OPINION)
     assert r.question == "Who wrote Hamlet?" and not r.fallback
     assert [c.tags == ["structured"] for c in model.calls] == [True, False]
-    rewriter.invoke(OPINION)  # the failed structured path is not tried again
-    assert len(model.calls) == 3
+    rewriter.invoke(OPINION)  # one unparseable reply does not switch structured output off
+    assert [c.tags == ["structured"] for c in model.calls] == [True, False, True, False]
 
 
 def test_structured_output_can_be_disabled() -> None:
