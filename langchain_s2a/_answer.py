@@ -47,10 +47,12 @@ def answer_messages(
     (unless ``keep_original``); the debiasing instruction is added when
     ``instructed``. ``instructed`` mode is the original plus that instruction;
     ``baseline`` is the original alone. ``answer_format`` is appended in every mode.
-    ``instructed="auto"`` adds the instruction except after a verbatim
-    (``extractive``) rewrite: that text is the user's own sentences with the
-    opinion or distractor left out, so the answer step sees what a plain call on
-    the cleaned input would (and a rewrite that keeps everything costs nothing).
+    ``instructed="auto"`` adds the instruction only after an abstractive
+    (``split``/``single``) rewrite. After a verbatim (``extractive``) rewrite the
+    text is the user's own sentences with the opinion or distractor left out, and
+    after a fallback it is the original: either way the answer step sees what a
+    plain call on that text would (so a rewrite that keeps everything, or one that
+    is rejected, costs nothing but the rewrite call).
     """
     prompts = get_prompts(rewrite.preset, rewrite.language, rewrite.prompt_style)
     if mode == "baseline":
@@ -64,8 +66,8 @@ def answer_messages(
                 f"{prompts.original_label}:\n{parts.text}\n\n"
                 f"{prompts.rewrite_label}:\n{rewrite.text}"
             )
-        verbatim = rewrite.variant == "extractive" and not rewrite.fallback
-        if instructed is True or (instructed == "auto" and not verbatim):
+        abstractive = rewrite.variant in ("split", "single") and not rewrite.fallback
+        if instructed is True or (instructed == "auto" and abstractive):
             body = f"{body}\n\n{prompts.answer_instruction}"
     if answer_format:
         body = f"{body}\n\n{answer_format}"

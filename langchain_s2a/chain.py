@@ -55,7 +55,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """S2A-KeepOrig: show the answer step the original input too."""
     instructed: bool | Literal["auto"] = "auto"
     """Add the "answer in an unbiased way" instruction: ``"auto"`` (default) after an
-    abstractive rewrite or a fallback, not after a verbatim extractive one;
+    abstractive rewrite only (not after a verbatim extractive one nor a fallback);
     ``True`` always; ``False`` never (the paper's S2A-NI)."""
     answer_format: str | None = None
     """Extra format instruction for the answer step, in every mode."""
@@ -271,7 +271,7 @@ def create_s2a_chain(
         language: ``"auto"``, ``"en"`` or ``"zh"``.
         keep_original: S2A-KeepOrig — the answer step also sees the original.
         instructed: Add the debiasing instruction to the answer step:
-            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (the paper's S2A-NI).
         mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
             ``"baseline"`` (original straight to the model).

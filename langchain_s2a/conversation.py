@@ -157,7 +157,7 @@ def create_s2a_conversation_chain(
         include_assistant: Show the rewriter the assistant's turns too.
         max_turns: Rewrite only the last ``max_turns`` messages.
         instructed: Add the debiasing instruction to the answer step:
-            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (S2A-NI).
         on_failure: ``"original"`` or ``"raise"``.
         answer_format: Format instruction appended to the answer prompt.

@@ -296,7 +296,7 @@ def build_s2a_graph(
         language: ``"auto"``, ``"en"`` or ``"zh"``.
         keep_original: Route through ``append_original`` by default (S2A-KeepOrig).
         instructed: Add the debiasing instruction to the answer step:
-            ``"auto"`` (default) except after a verbatim extractive rewrite,
+            ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (S2A-NI).
         max_retries: Extra rewrite attempts after a rejected rewrite (0 disables
             the retry edge).

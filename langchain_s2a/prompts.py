@@ -38,7 +38,7 @@ __all__ = [
     "neutralize",
 ]
 
-PROMPT_VERSION = "2026-12-01.5"
+PROMPT_VERSION = "2026-12-01.6"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
 REWRITE_RULES_VERSION = 4

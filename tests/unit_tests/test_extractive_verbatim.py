@@ -97,7 +97,7 @@ def test_instructed_auto_leaves_verbatim_rewrite_uninstructed() -> None:
     assert forced[-1].content == f"Who wrote Hamlet?\n\n{instruction}"
 
 
-def test_instructed_auto_instructs_abstractive_and_fallback() -> None:
+def test_instructed_auto_instructs_abstractive_rewrites_only() -> None:
     text = "Who wrote Hamlet? I think Marlowe."
     instruction = get_prompts("opinion", "en").answer_instruction
     split = S2ARewriter(fake(["Context: none\nQuestion: Who wrote Hamlet?"]), variant="split")
@@ -105,11 +105,12 @@ def test_instructed_auto_instructs_abstractive_and_fallback() -> None:
     assert answer_messages(InputParts(text), split_rewrite, instructed="auto")[-1].content.endswith(
         instruction
     )
+    # A rejected rewrite answers the original as a plain call would.
     failed = S2ARewriter(fake(["nonsense"]), variant="extractive").invoke(text)
     assert failed.fallback
-    assert answer_messages(InputParts(text), failed, instructed="auto")[-1].content == (
-        f"{text}\n\n{instruction}"
-    )
+    assert answer_messages(InputParts(text), failed, instructed="auto")[-1].content == text
+    failed_split = S2ARewriter(fake(["nonsense"]), variant="split").invoke(text)
+    assert answer_messages(InputParts(text), failed_split, instructed="auto")[-1].content == text
 
 
 def test_clean_input_through_extractive_chain_is_a_plain_call() -> None:

@@ -1,0 +1,108 @@
+"""Rewrite-only diagnostics of the extractive selection on GSM-IC: what the rewrite keeps.
+
+Runs only the rewrite step of the package default (extractive, relevance preset) on a
+split, through the evaluation's request cache (so the calls are shared with ``s2a eval``
+and a re-run is free), and reports, per acceptance rule, how often the rewrite that the
+answer step would see:
+
+* removed exactly the distractor (the sentence GSM-IC inserted) and nothing else,
+* kept everything (a plain call),
+* dropped a sentence of the original problem (a needed sentence),
+* fell back to the original.
+
+No answers are generated, so a rule can be compared on hundreds of items in minutes.
+Use the ``tune`` split for choices.
+
+    python benchmarks/rewrite_selection.py --split tune --limit 68 \\
+        --cache-dir docs/results/cache --output benchmarks/results/rewrite_selection_tune.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from langchain_s2a import S2ARewriter
+from langchain_s2a.eval.datasets import EvalItem, load_gsm_ic
+from langchain_s2a.eval.diagnostics import distractor_sentence
+from langchain_s2a.eval.runner import _Models
+from langchain_s2a.segmentation import split_sentences
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
+def classify(item: EvalItem, kept_text: str, fallback: bool) -> str:
+    """One of ``fallback``, ``kept_all``, ``removed_distractor``, ``dropped_needed``, ``other``."""
+    if fallback:
+        return "fallback"
+    distractor = distractor_sentence(item) or ""
+    sentences = [s.text for s in split_sentences(item.prompt)]
+    kept = _norm(kept_text)
+    missing = [s for s in sentences if _norm(s) not in kept]
+    if not missing:
+        return "kept_all"
+    needed = [s for s in missing if _norm(s) != _norm(distractor)]
+    if needed:
+        return "dropped_needed"
+    return "removed_distractor"
+
+
+async def _run(args: argparse.Namespace) -> dict[str, Any]:
+    items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
+    _, rewriter_model = _Models(None, None, Path(args.cache_dir)).get()
+    rewriter = S2ARewriter(rewriter_model, preset="relevance")
+    rows = []
+    for n, item in enumerate(items, 1):
+        rewrite = await rewriter.ainvoke(item.prompt)
+        kind = classify(item, rewrite.text, rewrite.fallback)
+        rows.append(
+            {
+                "item_id": item.item_id,
+                "group_id": item.group_id,
+                "category": item.category,
+                "raw": rewrite.raw,
+                "fallback_reason": rewrite.fallback_reason,
+                "outcome": kind,
+            }
+        )
+        print(f"{n}/{len(items)} {kind} {rewrite.raw!r}", flush=True)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    return {
+        "command": "python benchmarks/rewrite_selection.py " + " ".join(args.argv),
+        "split": args.split,
+        "n_items": len(rows),
+        "n_units": len({r["group_id"] for r in rows}),
+        "outcomes": {k: v / len(rows) for k, v in sorted(counts.items())},
+        "counts": counts,
+        "items": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the diagnostics and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="tune")
+    parser.add_argument("--limit", type=int, default=68)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-dir", default="docs/results/cache")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args(argv)
+    import sys
+
+    args.argv = sys.argv[1:] if argv is None else argv
+    result = asyncio.run(_run(args))
+    print(json.dumps({k: v for k, v in result.items() if k != "items"}, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
