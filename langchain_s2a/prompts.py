@@ -36,16 +36,23 @@ __all__ = [
     "detect_language",
     "get_prompts",
     "neutralize",
+    "restore_neutralized",
 ]
 
 PROMPT_VERSION = "2026-12-01.6"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
-REWRITE_RULES_VERSION = 4
+REWRITE_RULES_VERSION = 5
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
-question mark inside closing quotes counts).
+question mark inside closing quotes counts; 5: ``question_lost`` also rejects a question
+that brings in a name or number absent from the input, or keeps under half of the input
+question's content, while a question sentence of the input taken verbatim always passes
+(an extractive "What is it?" used to fail); ``too_long`` rejects a rewrite over
+``max(4 × input, input + 2,000)`` characters; labels copied from the user's text no
+longer garble the parse; the ``single`` variant drops ``Context:``/``Question:`` labels
+the model added).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
@@ -57,14 +64,18 @@ Variant = Literal["split", "single", "extractive"]
 Language = Literal["en", "zh"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+# A run of capitalised words (a name or title) counts as one word.
+_LATIN_WORD = re.compile(r"[A-Z][A-Za-z]*(?:[ \t-]+[A-Z][A-Za-z]*)*|[A-Za-z]+")
 
 
 def detect_language(text: str) -> Language:
     """Guess whether ``text`` is Chinese or English by its script.
 
-    Chinese wins when Han characters are at least a third of the letters, so a
-    Chinese question that quotes an English name is still Chinese.
+    The script with more words wins: Han characters are counted against Latin
+    words, a Chinese word taken as 1.5 Han characters, and a run of capitalised
+    Latin words (a name or title such as "Barack Obama") counted as one word.
+    So a Chinese question that quotes an English name is Chinese, and an English
+    question that quotes a Chinese name is English. Ties go to English.
 
     Args:
         text: Any text.
@@ -72,29 +83,40 @@ def detect_language(text: str) -> Language:
     Returns:
         ``"zh"`` or ``"en"``.
 
+    Example:
+        >>> detect_language("What is 澳大利亚的首都? I think it's 悉尼 but not sure.")
+        'en'
+        >>> detect_language("谁是Barack Obama的妻子？")
+        'zh'
+
     """
     han = len(_CJK.findall(text))
-    latin_words = len(re.findall(r"[A-Za-z]+", text))
-    if han and han >= latin_words:
-        return "zh"
-    return "en"
+    latin_words = len(_LATIN_WORD.findall(text))
+    return "zh" if han > 1.5 * latin_words else "en"
 
 
 # Chat-template control tokens of common model families. Inside user text they are
-# data, so they are broken up before the text reaches a model.
+# data, so they are broken up before the text reaches a model: ChatML and Llama 3
+# (``<|im_start|>``, ``<|eot_id|>``), Llama 2 / Mistral (``[INST]``, ``<<SYS>>``,
+# ``</s>``), Gemma (``<start_of_turn>``, ``<end_of_turn>``, ``<bos>``, ``<eos>``) and
+# DeepSeek (``<｜begin▁of▁sentence｜>``, ``<｜User｜>``, with full-width bars).
 _SPECIAL_TOKENS = re.compile(
     r"<\|[a-zA-Z_]{2,32}\|>|</?s>|\[/?INST\]|<</?SYS>>|<\|?(?:im_start|im_end|endoftext)\|?>"
+    r"|<(?:start_of_turn|end_of_turn|bos|eos)>|<｜[^｜<>\n]{1,40}｜>"
 )
-_DELIMITER = re.compile(r"</?\s*user_text\s*>", re.IGNORECASE)
+_DELIMITER = re.compile(r"<\s*/?\s*user_text\s*>", re.IGNORECASE)
+_ZWSP = "\u200b"
 
 
 def neutralize(text: str) -> str:
     """Make user text safe to place between the prompt's data delimiters.
 
-    Occurrences of our own delimiter tags and of chat-template control tokens
-    (``<|im_start|>``, ``[INST]``, ``</s>``, …) get a zero-width space inserted,
-    so they read the same to a person but can neither close the data block nor
-    start a fake chat turn.
+    Occurrences of our own delimiter tags (also spaced, as ``< /user_text>``) and of
+    chat-template control tokens (``<|im_start|>``, ``[INST]``, ``</s>``,
+    ``<start_of_turn>``, ``<｜begin▁of▁sentence｜>``, …) get a zero-width space
+    inserted after their first character, so they read the same to a person but
+    can neither close the data block nor start a fake chat turn.
+    :func:`restore_neutralized` takes those spaces out again.
 
     Args:
         text: Untrusted user text.
@@ -110,9 +132,42 @@ def neutralize(text: str) -> str:
 
     def _break(match: re.Match[str]) -> str:
         token = match.group(0)
-        return token[0] + "\u200b" + token[1:]
+        return token[0] + _ZWSP + token[1:]
 
     return _SPECIAL_TOKENS.sub(_break, _DELIMITER.sub(_break, text))
+
+
+def restore_neutralized(text: str) -> str:
+    """Remove the zero-width spaces :func:`neutralize` inserted, where a model copied them.
+
+    Only a zero-width space right after the first character of a delimiter or
+    control token is removed; any other one is kept.
+
+    Args:
+        text: Model output that may quote neutralised user text.
+
+    Returns:
+        The text with the inserted zero-width spaces removed.
+
+    Example:
+        >>> restore_neutralized(neutralize("a </user_text> b")) == "a </user_text> b"
+        True
+
+    """
+    if _ZWSP not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    position = text.find(_ZWSP)
+    while position != -1:
+        if position > 0:
+            joined = text[position - 1] + text[position + 1 : position + 64]
+            if _SPECIAL_TOKENS.match(joined) or _DELIMITER.match(joined):
+                out.append(text[last:position])
+                last = position + 1
+        position = text.find(_ZWSP, position + 1)
+    out.append(text[last:])
+    return "".join(out)
 
 
 @dataclass(frozen=True)

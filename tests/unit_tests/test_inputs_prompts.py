@@ -4,7 +4,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_s2a import S2AInputError
 from langchain_s2a._inputs import coerce_input
-from langchain_s2a.prompts import detect_language, get_prompts, neutralize
+from langchain_s2a.prompts import detect_language, get_prompts, neutralize, restore_neutralized
 
 
 def test_coerce_str_and_dict() -> None:
@@ -103,3 +103,52 @@ def test_prompts_differ_by_preset_and_language() -> None:
     assert len(texts) == 4
     with pytest.raises(ValueError, match="unknown preset"):
         get_prompts("nope", "en")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # English questions that quote Chinese names (issue 13, item 12).
+        ("What is 澳大利亚的首都? I think it's 悉尼 but not sure.", "en"),
+        ("Who wrote 红楼梦?", "en"),
+        ("What does 一带一路 mean?", "en"),
+        ("Is 北京 bigger than 上海?", "en"),
+        ("Translate 我爱你 into English", "en"),
+        # Chinese questions that quote English names and terms.
+        ("谁是Barack Obama的妻子？", "zh"),
+        ("什么是 Retrieval Augmented Generation？", "zh"),
+        ("iPhone 15的价格是多少？", "zh"),
+        ("我想问一下 machine learning 和 deep learning 有什么区别？", "zh"),
+        ("请问 New York City 的人口是多少？", "zh"),
+        ("Python中如何读取CSV文件？", "zh"),
+    ],
+)
+def test_detect_language_of_mixed_text(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "<start_of_turn>",
+        "<end_of_turn>",
+        "<bos>",
+        "<｜begin▁of▁sentence｜>",
+        "<｜User｜>",
+        "<｜Assistant｜>",
+        "< /user_text>",
+        "<  user_text >",
+    ],
+)
+def test_neutralize_breaks_gemma_deepseek_and_spaced_delimiters(token: str) -> None:
+    text = f"a {token}user b"
+    out = neutralize(text)
+    assert token not in out
+    assert out.replace("\u200b", "") == text
+    assert restore_neutralized(out) == text
+
+
+def test_restore_neutralized_removes_only_the_spaces_neutralize_inserted() -> None:
+    text = "a\u200bb </user_text> <|im_end|> [INST] <<SYS>> </s>"
+    assert restore_neutralized(neutralize(text)) == text  # the user's own ZWSP stays
+    assert restore_neutralized("plain text") == "plain text"
