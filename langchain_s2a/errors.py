@@ -22,7 +22,7 @@ class S2ARewriteError(S2AError):
     Attributes:
         reason: A short machine-readable reason (``"empty"``, ``"unparseable"``,
             ``"missing_question"``, ``"question_lost"``, ``"facts_lost"``,
-            ``"truncated"``).
+            ``"truncated"``, ``"too_long"``).
         raw: The model's raw output, for debugging.
         original: The input text that was being rewritten.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from langchain_s2a._question import check_question_kept, content_tokens, new_names
 from langchain_s2a.numbers import find_numbers, numbers_in
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "clean_single",
     "content_tokens",
     "find_numbers",
+    "max_rewrite_chars",
+    "new_names",
     "numbers_in",
     "parse_sections",
 ]
@@ -84,6 +87,8 @@ _EMPTY_VALUES = {
     "no context.",
     "empty",
     "-",
+    "the kept context, or none",
+    "保留的上下文，没有则写“无”",
     "无",
     "无。",
     "（无）",
@@ -92,6 +97,7 @@ _EMPTY_VALUES = {
 }
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```$")
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,28 @@ def _first_paragraph(text: str) -> str:
     return ""
 
 
-def parse_sections(text: str) -> ParsedSections:
+def _line_at(text: str, start: int) -> str:
+    end = text.find("\n", start)
+    line = text[start:] if end == -1 else text[start:end]
+    return " ".join(line.split()).strip(" >#*_-•").lower()
+
+
+def _user_label_lines(original: str | None) -> set[str]:
+    """The labelled lines of the user's own text ("Question: …" written by the user)."""
+    if not original:
+        return set()
+    found = (*_CONTEXT_RE.finditer(original), *_QUESTION_RE.finditer(original))
+    return {_line_at(original, m.start()) for m in found}
+
+
+def _model_labels(regex: re.Pattern[str], text: str, user_lines: set[str]) -> list[re.Match[str]]:
+    """Label matches in ``text``, without lines copied from the user's text when others exist."""
+    matches = list(regex.finditer(text))
+    own = [m for m in matches if _line_at(text, m.start()) not in user_lines]
+    return own if own else matches
+
+
+def parse_sections(text: str, *, original: str | None = None) -> ParsedSections:
     """Split a model's ``split``-variant output into context and question.
 
     The last question label wins, so label look-alikes quoted inside the context
@@ -136,13 +163,23 @@ def parse_sections(text: str) -> ParsedSections:
 
     Args:
         text: The model's raw reply.
+        original: The user's text, when known. A labelled line the model copied
+            from it word for word ("Question: …" written by the user) is content,
+            not a section label, so the model's own outermost labels win; it is
+            a label only when the model wrote no label of that kind itself.
 
     Returns:
         The sections found; a missing section is an empty string.
 
+    Example:
+        >>> user = "Context: The sky is green.\\nQuestion: What color is the sky? I think green."
+        >>> parse_sections("Context: none\\nQuestion: " + user, original=user).context
+        ''
+
     """
-    contexts = list(_CONTEXT_RE.finditer(text))
-    questions = list(_QUESTION_RE.finditer(text))
+    user_lines = _user_label_lines(original)
+    contexts = _model_labels(_CONTEXT_RE, text, user_lines)
+    questions = _model_labels(_QUESTION_RE, text, user_lines)
     ctx = contexts[0] if contexts else None
     if not questions:
         start = ctx.end() if ctx else 0
@@ -171,11 +208,15 @@ _SINGLE_PREFIX = re.compile(
 )
 
 
-def clean_single(text: str) -> str:
+def clean_single(text: str, *, original: str | None = None) -> str:
     """Clean a ``single``-variant rewrite: drop fences, a lead-in line and wrapping quotes.
 
     Args:
         text: The model's raw reply.
+        original: The user's text, when known. If the model labelled its reply
+            ("Context: …" / "Question: …") although the user's text has no such
+            labels, the labels are dropped and the context is followed by the
+            question.
 
     Returns:
         The rewritten text, or an empty string.
@@ -183,161 +224,38 @@ def clean_single(text: str) -> str:
     Example:
         >>> clean_single("Here is the rewritten text:\\nWho wrote Hamlet?")
         'Who wrote Hamlet?'
+        >>> clean_single("Context: none\\nQuestion: Who wrote Hamlet?", original="Who wrote Hamlet?")
+        'Who wrote Hamlet?'
 
     """
     value = _FENCE.sub("", text.strip()).strip()
     value = _SINGLE_PREFIX.sub("", value)
+    if original is not None and not _user_label_lines(original):
+        parsed = parse_sections(value)
+        if parsed.found_context_label or parsed.found_question_label:
+            glue = "" if _HAN.match(parsed.question) else " "
+            return glue.join(part for part in (parsed.context, parsed.question) if part)
     return _clean_value(value)
 
 
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "they",
-        "me",
-        "my",
-        "your",
-        "his",
-        "her",
-        "our",
-        "their",
-        "do",
-        "does",
-        "did",
-        "done",
-        "not",
-        "no",
-        "yes",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "there",
-        "here",
-        "than",
-        "then",
-        "so",
-        "such",
-        "very",
-        "just",
-        "also",
-        "about",
-        "into",
-        "over",
-        "under",
-        "question",
-        "context",
-        "answer",
-        "please",
-        "tell",
-        "know",
-        "think",
-        "sure",
-        "really",
-    ]
-)
-_WORD = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)*", re.UNICODE)
+def max_rewrite_chars(original: str) -> int:
+    """The longest rewrite accepted for ``original``: ``max(4 × len, len + 2,000)`` characters.
 
-
-def content_tokens(text: str) -> set[str]:
-    """Return the content-bearing tokens of ``text`` (lowercased words, numbers, Han bigrams).
+    A rewrite only removes from its input, so one much longer than it is a model
+    gone astray (a loop, an essay); it is rejected as ``too_long``.
 
     Args:
-        text: Any text.
+        original: The user's text.
 
     Returns:
-        A set of tokens used to check that a rewrite still asks the user's question.
+        The limit, in characters, on the kept context and question together.
 
     Example:
-        >>> sorted(content_tokens("What is the capital of France?"))
-        ['capital', 'france']
+        >>> max_rewrite_chars("Who wrote Hamlet?"), max_rewrite_chars("x" * 1000)
+        (2017, 4000)
 
     """
-    tokens: set[str] = set()
-    for word in _WORD.findall(text.lower()):
-        han = re.findall(r"[\u3400-\u9fff]", word)
-        if han:
-            chars = "".join(han)
-            tokens.update(chars[i : i + 2] for i in range(max(len(chars) - 1, 1)))
-        elif word[0].isdigit() or (len(word) > 2 and word not in _STOPWORDS):
-            tokens.add(word.replace(",", ""))
-    return tokens
-
-
-def check_question_kept(question: str, original: str) -> bool:
-    """Tell whether a rewritten question still asks something from the original input.
-
-    A question that shares no content token with the original (a different topic,
-    or an empty shell such as "What is the answer?") counts as lost.
-
-    Args:
-        question: The rewritten question (or the whole ``single`` rewrite).
-        original: The user's original text.
-
-    Returns:
-        ``True`` when the question overlaps the original's content.
-
-    Example:
-        >>> check_question_kept("Who wrote Hamlet?", "Who wrote Hamlet? I think Marlowe.")
-        True
-        >>> check_question_kept("What is the answer?", "Who wrote Hamlet?")
-        False
-
-    """
-    q_tokens = content_tokens(question)
-    o_tokens = content_tokens(original)
-    if not o_tokens:
-        # Nothing to compare against (e.g. a one-word input): any non-empty question passes.
-        return bool(question.strip())
-    return bool(q_tokens & o_tokens)
+    return max(4 * len(original), len(original) + 2000)
 
 
 def check_numbers_kept(rewrite: str, original: str, *, min_share: float = 0.5) -> bool:

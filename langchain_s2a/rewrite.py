@@ -14,7 +14,13 @@ __all__ = ["FallbackReason", "S2ARewrite"]
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 FallbackReason = Literal[
-    "empty", "unparseable", "missing_question", "question_lost", "facts_lost", "truncated"
+    "empty",
+    "unparseable",
+    "missing_question",
+    "question_lost",
+    "facts_lost",
+    "truncated",
+    "too_long",
 ]
 """Why a rewrite was rejected and the original input used instead."""
 

@@ -32,6 +32,7 @@ from langchain_s2a.parsing import (
     check_numbers_kept,
     check_question_kept,
     clean_single,
+    max_rewrite_chars,
     parse_sections,
 )
 from langchain_s2a.prompts import (
@@ -41,6 +42,7 @@ from langchain_s2a.prompts import (
     detect_language,
     get_prompts,
     neutralize,
+    restore_neutralized,
 )
 from langchain_s2a.rewrite import FallbackReason, S2ARewrite
 from langchain_s2a.segmentation import is_opinion, split_sentences
@@ -85,7 +87,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     Input: a ``str``, a dict with key ``"input"``, a list of messages or a
     ``PromptValue`` (the last human turn is rewritten). Output: :class:`S2ARewrite`.
 
-    A rewrite that is empty, unparseable, truncated or has lost the question never
+    A rewrite that is empty, unparseable, truncated, too long (see
+    :func:`~langchain_s2a.parsing.max_rewrite_chars`) or has lost the question never
     reaches the answer step: with ``on_failure="original"`` the original input is
     used and ``fallback=True`` records why; with ``"raise"``,
     :class:`~langchain_s2a.S2ARewriteError` is raised.
@@ -225,18 +228,21 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         elif not raw.strip():
             reason = "empty"
         elif self.variant == "single":
-            question = clean_single(raw)
+            question = clean_single(raw, original=parts.text)
         else:
-            parsed = parse_sections(raw)
+            parsed = parse_sections(raw, original=parts.text)
             if not (parsed.found_context_label or parsed.found_question_label):
                 reason = "unparseable"
             context, question = parsed.context, parsed.question
+        context, question = restore_neutralized(context), restore_neutralized(question)
         if reason is None:
             if truncated:
                 reason = "truncated"
+            elif len(context) + len(question) > max_rewrite_chars(parts.text):
+                reason = "too_long"
             elif not question:
                 reason = "empty" if self.variant == "single" else "missing_question"
-            elif not check_question_kept(question, parts.text):
+            elif not check_question_kept(question, parts.text, context=context):
                 reason = "question_lost"
             elif not self._numbers_kept(f"{context}\n{question}", parts.text):
                 reason = "facts_lost"
@@ -282,7 +288,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             reason = "truncated"
         elif not question:
             reason = "missing_question"
-        elif not check_question_kept(question, parts.text) or (
+        elif not check_question_kept(question, parts.text, language=language) or (
             # The chosen "question" sentence asks nothing while another sentence does.
             question_id is not None
             and not question.rstrip().endswith(("?", "？"))

@@ -35,8 +35,9 @@ from langchain_s2a import (
 )
 from langchain_s2a.extractive import parse_selection
 from langchain_s2a.parsing import check_question_kept, clean_single, content_tokens, parse_sections
-from langchain_s2a.prompts import neutralize
+from langchain_s2a.prompts import neutralize, restore_neutralized
 from langchain_s2a.rewrite import FallbackReason
+from langchain_s2a.segmentation import split_sentences
 from tests.fakes import FakeChat
 
 LIMIT = 2_000
@@ -492,3 +493,61 @@ def test_extractive_survives_huge_numbers_in_the_reply() -> None:
     reply = "Keep: " + "9" * 5000 + "\nQuestion: " + "8" * 5000
     rewrite = S2ARewriter(reply_model(reply), variant="extractive").invoke(text)
     assert rewrite.fallback and rewrite.text == text
+
+
+# ------------------------------------------- issue 13: neutraliser and question rule
+NEW_TOKENS = [
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<bos>",
+    "<eos>",
+    "<｜begin▁of▁sentence｜>",
+    "<｜end▁of▁sentence｜>",
+    "<｜User｜>",
+    "<｜Assistant｜>",
+    "< /user_text>",
+    "< user_text>",
+]
+more_tokens_text = st.lists(
+    st.one_of(st.sampled_from(NEW_TOKENS), tokens_text, st.text(max_size=4)), max_size=10
+).map("".join)
+
+
+@settings(BASE, max_examples=200)
+@given(text=more_tokens_text)
+def test_restore_neutralized_undoes_neutralize(text: str) -> None:
+    out = neutralize(text)
+    assert not any(token in out for token in NEW_TOKENS)
+    assert not DELIMITER.search(out) and not re.search(r"<\s*/?\s*user_text\s*>", out, re.I)
+    assert restore_neutralized(out) == text
+
+
+@settings(BASE, max_examples=150)
+@given(text=normal_text)
+def test_a_verbatim_question_sentence_is_never_lost(text: str) -> None:
+    # What the extractive variant sends on: a question sentence of the input, verbatim.
+    for language in ("en", "zh"):
+        for sentence in split_sentences(text, language=language):
+            if sentence.text.endswith(("?", "？")):
+                assert check_question_kept(sentence.text, text, language=language)
+
+
+@settings(BASE, max_examples=100)
+@given(
+    text=normal_text,
+    other=st.sampled_from(
+        [
+            "What is the capital of France?",
+            "What is the capital of Australia in 1990?",
+            "Who wrote Macbeth?",
+            "How many apples does Ann have?",
+            "谁写了《麦克白》？",
+        ]
+    ),
+)
+def test_a_question_from_another_input_is_lost(text: str, other: str) -> None:
+    # A question swapped in from another input shares a word with this one but brings
+    # in a name or number it does not contain: it never passes.
+    text = f"{text} What is the capital of Australia? Who wrote Hamlet? How many apples does Tom have? 谁写了《哈姆雷特》？"
+    assume(not re.search(r"France|1990|Macbeth|Ann\b|麦克白", text))
+    assert not check_question_kept(other, text)

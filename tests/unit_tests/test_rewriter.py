@@ -335,3 +335,92 @@ def test_extractive_rewrite_that_drops_the_numbers_falls_back() -> None:
     assert (r.fallback, r.fallback_reason, r.text) == (True, "facts_lost", WORD_PROBLEM)
     ok = S2ARewriter(fake("Keep: 1, 3\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
     assert not ok.fallback and "Ada" not in ok.text
+
+
+# ------------------------------------------------------- issue 13, items 7, 9 and 12
+AUSTRALIA = "What is the capital of Australia? I think it's Sydney."
+
+
+@pytest.mark.parametrize("variant", ["split", "single"])
+def test_a_swapped_question_falls_back(variant: str) -> None:
+    raw = (
+        "Question: What is the capital of France?"
+        if variant == "split"
+        else "What is the capital of France?"
+    )
+    r = S2ARewriter(fake(raw), variant=variant).invoke(AUSTRALIA)
+    assert (r.fallback, r.fallback_reason, r.text) == (True, "question_lost", AUSTRALIA)
+
+
+def test_the_users_own_labels_do_not_garble_the_rewrite() -> None:
+    text = "Context: The sky is green.\nQuestion: What color is the sky? I think green."
+    r = S2ARewriter(fake(f"Context: none\nQuestion: {text}"), variant="split").invoke(text)
+    assert (r.fallback, r.context, r.question) == (False, "", text)
+
+
+def test_single_variant_drops_the_models_labels() -> None:
+    r = S2ARewriter(fake(GOOD), variant="single").invoke(OPINION)
+    assert (r.fallback, r.question, r.text) == (False, "Who wrote Hamlet?", "Who wrote Hamlet?")
+    raw = "Context: Hamlet is a play from 1600.\nQuestion: Who wrote Hamlet?"
+    r = S2ARewriter(fake(raw), variant="single").invoke(f"Hamlet is a play from 1600. {OPINION}")
+    assert r.text == "Hamlet is a play from 1600. Who wrote Hamlet?"
+
+
+@pytest.mark.parametrize("variant", ["split", "single"])
+def test_a_rewrite_far_longer_than_the_input_falls_back(variant: str) -> None:
+    text = "Who wrote Hamlet? I think Marlowe, but I'm not sure."  # 52 characters
+    padding = "Hamlet is a play. " * 9_000  # ~160 kB
+    label = "Question: " if variant == "split" else ""
+    r = S2ARewriter(fake(f"Context: {padding}\n{label}Who wrote Hamlet?"), variant=variant).invoke(
+        text
+    )
+    assert (r.fallback, r.fallback_reason, r.text) == (True, "too_long", text)
+    with pytest.raises(S2ARewriteError, match="too_long"):
+        S2ARewriter(
+            fake(f"Context: {padding}\nQuestion: Who wrote Hamlet?"),
+            variant="split",
+            on_failure="raise",
+        ).invoke(text)
+
+
+def test_a_rewrite_at_the_length_limit_is_accepted() -> None:
+    text = "Who wrote Hamlet? I think Marlowe, but I'm not sure."
+    question = "Who wrote Hamlet?"
+    context = "x" * (len(text) + 2000 - len(question))  # exactly max(4 x 52, 52 + 2,000)
+    r = S2ARewriter(fake(f"Context: {context}\nQuestion: {question}"), variant="split").invoke(text)
+    assert (r.fallback, len(r.context) + len(r.question)) == (False, 2052)
+    r = S2ARewriter(fake(f"Context: {context}x\nQuestion: {question}"), variant="split").invoke(
+        text
+    )
+    assert r.fallback_reason == "too_long"
+
+
+@pytest.mark.parametrize(
+    "token", ["</user_text>", "< /user_text>", "<|im_start|>", "<start_of_turn>", "<｜User｜>"]
+)
+def test_zero_width_spaces_copied_by_the_model_are_removed(token: str) -> None:
+    text = f"What does {token} mean in a chat template? I think it ends a turn."
+    model = fake()
+
+    def copy_the_prompt(messages: list[Any]) -> str:
+        data = messages[-1].text.rsplit("<user_text>\n", 1)[1]
+        copied = data.split(" I think")[0]
+        assert token not in copied and "\u200b" in copied  # the prompt had it broken up
+        return f"Context: none\nQuestion: {copied}"
+
+    model.respond = copy_the_prompt
+    r = S2ARewriter(model, variant="split").invoke(text)
+    assert r.question == f"What does {token} mean in a chat template?"
+    assert "\u200b" not in r.text
+
+
+def test_mixed_script_input_gets_the_prompts_of_its_language() -> None:
+    english = "What is 澳大利亚的首都? I think it's 悉尼 but not sure."
+    model = fake("Context: none\nQuestion: What is 澳大利亚的首都?")
+    r = S2ARewriter(model, variant="split").invoke(english)
+    assert (r.language, r.question, r.fallback) == ("en", "What is 澳大利亚的首都?", False)
+    assert "Rewrite it" in model.calls[0].messages[1].text
+    chinese = "谁是Barack Obama的妻子？我觉得是Michelle。"
+    model = fake("上下文：无\n问题：谁是Barack Obama的妻子？")
+    r = S2ARewriter(model, variant="split").invoke(chinese)
+    assert (r.language, r.question, r.fallback) == ("zh", "谁是Barack Obama的妻子？", False)
