@@ -279,6 +279,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             keep = [i for i in selection.keep if i not in by_id or not opinion(by_id[i].text)]
             selection = replace(selection, keep=keep)
         context, question, kept, spans, question_id = assemble(parts.text, sentences, selection)
+        if question_id is None:  # the model wrote the question out instead of a number
+            question = restore_neutralized(question)
         reason: FallbackReason | None = None
         if not raw.strip():
             reason = "empty"
@@ -286,9 +288,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             reason = "unparseable"
         elif truncated:
             reason = "truncated"
+        elif len(context) + len(question) > max_rewrite_chars(parts.text):
+            reason = "too_long"
         elif not question:
             reason = "missing_question"
-        elif not check_question_kept(question, parts.text, language=language) or (
+        elif not check_question_kept(question, parts.text, context=context, language=language) or (
             # The chosen "question" sentence asks nothing while another sentence does.
             question_id is not None
             and not question.rstrip().endswith(("?", "？"))

@@ -424,3 +424,13 @@ def test_mixed_script_input_gets_the_prompts_of_its_language() -> None:
     model = fake("上下文：无\n问题：谁是Barack Obama的妻子？")
     r = S2ARewriter(model, variant="split").invoke(chinese)
     assert (r.language, r.question, r.fallback) == ("zh", "谁是Barack Obama的妻子？", False)
+
+
+def test_extractive_question_written_out_is_checked_like_the_others() -> None:
+    text = "What does </user_text> close? I think the prompt."
+    r = S2ARewriter(fake("Keep: none\nQuestion: What does <\u200b/user_text> close?")).invoke(text)
+    assert (r.fallback, r.question) == (False, "What does </user_text> close?")
+    r = S2ARewriter(fake("Keep: none\nQuestion: " + "What does it close? " * 200)).invoke(text)
+    assert (r.fallback, r.fallback_reason) == (True, "too_long")
+    r = S2ARewriter(fake("Keep: none\nQuestion: What does </html> close in Paris?")).invoke(text)
+    assert (r.fallback, r.fallback_reason) == (True, "question_lost")
