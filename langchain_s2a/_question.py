@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from langchain_s2a.numbers import find_numbers, numbers_in
 from langchain_s2a.prompts import Language
 from langchain_s2a.segmentation import split_sentences
 
@@ -147,9 +148,15 @@ _NUMBER_WORDS = dict(
 )
 _OCR_NUMBER = re.compile(r"\b(?=[IlOo\d]*\d)(?=[\d]*[IlOo])[IlOo\d]{2,}\b")
 _OCR_DIGITS = str.maketrans("IlOo", "1100")
-# Latin (not Han) words and numbers: the candidates for names.
-_NAME_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+|\d+(?:[.,]\d+)*")
+# Latin (not Han) words: the candidates for names.
+_LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+")
 _SENTENCE_START = tuple(".?!:;。？！：；\n")
+_CLOSERS = "\"'”’」』）)]"
+
+
+def _asks(sentence: str) -> bool:
+    """Whether a sentence asks: it ends with a question mark, maybe inside closing quotes."""
+    return sentence.rstrip(_CLOSERS).rstrip().endswith(("?", "？"))
 
 
 def _stem(token: str) -> str:
@@ -164,17 +171,17 @@ def _number(token: str) -> str:
     return token.rstrip("0").rstrip(".") if "." in token else token
 
 
-def _vocabulary(text: str) -> set[str]:
-    """Every word of ``text`` (lowercased and stemmed), its numbers and number words as digits."""
-    out: set[str] = set()
-    for word in _WORD.findall(text.lower()):
-        if word[0].isdigit():
-            out.add(_number(word))
-        else:
-            out.update((word, _stem(word), _NUMBER_WORDS.get(word, word)))
-    # A number typed or scanned with letters for digits ("I960") reads as that number.
+def _words(text: str) -> set[str]:
+    """Every word of ``text``, lowercased, and its stem."""
+    words = set(_WORD.findall(text.lower()))
+    return words | {_stem(word) for word in words}
+
+
+def _numbers(text: str, words: set[str]) -> set[str]:
+    """The numbers of ``text``: written with digits, as number words, or scanned ("I960")."""
+    out = numbers_in(text) | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS}
     for token in _OCR_NUMBER.findall(text):
-        out.add(_number(token.translate(_OCR_DIGITS)))
+        out |= numbers_in(token.translate(_OCR_DIGITS))
     return out
 
 
@@ -182,15 +189,16 @@ def new_names(question: str, original: str) -> list[str]:
     """Names and numbers in ``question`` that the original text does not contain.
 
     A name is a capitalised Latin word that does not start a sentence (``I``
-    excepted); a number is any run of digits. Case, simple plural and verb
-    endings, thousands separators and number words ("two" for 2) are forgiven.
+    excepted); numbers are read with :func:`langchain_s2a.numbers.find_numbers`.
+    Case, simple plural and verb endings, number words ("two" for 2) and digits
+    scanned as letters ("I960" for 1960) are forgiven.
 
     Args:
         question: The rewritten question.
         original: The user's text.
 
     Returns:
-        The new names and numbers, in order of appearance.
+        The new names (in order of appearance), then the new numbers (canonical).
 
     Example:
         >>> new_names("What is the capital of France?", "What is the capital of Australia?")
@@ -199,21 +207,21 @@ def new_names(question: str, original: str) -> list[str]:
         []
 
     """
-    known = _vocabulary(original)
+    words = _words(original)
     found: list[str] = []
-    for match in _NAME_WORD.finditer(question):
+    for match in _LATIN_WORD.finditer(question):
         word = match.group(0)
-        if word[0].isdigit():
-            if _number(word) not in known:
-                found.append(word)
-            continue
         before = question[: match.start()].rstrip(" \t\"'“‘«(（[")
         if not word[0].isupper() or word == "I" or not before or before.endswith(_SENTENCE_START):
             continue
         if before.endswith(("'", "’")):
             continue  # the "s" of a possessive
-        if word.lower() not in known and _stem(word.lower()) not in known:
+        if word.lower() not in words and _stem(word.lower()) not in words and word not in found:
             found.append(word)
+    known = _numbers(original, words)
+    for number in find_numbers(question):
+        if number not in known and number not in found:
+            found.append(number)
     return found
 
 
@@ -238,7 +246,8 @@ def check_question_kept(
     is the capital of Australia? I think it's Sydney."), or when the rewrite
     (question and kept context) keeps less than ``min_share`` of the content
     tokens of the original's question sentence (of the best-kept one when there
-    are several; the sentences ending in "?" or, if none does, every sentence).
+    are several; the sentences ending in "?", maybe inside closing quotes, or if
+    none does, every sentence).
     A question sentence of the input taken verbatim always passes.
 
     Args:
@@ -270,7 +279,7 @@ def check_question_kept(
         # Nothing to compare against (e.g. a one-word input): any non-empty question passes.
         return bool(question.strip())
     sentences = [s.text for s in split_sentences(original, language=language)]
-    asking = [s for s in sentences if s.endswith(("?", "？"))] or sentences
+    asking = [s for s in sentences if _asks(s)] or sentences
     if question.strip() in asking:
         return True  # a question sentence of the input, verbatim
     if not q_tokens & o_tokens or new_names(question, original):
