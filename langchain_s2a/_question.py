@@ -150,6 +150,8 @@ _OCR_NUMBER = re.compile(r"\b(?=[IlOo\d]*\d)(?=[\d]*[IlOo])[IlOo\d]{2,}\b")
 _OCR_DIGITS = str.maketrans("IlOo", "1100")
 # Latin (not Han) words: the candidates for names.
 _LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+")
+# Two or more capitalised words in a row, "of"/"and"/"the" allowed between them.
+_TITLE_RUN = re.compile(r"[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the)[ \t]+)?[A-Z][a-z]+)+")
 _SENTENCE_START = tuple(".?!:;。？！：；\n")
 _CLOSERS = "\"'”’」』）)]"
 
@@ -185,13 +187,31 @@ def _numbers(text: str, words: set[str]) -> set[str]:
     return out
 
 
+def _acronym_words(question: str, original: str) -> set[str]:
+    """Words of ``question`` that spell out an acronym of ``original`` ("United States": USA).
+
+    Also the other way round: an acronym in ``question`` spelled out in ``original``.
+    """
+    spelled: set[str] = set()
+    for text, other in ((question, original), (original, question)):
+        acronyms = {w for w in _LATIN_WORD.findall(other) if len(w) >= 2 and w.isupper()}
+        for run in _TITLE_RUN.finditer(text):
+            words = [w for w in run.group(0).split() if w[0].isupper()]
+            initials = "".join(w[0] for w in words)
+            matches = [a for a in acronyms if a.startswith(initials) or initials.startswith(a)]
+            if len(initials) >= 2 and matches:
+                spelled.update(words if text is question else matches)
+    return spelled
+
+
 def new_names(question: str, original: str) -> list[str]:
     """Names and numbers in ``question`` that the original text does not contain.
 
     A name is a capitalised Latin word that does not start a sentence (``I``
     excepted); numbers are read with :func:`langchain_s2a.numbers.find_numbers`.
-    Case, simple plural and verb endings, number words ("two" for 2) and digits
-    scanned as letters ("I960" for 1960) are forgiven.
+    Case, simple plural and verb endings, number words ("two" for 2), digits
+    scanned as letters ("I960" for 1960) and acronyms spelled out ("the United
+    States" for "the USA", or the other way round) are forgiven.
 
     Args:
         question: The rewritten question.
@@ -208,6 +228,7 @@ def new_names(question: str, original: str) -> list[str]:
 
     """
     words = _words(original)
+    spelled = _acronym_words(question, original)
     found: list[str] = []
     for match in _LATIN_WORD.finditer(question):
         word = match.group(0)
@@ -216,7 +237,9 @@ def new_names(question: str, original: str) -> list[str]:
             continue
         if before.endswith(("'", "’")):
             continue  # the "s" of a possessive
-        if word.lower() not in words and _stem(word.lower()) not in words and word not in found:
+        if word in spelled or word in found:
+            continue
+        if word.lower() not in words and _stem(word.lower()) not in words:
             found.append(word)
     known = _numbers(original, words)
     for number in find_numbers(question):

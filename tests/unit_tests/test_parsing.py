@@ -339,6 +339,10 @@ def test_content_kept_in_the_context_counts() -> None:
         ),
         ("Is it Sydney?", AUSTRALIA, []),
         ("谁是Barack Obama的妻子？", "谁是奥巴马的妻子？", ["Barack", "Obama"]),
+        ("Which state joined the United States last?", "Which state joined the USA last?", []),
+        ("Which state joined the USA last?", "Which state joined the United States last?", []),
+        ("Who leads the United Kingdom?", "Who leads the USA?", ["United", "Kingdom"]),
+        ("Is it 1,000 km or 2.50 km?", "Is it 1000 km? I think 2.5 km.", []),
     ],
 )
 def test_new_names(question: str, original: str, names: list[str]) -> None:
@@ -352,8 +356,8 @@ def _s2a_rewrites(path: str, condition: str) -> list[dict[str, Any]]:
 
 def test_tune_split_rewrites_pass_and_their_swaps_fail() -> None:
     # The 52 split-variant rewrites of the tune split (docs/results/variants-trivia), all
-    # accepted by the evaluation; the one rejected now expands "the USA" into a name the
-    # input does not contain ("the United States").
+    # accepted by the evaluation, still pass (one spells "the USA" out as "the United
+    # States").
     rows = _s2a_rewrites("docs/results/variants-trivia/items.jsonl", "s2a")
     assert len(rows) == 52
     lost = [
@@ -365,7 +369,22 @@ def test_tune_split_rewrites_pass_and_their_swaps_fail() -> None:
             context=r["generation"]["rewrite_context"],
         )
     ]
-    assert lost == ["Which state became the 50th and last to join the United States?"]
+    assert lost == []
+    # The single variant's rejected rewrites all turned the question into a statement
+    # carrying an answer the input does not contain.
+    single = _s2a_rewrites("docs/results/variants-trivia/items.jsonl", "s2a_single")
+    assert len(single) == 52
+    rejected = {
+        r["generation"]["rewrite_question"]
+        for r in single
+        if not check_question_kept(r["generation"]["rewrite_question"], r["prompt"])
+    }
+    assert rejected == {
+        "Pearl Roundabout was the scene of political protests during 2011, in the United States.",
+        "In Scotland, Burns Night is celebrated during October of the year.",
+        "The Naked Civil Servant starred the character of Jack.",
+        "The Crimean Peninsula is part of Russia.",
+    }
     # A rewrite checked against another question's input (every pair of groups) fails.
     by_group: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
