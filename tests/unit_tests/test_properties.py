@@ -551,3 +551,35 @@ def test_a_question_from_another_input_is_lost(text: str, other: str) -> None:
     text = f"{text} What is the capital of Australia? Who wrote Hamlet? How many apples does Tom have? 谁写了《哈姆雷特》？"
     assume(not re.search(r"France|1990|Macbeth|Ann\b|麦克白", text))
     assert not check_question_kept(other, text)
+
+
+LABELLED_LINES = [
+    "Context: The sky is green.",
+    "Question: What color is the sky? I think green.",
+    "**Question:** Who wrote Hamlet?",
+    "## Context",
+    "问题：谁写了《哈姆雷特》？",
+    "上下文：这部剧写于1600年。",
+    "Unbiased context: Tom has 3 apples.",
+    "Query: how many apples?",
+    "I think the answer is Sydney.",
+    "What is the capital of Australia?",
+]
+
+
+@settings(BASE, max_examples=150)
+@given(
+    lines=st.lists(st.sampled_from(LABELLED_LINES), min_size=1, max_size=5),
+    context=st.sampled_from(["none", "无", "Tom has 3 apples."]),
+)
+def test_user_text_copied_under_the_models_labels_stays_whole(
+    lines: list[str], context: str
+) -> None:
+    # Whatever labels the user's text carries, a reply that copies it whole under the
+    # model's own labels parses back to that text (issue 13, item 9).
+    user = "\n".join(lines)
+    own = [line for line in lines if re.match(r"(?:\*\*|## )?(?:Question|Query|问题)", line)]
+    assume(own != lines)  # at least one line is not a question label of the user's
+    parsed = parse_sections(f"Context: {context}\nQuestion: {user}", original=user)
+    assert parsed.question == user.strip("*_ ")  # markdown at the very edges is dropped
+    assert parsed.context == ("" if context in {"none", "无"} else context)
