@@ -174,8 +174,8 @@ def _number(token: str) -> str:
 
 
 def _words(text: str) -> set[str]:
-    """Every word of ``text``, lowercased, and its stem."""
-    words = set(_WORD.findall(text.lower()))
+    """Every Latin word of ``text``, lowercased, and its stem (``Obama`` in ``Obama的妻子``)."""
+    words = set(_LATIN_WORD.findall(text.lower()))
     return words | {_stem(word) for word in words}
 
 

@@ -339,6 +339,7 @@ def test_content_kept_in_the_context_counts() -> None:
         ),
         ("Is it Sydney?", AUSTRALIA, []),
         ("谁是Barack Obama的妻子？", "谁是奥巴马的妻子？", ["Barack", "Obama"]),
+        ("Who is Barack Obama's wife?", "谁是Barack Obama的妻子？我觉得是Michelle。", []),
         ("Which state joined the United States last?", "Which state joined the USA last?", []),
         ("Which state joined the USA last?", "Which state joined the United States last?", []),
         ("Who leads the United Kingdom?", "Who leads the USA?", ["United", "Kingdom"]),
