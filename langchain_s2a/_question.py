@@ -211,7 +211,11 @@ def new_names(question: str, original: str) -> list[str]:
     excepted); numbers are read with :func:`langchain_s2a.numbers.find_numbers`.
     Case, simple plural and verb endings, number words ("two" for 2), digits
     scanned as letters ("I960" for 1960) and acronyms spelled out ("the United
-    States" for "the USA", or the other way round) are forgiven.
+    States" for "the USA", or the other way round) are forgiven. Names in Han
+    script are not recognised (Chinese has no capitals), so for a Chinese
+    question only the numbers and the content-share rule of
+    :func:`check_question_kept` apply: "法国的首都是哪座城市？" still passes for
+    "澳大利亚的首都是哪座城市？".
 
     Args:
         question: The rewritten question.

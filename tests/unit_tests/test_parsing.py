@@ -411,3 +411,16 @@ def test_verbatim_question_sentences_always_pass() -> None:
             for sentence in split_sentences(text, language=language):
                 if sentence.text.endswith(("?", "？")):
                     assert check_question_kept(sentence.text, text, language=language)
+
+
+ZH_AUSTRALIA = "澳大利亚的首都是哪座城市？ 我认为答案是悉尼，但我真的不确定。"
+
+
+@pytest.mark.xfail(strict=True, reason="Han-script names are not recognised (see new_names)")
+def test_a_swapped_chinese_name_is_lost() -> None:
+    assert check_question_kept("法国的首都是哪座城市？", ZH_AUSTRALIA) is False
+
+
+def test_a_chinese_question_with_a_new_number_is_lost() -> None:
+    assert check_question_kept("2020年澳大利亚的首都是哪座城市？", ZH_AUSTRALIA) is False
+    assert check_question_kept("澳大利亚的首都是哪里？", ZH_AUSTRALIA) is True
