@@ -299,7 +299,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             and any(s.text.rstrip().endswith(("?", "？")) for s in sentences)
         ):
             reason = "question_lost"
-        elif not self._numbers_kept(f"{context}\n{question}", parts.text):
+        elif not self._numbers_kept(f"{context}\n{question}", parts.text) or (
+            # Relevance preset: the opening sentence of a problem sets it up (who, how
+            # many); a selection that drops it lost the problem, not a distractor.
+            # Tune split (68 GSM-IC items): it caught all 11 selections that dropped a
+            # needed sentence and none of the 28 that removed exactly the distractor.
+            self.preset == "relevance" and len(sentences) > 2 and question_id != 1 and 1 not in kept
+        ):
             reason = "facts_lost"
         ok = reason is None
         return S2ARewrite(
