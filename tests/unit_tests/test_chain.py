@@ -262,6 +262,8 @@ def test_content_block_list_rewrites_text_and_passes_other_blocks_in_order() -> 
     [
         pytest.param(lambda blocks: {"input": blocks}, id="dict"),
         pytest.param(lambda blocks: [SystemMessage("Be brief."), HumanMessage(blocks)], id="msgs"),
+        pytest.param(lambda blocks: [{"role": "user", "content": blocks}], id="role-dict"),
+        pytest.param(lambda blocks: [{"type": "human", "content": blocks}], id="type-dict"),
     ],
 )
 def test_content_blocks_in_a_dict_or_a_human_message(wrap: Any) -> None:
