@@ -28,7 +28,7 @@ from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import tool
 
 from langchain_s2a import S2AChatModel, resolve_chat_model
@@ -132,3 +132,69 @@ tool_result = next(m for m in state["messages"] if isinstance(m, ToolMessage))
 assert tool_result.text == "about 470,000"
 assert state["messages"][-1].text == "Canberra; about 470,000 people."
 print("rewrite of the last call:", state["messages"][-1].response_metadata["s2a"]["question"])
+
+# %% [markdown]
+# ## The messages graph, driven through the LangGraph SDK
+#
+# `build_s2a_graph` speaks messages as well: given `{"messages": [...]}` it rewrites the
+# last human turn for the answer model, which sees the whole conversation, and appends the
+# answer to `messages`; the user's turn stays as it was sent. That is the shape every
+# LangGraph chat UI, SDK client and `MessagesState` parent graph sends. Serve the graph
+# with `langgraph dev` (the repository's `langgraph.json` serves `graphs/s2a.py` as
+# `"s2a"`) and set `S2A_COOKBOOK_SERVER=http://127.0.0.1:2024` to hold the two-turn chat
+# below with that server through `langgraph_sdk`. Offline, the same two turns run on the
+# graph in-process on a checkpointed thread, as the server runs them.
+
+# %%
+from langchain_core.callbacks import BaseCallbackHandler
+from langgraph.checkpoint.memory import InMemorySaver
+
+from langchain_s2a import build_s2a_graph
+
+SERVER = os.environ.get("S2A_COOKBOOK_SERVER")
+values: dict[str, Any]  # the thread's state after the two turns
+turns = [question, "How many people live there? My teacher said five million."]
+
+
+class AnswerPrompts(BaseCallbackHandler):
+    """Records what the answer model receives (its run is named ``s2a_answer``)."""
+
+    def __init__(self) -> None:
+        self.prompts: list[list[str]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        if kwargs.get("name") == "s2a_answer":
+            self.prompts.append([m.type for m in messages[0]])
+
+
+if SERVER:
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=SERVER)
+    thread_id = client.threads.create()["thread_id"]
+    for text in turns:
+        client.runs.wait(thread_id, "s2a", input={"messages": [{"role": "user", "content": text}]})
+    values = dict(client.threads.get_state(thread_id)["values"])  # type: ignore[arg-type]
+    conversation = [(m["type"], m["content"]) for m in values["messages"]]
+else:
+    chat_model = real_model() if MODEL else scripted(
+        "Keep: none\nQuestion: 1", "Canberra.",  # turn 1: rewrite, answer
+        "Keep: none\nQuestion: 1", "About 470,000 people.",  # turn 2
+    )  # fmt: skip
+    graph = build_s2a_graph(chat_model, checkpointer=InMemorySaver())
+    seen = AnswerPrompts()
+    config: RunnableConfig = {"configurable": {"thread_id": "cookbook"}, "callbacks": [seen]}
+    for text in turns:
+        graph.invoke({"messages": [{"role": "user", "content": text}]}, config)
+    values = graph.get_state(config).values
+    conversation = [(m.type, m.text) for m in values["messages"]]
+    print("the answer model received:", seen.prompts)
+    assert seen.prompts == [["human"], ["human", "ai", "human"]]  # turn 2 sees turn 1
+for kind, content in conversation:
+    print(f"{kind:>6}: {content}")
+print("last rewrite:", values["rewrite"]["question"])
+assert [kind for kind, _ in conversation] == ["human", "ai", "human", "ai"]
+assert [content for kind, content in conversation if kind == "human"] == turns  # as sent
+if not (MODEL or SERVER):
+    assert conversation[-1] == ("ai", "About 470,000 people.")
+    assert values["rewrite"]["question"] == "How many people live there?"

@@ -5,6 +5,10 @@ The model is ``$S2A_MODEL`` (an ``init_chat_model`` name such as
 local model by default. It is loaded on the first run, not at import. Each run can
 pick another model, preset or variant through the runtime context
 (:class:`langchain_s2a.S2AContext`), e.g. ``context={"model": "local:0.5b"}``.
+
+Input is ``{"input": text}`` or, as chat UIs and the SDK send it,
+``{"messages": [{"role": "user", "content": ...}]}``: on a thread, each messages run
+answers the conversation so far and appends its answer to ``messages``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeGuard, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
@@ -20,7 +20,8 @@ OtherBlocks = Literal["raise", "skip"]
 _M = TypeVar("_M", bound=BaseMessage)
 
 _EXPECTED = (
-    "S2A input must be a str, a dict with an 'input' key, a list of messages or a PromptValue"
+    "S2A input must be a str, a dict with an 'input' key, a list of messages, a list of "
+    "content blocks or a PromptValue"
 )
 
 
@@ -133,6 +134,31 @@ def replace_text(message: _M, text: str) -> _M:
     return message.model_copy(update={"content": blocks})
 
 
+def is_content_blocks(value: object) -> TypeGuard[Sequence[Mapping[str, Any]]]:
+    """Whether ``value`` is a list of content blocks (one human turn), not of messages.
+
+    A content block is a dict with a ``"type"`` and neither ``"role"`` nor
+    ``"content"`` (those make a dict a message).
+
+    Example:
+        >>> is_content_blocks([{"type": "text", "text": "Hi"},
+        ...                    {"type": "image_url", "image_url": {"url": "https://x/a.png"}}])
+        True
+        >>> is_content_blocks([{"role": "user", "content": "Hi"}])
+        False
+
+    """
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes | bytearray) or not value:
+        return False
+    return all(
+        isinstance(item, Mapping)
+        and isinstance(item.get("type"), str)
+        and "role" not in item
+        and "content" not in item
+        for item in value
+    )
+
+
 def _from_messages(messages: Sequence[Any], other_blocks: OtherBlocks = "raise") -> InputParts:
     try:
         msgs = convert_to_messages(messages)
@@ -198,8 +224,9 @@ def coerce_input(
     """Turn any accepted input into :class:`InputParts`, or fail with a clear error.
 
     Args:
-        value: A ``str``, a dict with key ``"input"``, a sequence of messages, or a
-            ``PromptValue``.
+        value: A ``str``, a dict with key ``"input"``, a sequence of messages, a
+            list of content blocks (one human turn, see :func:`is_content_blocks`)
+            or a ``PromptValue``.
         max_chars: Longest text accepted; longer input raises before any model call.
         other_blocks: ``"raise"`` refuses non-text content blocks in the human turn;
             ``"skip"`` reads only its text blocks (the others stay in ``messages``).
@@ -224,6 +251,9 @@ def coerce_input(
         if isinstance(inner, Mapping):
             raise TypeError(f"{_EXPECTED}; 'input' holds a dict")
         return coerce_input(inner, max_chars=max_chars, other_blocks=other_blocks)
+    elif is_content_blocks(value):
+        turn = HumanMessage(content=[dict(block) for block in value])
+        parts = _from_messages([turn], other_blocks)
     elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         if not value:
             raise S2AInputError("S2A input is an empty message list")

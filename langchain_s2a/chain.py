@@ -75,7 +75,9 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
 
     # ------------------------------------------------------------------ stages
     def _parts(self, input: Any) -> InputParts:
-        return coerce_input(input, max_chars=self.rewriter.max_input_chars)
+        # Content blocks other than text (images, audio, files) are not rewritten:
+        # they stay in the human turn and reach the answer model in order.
+        return coerce_input(input, max_chars=self.rewriter.max_input_chars, other_blocks="skip")
 
     def _skip_rewrite(self, parts: InputParts) -> S2ARewrite | None:
         if self.mode == "s2a":
@@ -97,16 +99,17 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def _answer_config(config: RunnableConfig) -> RunnableConfig:
         return patch_config(config, run_name=ANSWER_RUN_NAME)
 
-    def _rewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+    def _rewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         # Tagged as in the graph: token streams (LangGraph's messages mode, UIs reading
         # astream_events) skip the rewrite model's tokens and show only the answer's.
+        # The rewriter gets the text only; the human turn's other blocks are the answer's.
         return self._skip_rewrite(parts) or self.rewriter.invoke(
-            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+            parts.text, merge_configs(config, {"tags": list(REWRITE_TAGS)})
         )
 
-    async def _arewrite(self, input: Any, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+    async def _arewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         return self._skip_rewrite(parts) or await self.rewriter.ainvoke(
-            input, merge_configs(config, {"tags": list(REWRITE_TAGS)})
+            parts.text, merge_configs(config, {"tags": list(REWRITE_TAGS)})
         )
 
     @property
@@ -130,7 +133,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = self._rewrite(input, parts, config)
+        rewrite = self._rewrite(parts, config)
         started = time.perf_counter()
         message = call_model(
             self.model,
@@ -151,7 +154,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
         parts = self._parts(input)
-        rewrite = await self._arewrite(input, parts, config)
+        rewrite = await self._arewrite(parts, config)
         started = time.perf_counter()
         message = await acall_model(
             self.model,
@@ -187,7 +190,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> Iterator[S2AResultChunk]:
         for input in inputs:
             parts = self._parts(input)
-            rewrite = self._rewrite(input, parts, config)
+            rewrite = self._rewrite(parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             for chunk in self._stream_answer(self._messages(parts, rewrite), config):
@@ -202,7 +205,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     ) -> AsyncIterator[S2AResultChunk]:
         async for input in inputs:
             parts = self._parts(input)
-            rewrite = await self._arewrite(input, parts, config)
+            rewrite = await self._arewrite(parts, config)
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
             async for chunk in self._astream_answer(self._messages(parts, rewrite), config):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import merge_configs, patch_config
 from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, StateGraph, add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import get_runtime
 from langgraph.types import Checkpointer, RetryPolicy, Send
@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 
 from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, coerce_input
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import Preset
 from langchain_s2a.result import _as_ai_message
@@ -30,10 +30,13 @@ from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph", "is_transient"]
 
 
-class S2AInput(TypedDict):
-    """Input state: the user's text, or a list of chat messages."""
+class S2AInput(TypedDict, total=False):
+    """Input state: ``input`` (text, content blocks, messages) or ``messages`` (a chat)."""
 
     input: Any
+    """The user's text, a list of content blocks, or a list of chat messages."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation (``MessagesState`` style): its last human turn is rewritten."""
 
 
 class S2AOutput(TypedDict, total=False):
@@ -45,6 +48,8 @@ class S2AOutput(TypedDict, total=False):
     """The rewrite, as :class:`S2ARewrite` fields (``S2ARewrite(**state["rewrite"])``)."""
     message: AIMessage
     """The answer model's message."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """In messages mode: the conversation, the user's turns as sent and the answer appended."""
 
 
 class S2AState(TypedDict, total=False):
@@ -52,10 +57,12 @@ class S2AState(TypedDict, total=False):
 
     On a checkpointed thread every run starts fresh: the first ``rewrite`` attempt
     of a run overwrites ``rewrite``, ``attempts`` and ``keep_original`` whatever an
-    earlier run left there.
+    earlier run left there. ``messages`` is the exception: it is the thread's
+    conversation, so each run's answer is appended to it.
     """
 
     input: Any
+    messages: Annotated[list[AnyMessage], add_messages]
     rewrite: dict[str, Any]
     attempts: int
     keep_original: bool
@@ -90,6 +97,18 @@ class S2AContext:
     """Answer model name (``init_chat_model`` style or ``local:SIZE``)."""
     rewriter_model: str | None = None
     """Rewriter model name; defaults to the answer model."""
+
+
+def _messages_mode(state: S2AState) -> bool:
+    """Whether this run answers ``messages`` rather than ``input``.
+
+    ``messages`` is answered when there is no ``input``, or when its last message is
+    not an answer yet (on a thread, ``input`` may be an earlier run's).
+    """
+    messages = state.get("messages")
+    if not messages:
+        return False
+    return state.get("input") is None or messages[-1].type != "ai"
 
 
 def _sum_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -178,6 +197,13 @@ class _S2AGraphNodes:
         return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
     @staticmethod
+    def _parts(state: S2AState, max_chars: int) -> InputParts:
+        source = state.get("messages") if _messages_mode(state) else state.get("input")
+        # Only text blocks are rewritten; images, audio and files stay in the human
+        # turn and reach the answer model in order.
+        return coerce_input(source, max_chars=max_chars, other_blocks="skip")
+
+    @staticmethod
     def _previous(state: S2AState) -> S2ARewrite | None:
         data = state.get("retry_of")
         return S2ARewrite(**data) if data else None
@@ -185,7 +211,7 @@ class _S2AGraphNodes:
     # --------------------------------------------------------------- nodes
     def rewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         rewriter = self._rewriter(self._context())
-        parts = coerce_input(state.get("input"), max_chars=rewriter.max_input_chars)
+        parts = self._parts(state, rewriter.max_input_chars)
         result = rewriter.attempt(
             parts, self._rewrite_config(config), previous=self._previous(state)
         )
@@ -193,7 +219,7 @@ class _S2AGraphNodes:
 
     async def arewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         rewriter = self._rewriter(self._context())
-        parts = coerce_input(state.get("input"), max_chars=rewriter.max_input_chars)
+        parts = self._parts(state, rewriter.max_input_chars)
         result = await rewriter.aattempt(
             parts, self._rewrite_config(config), previous=self._previous(state)
         )
@@ -209,6 +235,8 @@ class _S2AGraphNodes:
                 "attempts": state.get("attempts", 0),
                 "retry_of": rewrite,
             }
+            if "messages" in state:
+                retry["messages"] = state["messages"]
             return Send("rewrite", retry)
         ctx = self._context()
         keep = self.keep_original if ctx.keep_original is None else ctx.keep_original
@@ -220,7 +248,7 @@ class _S2AGraphNodes:
 
     def _answer_messages(self, state: S2AState) -> list[BaseMessage]:
         ctx = self._context()
-        parts = coerce_input(state.get("input"), max_chars=self.rewriter.max_input_chars)
+        parts = self._parts(state, self.rewriter.max_input_chars)
         return answer_messages(
             parts,
             S2ARewrite(**(state.get("rewrite") or {})),
@@ -237,7 +265,7 @@ class _S2AGraphNodes:
             patch_config(config, run_name=ANSWER_RUN_NAME),
             self.policy,
         )
-        return self._answer_update(message, started)
+        return self._answer_update(state, message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         started = time.perf_counter()
@@ -247,13 +275,16 @@ class _S2AGraphNodes:
             patch_config(config, run_name=ANSWER_RUN_NAME),
             self.policy,
         )
-        return self._answer_update(message, started)
+        return self._answer_update(state, message, started)
 
     @staticmethod
-    def _answer_update(message: BaseMessage, started: float) -> dict[str, Any]:
+    def _answer_update(state: S2AState, message: BaseMessage, started: float) -> dict[str, Any]:
         ai = _as_ai_message(message)
         ai.response_metadata.setdefault("s2a_answer_latency_s", time.perf_counter() - started)
-        return {"answer": ai.text, "message": ai}
+        update: dict[str, Any] = {"answer": ai.text, "message": ai}
+        if _messages_mode(state):
+            update["messages"] = [ai]  # appended by add_messages; the user's turn stays
+        return update
 
 
 def build_s2a_graph(
@@ -284,6 +315,14 @@ def build_s2a_graph(
     :class:`~langchain_s2a.S2ARewriteError` is raised. Transient model errors
     (timeouts, rate limits, 5xx) are retried by LangGraph's ``RetryPolicy``.
     Per-run options come through the runtime context (:class:`S2AContext`).
+
+    The graph speaks messages too: with ``{"messages": [...]}`` (a chat UI, the
+    LangGraph SDK, a ``MessagesState`` parent graph) the last human turn's text
+    blocks are rewritten for the answer model, which sees the whole conversation;
+    the answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
+    stays as sent. On a checkpointed thread each run adds its answer to the chat.
+    In every input form, image, audio and file blocks reach the answer model
+    untouched and in order.
 
     Args:
         model: The answering model (chat model, name, or ``None`` for the local one).
@@ -316,8 +355,8 @@ def build_s2a_graph(
         name: The compiled graph's name.
 
     Returns:
-        A compiled graph. Input ``{"input": ...}``; output ``answer``, ``rewrite``,
-        ``message``.
+        A compiled graph. Input ``{"input": ...}`` or ``{"messages": [...]}``;
+        output ``answer``, ``rewrite``, ``message`` and ``messages``.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -327,6 +366,11 @@ def build_s2a_graph(
         >>> out = graph.invoke({"input": "Who wrote Hamlet? I think Marlowe did."})
         >>> out["answer"], out["rewrite"]["question"]
         ('William Shakespeare.', 'Who wrote Hamlet?')
+        >>> model = GenericFakeChatModel(messages=iter(["Keep: 1\\nQuestion: 1", "Shakespeare."]))
+        >>> chat = build_s2a_graph(model).invoke(
+        ...     {"messages": [("user", "Who wrote Hamlet? I think Marlowe did.")]})
+        >>> [(m.type, m.text) for m in chat["messages"]]
+        [('human', 'Who wrote Hamlet? I think Marlowe did.'), ('ai', 'Shakespeare.')]
 
     """
     if max_retries < 0:

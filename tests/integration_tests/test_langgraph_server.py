@@ -154,3 +154,59 @@ def test_remote_graph_with_model_from_runtime_context(langgraph_server: ServerPr
         assert seen.index("tokens") > 0
         assert seen[-1] == "update:answer"
         assert remote.get_state(config).values["answer"] == "".join(tokens)
+
+
+def _usage(message: dict[str, Any]) -> dict[str, int]:
+    usage = message.get("usage_metadata") or {}
+    return {k: int(usage.get(k, 0)) for k in ("input_tokens", "output_tokens")}
+
+
+async def test_sdk_two_turn_messages_thread(langgraph_server: ServerProcess) -> None:
+    """A chat UI's shape: ``{"messages": [...]}`` twice on one thread, the second sees the first."""
+    from langgraph_sdk import get_client
+
+    async with get_client(url=langgraph_server.url) as client:
+        assistant = (await client.assistants.search(graph_id="s2a"))[0]
+        schemas = await client.assistants.get_schemas(assistant["assistant_id"])
+        assert {"input", "messages"} <= set(schemas["input_schema"]["properties"])
+        assert "messages" in schemas["output_schema"]["properties"]
+
+        thread = await client.threads.create()
+        started = time.perf_counter()
+        first = await client.runs.wait(
+            thread["thread_id"], "s2a", input={"messages": [{"role": "user", "content": QUESTION}]}
+        )
+        assert isinstance(first, dict)
+        assert [m["type"] for m in first["messages"]] == ["human", "ai"]
+        assert first["messages"][0]["content"] == QUESTION  # the user's turn as sent
+        assert first["messages"][1]["content"] == first["answer"] and first["answer"].strip()
+
+        # The same question again: the answer model now also gets turn one.
+        tokens: list[str] = []
+        token_nodes: set[str] = set()
+        async for part in client.runs.stream(
+            thread["thread_id"],
+            "s2a",
+            input={"messages": [{"role": "user", "content": QUESTION}]},
+            stream_mode=["messages-tuple"],
+        ):
+            if part.event == "messages":
+                chunk, metadata = part.data
+                token_nodes.add(metadata.get("langgraph_node", ""))
+                tokens.append(chunk.get("content") or "")
+            elif part.event == "error":  # pragma: no cover - shows the server's error
+                pytest.fail(f"run failed: {part.data}")
+        langgraph_server.timings["sdk_two_turn_messages"] = time.perf_counter() - started
+        assert token_nodes == {"answer"}
+
+        values = (await client.threads.get_state(thread["thread_id"]))["values"]
+        messages = values["messages"]
+        assert [m["type"] for m in messages] == ["human", "ai", "human", "ai"]
+        assert messages[:2] == first["messages"]  # turn one kept as it was
+        assert messages[2]["content"] == QUESTION
+        assert messages[3]["content"] == values["answer"] == "".join(tokens)
+        assert values["rewrite"]["original"] == QUESTION
+        # The second answer call's prompt held turn one (its question and answer) as well.
+        one, two = _usage(messages[1]), _usage(messages[3])
+        assert one["input_tokens"] > 0
+        assert two["input_tokens"] >= one["input_tokens"] + one["output_tokens"]

@@ -231,3 +231,68 @@ def test_rewrite_model_run_is_named_and_kept_out_of_token_streams() -> None:
     assert rewrite_model_run.name == "s2a_rewrite" and rewrite_model_run.run_type == "llm"
     assert TAG_NOSTREAM in rewrite_model_run.tags and "mytag" in rewrite_model_run.tags
     assert answer_run.name == "s2a_answer" and TAG_NOSTREAM not in answer_run.tags
+
+
+# ------------------------------------------------------------- content blocks
+TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
+TOM_KEEP = "Keep: 1\nQuestion: 3"  # the extractive default's reply
+IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/apples.png"}}
+AUDIO = {"type": "audio", "base64": "UklGRg==", "mime_type": "audio/wav"}
+
+
+def test_content_block_list_rewrites_text_and_passes_other_blocks_in_order() -> None:
+    model = fake(TOM_KEEP, "3")
+    blocks = [IMAGE, {"type": "text", "text": TOM}, AUDIO]
+    result = create_s2a_chain(model).invoke(blocks)
+    assert result.answer == "3" and result.rewrite.original == TOM
+    (turn,) = model.answer_calls[0].messages
+    assert turn.type == "human"
+    assert turn.content == [
+        IMAGE,
+        {"type": "text", "text": "Tom has 3 apples. How many apples does Tom have?"},
+        AUDIO,
+    ]
+    # the rewriter is shown the text only
+    sent = "\n".join(m.text for m in model.rewrite_calls[0].messages)
+    assert "apples.png" not in sent and "UklGRg" not in sent and "sister" in sent
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(lambda blocks: {"input": blocks}, id="dict"),
+        pytest.param(lambda blocks: [SystemMessage("Be brief."), HumanMessage(blocks)], id="msgs"),
+        pytest.param(lambda blocks: [{"role": "user", "content": blocks}], id="role-dict"),
+        pytest.param(lambda blocks: [{"type": "human", "content": blocks}], id="type-dict"),
+    ],
+)
+def test_content_blocks_in_a_dict_or_a_human_message(wrap: Any) -> None:
+    model = fake(TOM_KEEP, "3")
+    create_s2a_chain(model).invoke(wrap([{"type": "text", "text": TOM}, IMAGE]))
+    turn = model.answer_calls[0].messages[-1]
+    assert turn.content[1] == IMAGE and "sister" not in turn.text
+
+
+@pytest.mark.parametrize("mode", ["instructed", "baseline"])
+def test_content_blocks_reach_the_model_in_every_mode(mode: str) -> None:
+    model = fake(None, "3")
+    create_s2a_chain(model, mode=mode).invoke([{"type": "text", "text": TOM}, IMAGE])  # type: ignore[arg-type]
+    assert model.rewrite_calls == []
+    assert model.answer_calls[0].messages[-1].content[1] == IMAGE
+
+
+async def test_content_blocks_when_streamed() -> None:
+    model = fake(TOM_KEEP, "three apples")
+    chain = create_s2a_chain(model)
+    blocks = [{"type": "text", "text": TOM}, IMAGE]
+    chunks = list(chain.stream(blocks))
+    assert chunks[0].rewrite is not None and chunks[0].rewrite.original == TOM
+    total = [c async for c in chain.astream(blocks)]
+    assert "".join(c.answer or "" for c in total) == "three apples"
+    for call in model.answer_calls:
+        assert call.messages[-1].content[1] == IMAGE
+
+
+def test_image_only_input_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="nothing to rewrite"):
+        create_s2a_chain(fake(TOM_KEEP)).invoke([IMAGE])
