@@ -14,6 +14,8 @@
 # keeping only neutral context and the question, then **answers** from the rewrite alone.
 # This notebook runs offline with a scripted stand-in model. Set
 # `S2A_COOKBOOK_MODEL=local:0.5b` (or any `init_chat_model` name) to use a real model.
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
@@ -42,6 +44,9 @@ text = (
 result = chain.invoke(text)
 print("rewrite:", result.rewrite.text)
 print("answer: ", result.answer)
+print(
+    f"took {result.rewrite.latency_s or 0:.1f} s to rewrite, {result.answer_latency_s or 0:.1f} s to answer"
+)
 if not MODEL:
     assert "Jones" not in result.rewrite.text and result.answer == "The Peter Principle."
 

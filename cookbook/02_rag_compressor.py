@@ -17,10 +17,13 @@
 #
 # Offline by default: a deterministic fake embedding and a scripted selector that keeps
 # sentences mentioning the capital. Set `S2A_COOKBOOK_MODEL=local:0.5b` for a real model.
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
 import re
+import time
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -78,8 +81,10 @@ question = "What is the capital of Australia?"
 
 # %%
 compressor = S2ADocumentCompressor(selector)
+started = time.perf_counter()
 for doc in compressor.compress_documents(retriever.invoke(question), question):
     print(doc.metadata["source"], "|", doc.page_content, "|", doc.metadata["s2a"]["kept_spans"])
+print(f"({time.perf_counter() - started:.1f} s)")
 
 # %% [markdown]
 # ## In an LCEL RAG chain
@@ -102,7 +107,9 @@ rag = (
     | answerer
     | StrOutputParser()
 )
+started = time.perf_counter()
 answer = rag.invoke(question, {"tags": ["cookbook-rag"]})
 print(answer)
+print(f"({time.perf_counter() - started:.1f} s)")
 if not MODEL:
     assert answer == "Canberra."

@@ -16,9 +16,12 @@
 # rewrite is recorded under `s2a_rewrites` and sent on the custom stream.
 #
 # Offline by default with scripted models. Set `S2A_COOKBOOK_MODEL=local:0.5b` for a real one.
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
+import time
 
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel, GenericFakeChatModel
@@ -53,6 +56,7 @@ question = "What is the capital of Australia? I'm fairly sure it's Sydney, right
 
 # %%
 agent = create_agent(agent_model(), middleware=[S2AMiddleware(rewriter_model())])
+started = time.perf_counter()
 for mode, data in agent.stream(
     {"messages": [HumanMessage(question)]}, stream_mode=["custom", "updates"]
 ):
@@ -60,6 +64,7 @@ for mode, data in agent.stream(
         print("S2A rewrite:", data["s2a_rewrite"]["rewrite"]["question"])
     elif "model" in data:
         print("agent:", data["model"]["messages"][-1].text)
+print(f"({time.perf_counter() - started:.1f} s)")
 
 # %% [markdown]
 # The final state still holds the user's original message next to the rewrite:
@@ -82,6 +87,7 @@ if not MODEL:
 
 # %%
 selector = resolve_chat_model(MODEL) if MODEL else GenericFakeChatModel(messages=iter(["Keep: 1"]))
+started = time.perf_counter()
 clean = S2ATool(selector).invoke(
     {
         "passage": "Canberra became the capital in 1913. My uncle says Sydney is better.",
@@ -89,5 +95,6 @@ clean = S2ATool(selector).invoke(
     }
 )
 print(clean)
+print(f"({time.perf_counter() - started:.1f} s)")
 if not MODEL:
     assert clean == "Canberra became the capital in 1913."

@@ -13,9 +13,12 @@
 # `build_s2a_graph` is a compiled LangGraph graph: `rewrite → (append_original) → answer`,
 # with a retry loop when a rewrite is unusable. Offline by default; set
 # `S2A_COOKBOOK_MODEL=local:0.5b` for the embedded model.
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
+import time
 from typing import Any
 
 from langchain_core.language_models import GenericFakeChatModel
@@ -57,6 +60,7 @@ problem = (
 graph = build_s2a_graph(model(), preset="relevance", checkpointer=InMemorySaver())
 config: Any = {"configurable": {"thread_id": "cookbook"}}
 tokens = []
+started = time.perf_counter()
 for mode, data in graph.stream(
     {"input": problem}, config, stream_mode=["updates", "custom", "messages"]
 ):
@@ -68,6 +72,7 @@ for mode, data in graph.stream(
     else:
         tokens.append(data[0].text)
 print("answer:", "".join(tokens))
+print(f"({time.perf_counter() - started:.1f} s)")
 
 # %% [markdown]
 # The checkpointer keeps the run: its final state and every step.

@@ -18,6 +18,8 @@
 #
 # Offline by default with scripted replies; set `S2A_COOKBOOK_MODEL=local:0.5b` to compare
 # for real (output tokens and latency are then measured, not scripted).
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
