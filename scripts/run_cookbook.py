@@ -44,6 +44,29 @@ def code_digest(notebook: nbformat.NotebookNode) -> str:
     return digest.hexdigest()
 
 
+def coalesce_streams(notebook: nbformat.NotebookNode) -> None:
+    """Merge each cell's consecutive stdout (or stderr) outputs into one, in place.
+
+    How a cell's printing is split into stream outputs depends on when the kernel flushed,
+    not on what was printed; merged, the outputs are the same from run to run.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        merged: list[nbformat.NotebookNode] = []
+        for output in cell.outputs:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and output.output_type == last.output_type == "stream"
+                and output.name == last.name
+            ):
+                last.text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
+
+
 def execute(script: Path, *, model: str, timeout: int = 1800) -> nbformat.NotebookNode:
     """Run one jupytext script as a notebook with ``model`` and return it with outputs.
 
@@ -84,6 +107,7 @@ def execute(script: Path, *, model: str, timeout: int = 1800) -> nbformat.Notebo
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    coalesce_streams(notebook)
     notebook.metadata[METADATA_KEY] = {
         "model": model,
         "llama_threads": int(env["S2A_LLAMA_THREADS"]),
