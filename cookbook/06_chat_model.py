@@ -17,9 +17,12 @@
 #
 # Offline by default with scripted models. Set `S2A_COOKBOOK_MODEL=local:0.5b` for a real
 # one (the tool-calling part then stays scripted: the embedded models do not call tools).
+# The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
+# names the command that regenerates them.
 
 # %%
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,9 +66,11 @@ else:
 prompt = ChatPromptTemplate.from_messages(
     [("system", "Answer in one short sentence."), ("human", "{question}")]
 )
+started = time.perf_counter()
 message = (prompt | s2a).invoke({"question": question})
 print("answer:", message.text)
 print("the model saw:", message.response_metadata["s2a"]["question"])
+print(f"({time.perf_counter() - started:.1f} s)")
 if not MODEL:
     assert message.text == "Canberra."
     assert message.response_metadata["s2a"]["question"] == "What is the capital of Australia?"
@@ -79,8 +84,10 @@ if MODEL:
     s2a = S2AChatModel(model=real_model())
 else:
     s2a = S2AChatModel(model=scripted("Canberra is the capital."), rewriter_model=scripted(REWRITE))
+started = time.perf_counter()
 tokens = list((prompt | s2a | StrOutputParser()).stream({"question": question}))
 print("streamed:", tokens)
+print(f"({time.perf_counter() - started:.1f} s)")
 if not MODEL:
     assert "".join(tokens) == "Canberra is the capital."
 
@@ -167,6 +174,7 @@ class AnswerPrompts(BaseCallbackHandler):
             self.prompts.append([m.type for m in messages[0]])
 
 
+started = time.perf_counter()
 if SERVER:
     from langgraph_sdk import get_sync_client
 
@@ -193,6 +201,7 @@ else:
 for kind, content in conversation:
     print(f"{kind:>6}: {content}")
 print("last rewrite:", values["rewrite"]["question"])
+print(f"({time.perf_counter() - started:.1f} s)")
 assert [kind for kind, _ in conversation] == ["human", "ai", "human", "ai"]
 assert [content for kind, content in conversation if kind == "human"] == turns  # as sent
 if not (MODEL or SERVER):
