@@ -26,6 +26,7 @@ from langchain_s2a.local_model import (
     convert_messages,
     load_local_chat_model,
 )
+from tests.unit_tests.test_prefix_cache import FakeKV
 
 EOS = "<|im_end|>"
 
@@ -95,8 +96,11 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLlama:
 
     monkeypatch.setattr(backend_mod, "_load_llama", load)
     monkeypatch.setattr(backend_mod, "_make_renderer", lambda _llama: (chatml, EOS))
+    kvs: list[FakeKV] = []
+    monkeypatch.setattr(backend_mod, "_make_kv", lambda _llama: kvs.append(FakeKV()) or kvs[-1])
     lm.clear_local_model_cache()
     llama.loads = loads  # type: ignore[attr-defined]
+    llama.kvs = kvs  # type: ignore[attr-defined]
     yield llama
     lm.clear_local_model_cache()
 
@@ -142,6 +146,7 @@ def test_invoke(fake: FakeLlama) -> None:
         "input_tokens": len(prompt),
         "output_tokens": 3,
         "total_tokens": len(prompt) + 3,
+        "input_token_details": {"cache_read": 0},
     }
     assert result.response_metadata["finish_reason"] == "stop"
     assert result.response_metadata["model_name"] == "some-model.q4"
@@ -320,10 +325,10 @@ def test_missing_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
         backend_mod._load_llama("/x.gguf", 4096, 2, 512, 0)
 
 
-def test_with_context_loads_its_own_llama_and_takes_turns(fake: FakeLlama) -> None:
+def test_with_context_shares_one_llama_and_takes_turns(fake: FakeLlama) -> None:
     fake.delay = 0.01
     llm = make()
-    llm.invoke(MESSAGES)  # loaded: the copy must not reuse this backend
+    llm.invoke(MESSAGES)
     rewriter = llm.with_context("s2a_rewrite")
     assert (rewriter.context_name, llm.context_name) == ("s2a_rewrite", "default")
     assert rewriter.model_path == llm.model_path and rewriter._identifying_params == (
@@ -334,7 +339,47 @@ def test_with_context_loads_its_own_llama_and_takes_turns(fake: FakeLlama) -> No
         t.start()
     for t in threads:
         t.join()
-    assert len(fake.loads) == 2  # one Llama per context
+    assert len(fake.loads) == 1  # one copy of the weights
     assert len(fake.calls) == 7
-    assert fake.max_active == 1  # the two contexts never compute at once
-    assert rewriter.with_context("s2a_rewrite")._get() is rewriter._get()
+    assert fake.max_active == 1
+    assert rewriter._get() is llm._get()
+
+
+def _prompt_family(instructions: str, text: str) -> list[Any]:
+    return [SystemMessage(instructions), HumanMessage(text)]
+
+
+def test_prefix_reuse_reads_only_new_tokens(fake: FakeLlama) -> None:
+    llm = make()
+    rewrite_rules, answer_rules = "Rewrite the text below. " * 4, "Answer the question. " * 4
+    usages = []
+    for item in ("Who wrote Hamlet?", "Where is Rome?", "What is 2 + 2?"):
+        for rules in (rewrite_rules, answer_rules):
+            usages.append(llm.invoke(_prompt_family(rules, item)).usage_metadata)
+    (kv,) = fake.kvs  # type: ignore[attr-defined]
+    last = chatml(convert_messages(_prompt_family(answer_rules, "What is 2 + 2?")))
+    assert kv.held == list(last.encode())
+    reads = [u["input_token_details"]["cache_read"] for u in usages]
+    assert reads[0] == 0 and max(reads[1:3]) < 20  # the chat header at most: nothing seen twice
+    # The third rewrite and answer start from their instructions' snapshots.
+    assert reads[4] >= len(rewrite_rules) and reads[5] >= len(answer_rules)
+    assert all(r % 4 == 0 for r in reads)
+    assert all(u["input_tokens"] == len(fake.calls[i]["prompt"]) for i, u in enumerate(usages))
+
+
+def test_prefix_cache_off_leaves_matching_to_llama_cpp(fake: FakeLlama) -> None:
+    result = make(prefix_cache_mb=0).invoke(MESSAGES)
+    assert "input_token_details" not in (result.usage_metadata or {})
+    (kv,) = fake.kvs  # type: ignore[attr-defined]
+    assert kv.batches == []
+
+
+def test_grammar_call_option_is_compiled_and_passed(fake: FakeLlama) -> None:
+    pytest.importorskip("llama_cpp")
+    grammar = 'root ::= "Par" "is" "."'
+    make().invoke(MESSAGES, grammar=grammar)
+    make().invoke(MESSAGES)
+    first, second = fake.calls
+    assert first["grammar"]._grammar == grammar
+    assert "grammar" not in second
+    assert backend_mod.compile_grammar(grammar) is first["grammar"]  # compiled once
