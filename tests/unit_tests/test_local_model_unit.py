@@ -383,3 +383,71 @@ def test_grammar_call_option_is_compiled_and_passed(fake: FakeLlama) -> None:
     assert first["grammar"]._grammar == grammar
     assert "grammar" not in second
     assert backend_mod.compile_grammar(grammar) is first["grammar"]  # compiled once
+
+
+TEXT = "Canberra is in Australia. What is the capital of Australia? I think it is Sydney."
+
+
+def test_constrained_extractive_rewrite_passes_a_grammar(fake: FakeLlama) -> None:
+    pytest.importorskip("llama_cpp")
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._constrained import extractive_grammar
+
+    fake.reply = ["Keep: 1", "\nQuestion: 2"]
+    llm = make()
+    rewrite = S2ARewriter(llm, constrained=True).invoke(TEXT)
+    assert (rewrite.context, rewrite.question, rewrite.fallback) == (
+        "Canberra is in Australia.",
+        "What is the capital of Australia?",
+        False,
+    )
+    assert fake.calls[-1]["grammar"]._grammar == extractive_grammar(3, language="en")
+    S2ARewriter(llm).invoke(TEXT)  # the default stays unconstrained
+    S2ARewriter(llm, variant="split", constrained=True).invoke(TEXT)  # extractive only
+    assert "grammar" not in fake.calls[-2] and "grammar" not in fake.calls[-1]
+
+
+async def test_constrained_extractive_rewrite_uses_structured_output() -> None:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.outputs import ChatGeneration, ChatResult
+    from langchain_core.runnables import RunnableLambda
+
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._constrained import ExtractiveReply
+
+    seen: list[Any] = []
+
+    class Structured(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "structured-fake"
+
+        def _generate(self, messages: Any, stop: Any = None, **kw: Any) -> ChatResult:
+            return ChatResult(generations=[ChatGeneration(message=AIMessage("Sure! 1 and 2"))])
+
+        def with_structured_output(self, schema: Any, **kw: Any) -> Any:
+            seen.append((schema, kw))
+            raw = AIMessage(
+                "", usage_metadata={"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}
+            )
+            return RunnableLambda(
+                lambda _m: {"raw": raw, "parsed": ExtractiveReply(keep=[1], question=2)}
+            )
+
+    rewriter = S2ARewriter(Structured(), constrained=True)
+    for rewrite in (rewriter.invoke(TEXT), await rewriter.ainvoke(TEXT)):
+        assert rewrite.raw == "Keep: 1\nQuestion: 2" and not rewrite.fallback
+        assert rewrite.question == "What is the capital of Australia?"
+        assert rewrite.usage is not None and rewrite.usage["output_tokens"] == 7
+    assert seen[0] == (ExtractiveReply, {"include_raw": True})
+    unconstrained = S2ARewriter(Structured()).invoke(TEXT)
+    assert unconstrained.raw == "Sure! 1 and 2" and unconstrained.fallback
+
+
+def test_extractive_grammar_shapes() -> None:
+    from langchain_s2a._constrained import extractive_grammar
+
+    assert extractive_grammar(1, language="en").splitlines()[1] == 'keep ::= "none" | num'
+    zh = extractive_grammar(2, language="zh")
+    assert zh.startswith('root ::= "保留：" keep "\\n问题：" num') and '"无"' in zh
+    assert zh.endswith('num ::= "1" | "2"')
