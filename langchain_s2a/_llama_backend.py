@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,10 +168,14 @@ class SampleCounter:
 
     def __init__(self) -> None:
         self.samples = 0
+        self.first_at: float | None = None
+        """``time.perf_counter()`` when the first token was sampled (the prompt was read)."""
         self._last_len = -1
 
     def __call__(self, input_ids: Sequence[int], _logits: object) -> bool:
         if len(input_ids) > self._last_len:
             self.samples += 1
+            if self.first_at is None:
+                self.first_at = time.perf_counter()
         self._last_len = len(input_ids)
         return False

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,7 @@ class ChatLocalLlama(BaseChatModel):
         opts = self._options(stop, kwargs)
         backend = self._get()
         with backend.lock:
+            started = time.perf_counter()
             prompt_tokens = self._tokenize(backend, dicts)
             n_prompt, max_tokens = len(prompt_tokens), int(opts["max_tokens"])
             if n_prompt + max_tokens > self.n_ctx:
@@ -282,6 +284,9 @@ class ChatLocalLlama(BaseChatModel):
                 close = getattr(stream, "close", None)
                 if close is not None:
                     close()
+            ended = time.perf_counter()
+        read_at = counter.first_at or ended
+        timings = {"prompt_s": round(read_at - started, 4), "generate_s": round(ended - read_at, 4)}
         # The end-of-turn token (or the token completing a stop string) is sampled but
         # is not part of the returned text, so it is not counted.
         n_out = max(0, counter.samples - (1 if finish_reason == "stop" else 0))
@@ -294,7 +299,11 @@ class ChatLocalLlama(BaseChatModel):
             message=AIMessageChunk(
                 content="",
                 usage_metadata=usage,
-                response_metadata={"finish_reason": finish_reason, "model_name": self.model_name},
+                response_metadata={
+                    "finish_reason": finish_reason,
+                    "model_name": self.model_name,
+                    "timings": timings,
+                },
                 chunk_position="last",
             ),
             generation_info={"finish_reason": finish_reason},

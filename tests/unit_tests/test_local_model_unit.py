@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import threading
 import time
@@ -451,3 +452,59 @@ def test_extractive_grammar_shapes() -> None:
     zh = extractive_grammar(2, language="zh")
     assert zh.startswith('root ::= "保留：" keep "\\n问题：" num') and '"无"' in zh
     assert zh.endswith('num ::= "1" | "2"')
+
+
+def test_timings_split_prompt_reading_from_generation(fake: FakeLlama) -> None:
+    fake.delay = 0.02  # before each sampled token; the first one includes reading the prompt
+    timings = make().invoke(MESSAGES).response_metadata["timings"]
+    assert timings["prompt_s"] >= 0.02 and timings["generate_s"] >= 0.04
+
+
+class ScriptedLlama(FakeLlama):
+    """Replies to rewrite prompts with sentence numbers or a rewrite, to others with an answer."""
+
+    def create_completion(self, *, prompt: list[int], stream: bool, **kw: Any) -> Iterator[Any]:
+        text = bytes(prompt).decode()
+        if "<user_text>" not in text:
+            self.reply = ["The", " answer", " is", " 4."]
+        elif "Keep:" in text:
+            self.reply = ["Keep:", " none", "\nQuestion:", " 1"]
+        else:
+            self.reply = ["Context:", " none", "\nQuestion:", " What?"]
+        return super().create_completion(prompt=prompt, stream=stream, **kw)
+
+
+def test_stages_benchmark_reports_limits_on_a_fake_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.unit_tests.test_benchmarks_smoke import load
+
+    llama = ScriptedLlama([], delay=0.002)
+    monkeypatch.setattr(backend_mod, "_load_llama", lambda *key: llama)
+    monkeypatch.setattr(backend_mod, "_make_renderer", lambda _llama: (chatml, EOS))
+    monkeypatch.setattr(backend_mod, "_make_kv", lambda _llama: FakeKV())
+    lm.clear_local_model_cache()
+    stages = load("stages")
+    out = tmp_path / "stages.json"
+    argv = ["--task", "both", "--limit", "2", "--output", str(out), "--quiet"]
+    report = stages.main(argv, model=make())
+    assert json.loads(out.read_text("utf-8"))["tasks"] == report["tasks"]
+    for task in ("gsm-ic", "trivia"):
+        table = report["tasks"][task]
+        assert table["rates"]["prefill_tok_s"] > 0 and table["rates"]["gen_tok_s"] > 0
+        for name in stages.CONDITIONS:
+            row = table["conditions"][name]
+            assert row["n"] == 2 and row["errors"] == 0
+            assert {"end_to_end_s", "ratio_to_baseline", "ratio_to_limit"} <= set(row)
+            assert row["ratio_to_limit"] is not None and row["end_to_end_s"] > 0
+        assert table["conditions"]["baseline"]["ratio_to_limit"] == 1.0
+        # After the warm-up the rewrite instructions come from a prefix snapshot.
+        assert table["conditions"]["extractive"]["rewrite_cached"] > 100
+    rows = [r for r in report["rows"] if r["condition"] == "extractive"]
+    assert all(r["limit_s"] > r["baseline_s"] for r in rows)
+    assert set(report["peak_rss_mb"]) >= {"baseline", "s2a"}  # None: no processes with a fake
+    probe = stages.main(
+        ["--rss-probe", "extractive", "--task", "trivia", "--rss-items", "1"], model=make()
+    )
+    assert probe["peak_rss_mb"] > 0
+    lm.clear_local_model_cache()
