@@ -3,41 +3,47 @@
 S2A alternates two prompt families on one model: the rewrite prompt (fixed instructions,
 then the user's text) and the answer prompt. llama.cpp keeps only the KV cache of the
 last prompt, so each family evicts the other's instructions. :class:`PrefixCache` keeps
-small snapshots of the KV cache of each family's shared prefix (found automatically: the
-longest prefix a prompt shares with a recent one) and restores the best one before a
-prompt is evaluated, so only the rest is read.
+a copy of the KV cache of recent prompts (sequence state only, a few MB each) and, before
+a prompt is evaluated, restores the one sharing the longest prefix with it, so only the
+rest is read.
 
-Reuse never changes the logits. llama.cpp's CPU kernels process prompt rows in blocks of
-:data:`ALIGN` (4) tokens counted from the start of each batch, and the rounding of a row
-depends on whether it falls in such a block or in the tail; a prompt evaluated in two
-batches split at a multiple of 4 gives logits bit-identical to one batch, a split
-anywhere else does not (measured on the embedded Q4_K_M models). So KV is reused, and
-snapshots are taken, only at multiples of :data:`ALIGN`, and the last prompt token is
-always evaluated: every prompt's logits equal those of evaluating it from an empty
-context in one batch, whatever came before (llama-cpp-python's own prefix matching,
-which reuses any length, does not have that property).
+Reuse never changes the logits. llama.cpp's CPU kernels round a prompt row differently
+depending on where it falls in its batch: rows are processed in blocks of :data:`ALIGN`
+(4) counted from the batch start, and batches of fewer than :data:`MIN_BATCH` (8) rows
+take another path. Measured on the embedded Q4_K_M models, a prompt evaluated in pieces
+split at multiples of 4, each piece at least 8 tokens long, gives logits bit-identical to
+one batch; a 4-token piece or a split elsewhere does not. So :func:`plan` only reuses KV
+up to such a point and evaluates the rest in pieces that end on the same ``n_batch`` grid
+as a fresh evaluation: every prompt's logits equal those of evaluating it from an empty
+context, whatever came before (llama-cpp-python's own prefix matching, which reuses any
+length, does not have that property).
 
 Example:
     >>> common_prefix([1, 2, 3, 4], [1, 2, 5])
     2
-    >>> aligned(11)
-    8
+    >>> plan(102, 130, 512)  # reuse 100 tokens, then read 30 in one batch
+    (100, [(100, 130)])
+    >>> plan(102, 104, 512)  # a 4-token piece would round differently: read 8
+    (96, [(96, 104)])
+    >>> plan(600, 1100, 512)  # pieces end on the grid of a fresh evaluation
+    (600, [(600, 1024), (1024, 1100)])
 """
 
 from __future__ import annotations
 
 import ctypes
-from collections import OrderedDict, deque
+import itertools
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 ALIGN = 4
-"""KV cache is reused and snapshotted only at multiples of this many tokens."""
+"""KV cache is reused only up to multiples of this many tokens (within a batch)."""
+MIN_BATCH = 8
+"""A prompt piece evaluated apart from the rest has at least this many tokens."""
 MIN_PREFIX = 16
-"""Shared prefixes shorter than this are not worth a snapshot."""
-HISTORY = 16
-"""How many recent prompts a new prompt is compared with to find its shared prefix."""
+"""Prompts shorter than this are not worth a snapshot."""
 MAX_SNAPSHOTS = 8
 """At most this many snapshots are kept (least recently used are dropped)."""
 
@@ -57,8 +63,35 @@ def aligned(n: int) -> int:
     return max(0, n - n % ALIGN)
 
 
+def plan(reach: int, n: int, grid: int) -> tuple[int, list[tuple[int, int]]]:
+    """Where to start reading an ``n``-token prompt whose first ``reach`` tokens are held.
+
+    Args:
+        reach: Leading prompt tokens whose KV cache is available.
+        n: Prompt length (at least 1).
+        grid: Batch size of a fresh evaluation (``min(n_batch, n_ubatch)``).
+
+    Returns:
+        ``(start, pieces)``: reuse ``start`` tokens, then evaluate the ``(begin, end)``
+        pieces in order; the rows come out bit-identical to a fresh evaluation.
+    """
+    start = min(reach, n - 1)  # the last token is always evaluated
+    while start > 0:
+        chunk = start - start % grid
+        start = chunk + aligned(start - chunk)
+        if start == chunk or min(chunk + grid, n) - start >= MIN_BATCH:
+            break
+        start -= 1
+    start = max(start, 0)
+    bounds = [start, *range(start - start % grid + grid, n, grid), n]
+    return start, list(itertools.pairwise(bounds))
+
+
 class KVStore(Protocol):
     """The operations on a llama.cpp context that prefix reuse needs."""
+
+    grid: int
+    """Batch size of a fresh evaluation (``min(n_batch, n_ubatch)``)."""
 
     def tokens(self) -> list[int]:
         """The tokens whose KV cache the context holds, in order."""
@@ -87,7 +120,7 @@ class _Snapshot:
 
 
 class PrefixCache:
-    """Snapshots of shared prompt prefixes for one llama.cpp context.
+    """Copies of the KV cache of recent prompts for one llama.cpp context.
 
     Not thread-safe: call it under the context's lock.
 
@@ -98,7 +131,6 @@ class PrefixCache:
     """
 
     def __init__(self) -> None:
-        self._history: deque[tuple[int, ...]] = deque(maxlen=HISTORY)
         self._snapshots: OrderedDict[tuple[int, ...], _Snapshot] = OrderedDict()
         self.hits = 0
         """Prompts that started from a restored snapshot."""
@@ -113,9 +145,8 @@ class PrefixCache:
         return [len(s.tokens) for s in self._snapshots.values()]
 
     def clear(self) -> None:
-        """Forget every snapshot and the prompt history."""
+        """Forget every snapshot."""
         self._snapshots.clear()
-        self._history.clear()
 
     def prepare(self, kv: KVStore, tokens: Sequence[int], *, capacity_bytes: int) -> int:
         """Make ``kv`` hold exactly ``tokens``, evaluated; return how many were reused.
@@ -124,44 +155,37 @@ class PrefixCache:
             kv: The context.
             tokens: The prompt (at least one token).
             capacity_bytes: Memory the snapshots may take (0: reuse the live context
-                only, save nothing).
+                only, keep no copies).
 
         Returns:
             The number of leading prompt tokens whose KV cache was reused (not
-            evaluated by this call); always a multiple of :data:`ALIGN`.
+            evaluated by this call).
         """
         prompt = tuple(tokens)
-        limit = aligned(len(prompt) - 1)  # the last token is always evaluated
-        start = min(aligned(common_prefix(kv.tokens(), prompt)), limit)
+        start, pieces = plan(common_prefix(kv.tokens(), prompt), len(prompt), kv.grid)
         best: _Snapshot | None = None
         for snap in self._snapshots.values():
-            reach = min(aligned(common_prefix(snap.tokens, prompt)), limit)
+            reach, snap_pieces = plan(common_prefix(snap.tokens, prompt), len(prompt), kv.grid)
             if reach > start:
-                best, start = snap, reach
+                best, start, pieces = snap, reach, snap_pieces
         if best is not None:
             if kv.restore(best.state, best.n_bytes, best.tokens):
                 self._snapshots.move_to_end(best.tokens)
                 self.hits += 1
             else:  # pragma: no cover - a failed restore leaves nothing usable
-                kv.clear()
-                start = 0
-        if not kv.truncate(start):
-            kv.clear()
-            start = 0
-        reused = start
-        shared = max((common_prefix(h, prompt) for h in self._history), default=0)
-        cut = min(aligned(shared), limit)
-        covered = any(common_prefix(s.tokens, prompt) >= cut for s in self._snapshots.values())
-        if capacity_bytes > 0 and cut >= MIN_PREFIX and not covered:
-            if start < cut:
-                kv.eval(prompt[start:cut])
-                start = cut
-            self._save(kv, prompt[:start], capacity_bytes)
-        kv.eval(prompt[start:])
-        self._history.append(prompt)
-        return reused
+                start, pieces = plan(0, len(prompt), kv.grid)
+        if start == 0 or not kv.truncate(start):
+            kv.clear()  # an empty cache places new cells from the first one, as fresh
+            start, pieces = plan(0, len(prompt), kv.grid)
+        for begin, end in pieces:
+            kv.eval(prompt[begin:end])
+        if capacity_bytes > 0 and len(prompt) >= MIN_PREFIX:
+            self._save(kv, prompt, capacity_bytes)
+        return start
 
     def _save(self, kv: KVStore, tokens: tuple[int, ...], capacity_bytes: int) -> None:
+        for held in [t for t in self._snapshots if tokens[: len(t)] == t]:
+            del self._snapshots[held]  # covered by the new copy
         state, n_bytes = kv.save()
         if n_bytes > capacity_bytes:
             return
@@ -175,6 +199,7 @@ class LlamaKV:
 
     def __init__(self, llama: Any) -> None:
         self.llama = llama
+        self.grid = int(min(llama.n_batch, llama.context_params.n_ubatch))
 
     def tokens(self) -> list[int]:
         """The tokens the context holds."""
@@ -195,7 +220,7 @@ class LlamaKV:
         self.llama._ctx.kv_cache_clear()
 
     def eval(self, tokens: Sequence[int]) -> None:
-        """Evaluate ``tokens`` (in ``n_batch`` chunks from the current position)."""
+        """Evaluate ``tokens`` (at most ``n_batch`` of them: one batch)."""
         if tokens:
             self.llama.eval(list(tokens))
 

@@ -79,12 +79,12 @@ class ChatLocalLlama(BaseChatModel):
     context is not thread-safe. Async methods run the blocking work in a worker
     thread, so the event loop stays responsive.
 
-    Prompt prefixes are reused: the KV cache of a prefix two recent prompts shared
-    (fixed instructions, a system prompt) is kept as a small snapshot and restored,
+    Prompt prefixes are reused: a copy of the KV cache of each recent prompt (a few
+    MB) is kept and the one sharing the longest prefix with a new prompt is restored,
     so alternating prompt families (S2A's rewrite and answer) each read only their
-    new tokens, on one copy of the weights. Reuse happens only at multiples of four
-    tokens, where llama.cpp's kernels give bit-identical logits, so outputs equal
-    those of evaluating each prompt from scratch (see
+    new tokens, on one copy of the weights. Reuse stops only where llama.cpp's kernels
+    give bit-identical logits (multiples of four tokens, pieces of at least eight), so
+    outputs equal those of evaluating each prompt from scratch (see
     :mod:`langchain_s2a._prefix_cache`); ``usage_metadata`` reports the reused tokens
     as ``input_token_details["cache_read"]``. ``prefix_cache_mb=0`` restores
     llama-cpp-python's own prefix matching.
@@ -124,8 +124,8 @@ class ChatLocalLlama(BaseChatModel):
     stop: list[str] | None = None
     """Extra stop strings (the model's end-of-turn token always stops)."""
     prefix_cache_mb: int = Field(default=64, ge=0)
-    """Memory for snapshots of shared prompt prefixes (0: no snapshots, and
-    llama-cpp-python's own prefix matching as before)."""
+    """Memory for copies of recent prompts' KV cache (0: none, and llama-cpp-python's
+    own prefix matching as before)."""
     context_name: str = "default"
     """A label kept for compatibility: every name shares one ``Llama`` (weights and KV
     cache) per load settings; see :meth:`with_context`."""
@@ -175,7 +175,7 @@ class ChatLocalLlama(BaseChatModel):
 
         This used to load a second ``Llama`` so that the rewrite instructions stayed
         evaluated between S2A's alternating rewrite and answer calls (at twice the
-        memory). Prefix snapshots (``prefix_cache_mb``) now keep every prompt
+        memory). Prompt copies (``prefix_cache_mb``) now keep every prompt
         family's instructions evaluated in one context, so the copy shares this
         model's weights; ``create_s2a_chain(llm, rewriter_model=llm.with_context(
         "rewrite"))`` still works and costs no memory.

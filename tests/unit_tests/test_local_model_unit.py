@@ -361,9 +361,10 @@ def test_prefix_reuse_reads_only_new_tokens(fake: FakeLlama) -> None:
     last = chatml(convert_messages(_prompt_family(answer_rules, "What is 2 + 2?")))
     assert kv.held == list(last.encode())
     reads = [u["input_token_details"]["cache_read"] for u in usages]
-    assert reads[0] == 0 and max(reads[1:3]) < 20  # the chat header at most: nothing seen twice
-    # The third rewrite and answer start from their instructions' snapshots.
-    assert reads[4] >= len(rewrite_rules) and reads[5] >= len(answer_rules)
+    assert reads[0] == 0 and reads[1] < 20  # the chat header at most
+    # From the second call of each family on, its instructions come from a copy.
+    assert all(r >= len(rewrite_rules) for r in reads[2::2])
+    assert all(r >= len(answer_rules) for r in reads[3::2])
     assert all(r % 4 == 0 for r in reads)
     assert all(u["input_tokens"] == len(fake.calls[i]["prompt"]) for i, u in enumerate(usages))
 

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from langchain_s2a import _prefix_cache as pc
-from langchain_s2a._prefix_cache import ALIGN, PrefixCache, aligned, common_prefix
+from langchain_s2a._prefix_cache import (
+    ALIGN,
+    MIN_BATCH,
+    PrefixCache,
+    aligned,
+    common_prefix,
+    plan,
+)
 
 BYTES_PER_TOKEN = 10
 
@@ -17,7 +24,8 @@ BYTES_PER_TOKEN = 10
 class FakeKV:
     """A context that records every evaluated batch as (start position, tokens)."""
 
-    def __init__(self) -> None:
+    def __init__(self, grid: int = 512) -> None:
+        self.grid = grid
         self.held: list[int] = []
         self.batches: list[tuple[int, list[int]]] = []
         self.saves = 0
@@ -68,30 +76,41 @@ def prompt(family: list[int], item: int, n: int = 9) -> list[int]:
 
 
 def run(cache: PrefixCache, kv: FakeKV, tokens: list[int], capacity: int = 10**6) -> int:
+    seen = len(kv.batches)
     reused = cache.prepare(kv, tokens, capacity_bytes=capacity)
     assert kv.held == tokens  # the context holds exactly the prompt, evaluated
+    for begin, piece in kv.batches[seen:]:  # pieces a fresh evaluation would round alike
+        end = begin + len(piece)
+        assert begin % ALIGN == 0 and len(piece) <= kv.grid
+        assert begin % kv.grid == 0 or len(piece) >= MIN_BATCH
+        assert end == len(tokens) or end % kv.grid == 0
+    assert kv.batches[seen][0] == reused
     kv.generate(3)
     return reused
 
 
-def test_helpers() -> None:
-    assert common_prefix([1, 2, 3], [1, 2, 3, 4]) == 3
-    assert common_prefix([], [1]) == 0
+def test_plan() -> None:
+    assert common_prefix([1, 2, 3], [1, 2, 3, 4]) == 3 and common_prefix([], [1]) == 0
     assert [aligned(n) for n in (0, 3, 4, 7, 8)] == [0, 0, 4, 4, 8]
+    assert plan(0, 1, 512) == (0, [(0, 1)])
+    assert plan(50, 40, 512) == (32, [(32, 40)])  # the last token is always read
+    assert plan(7, 40, 512) == (4, [(4, 40)])
+    assert plan(37, 40, 512) == (32, [(32, 40)])  # never a piece under MIN_BATCH
+    assert plan(515, 520, 512) == (512, [(512, 520)])  # a fresh chunk starts at 512
+    assert plan(40, 1030, 512) == (40, [(40, 512), (512, 1024), (1024, 1030)])
 
 
 def test_alternating_families_each_read_only_their_new_tokens() -> None:
     cache, kv = PrefixCache(), FakeKV()
-    for item in range(4):
-        run(cache, kv, prompt(REWRITE, item))
-        run(cache, kv, prompt(ANSWER, item))
+    run(cache, kv, prompt(REWRITE, 0))
+    run(cache, kv, prompt(ANSWER, 0))
     before = kv.evaluated()
-    assert run(cache, kv, prompt(REWRITE, 9)) == 60  # restored, not re-read
+    assert run(cache, kv, prompt(REWRITE, 1)) == 60  # the first rewrite's copy, restored
     assert kv.evaluated() - before == 9
     before = kv.evaluated()
-    assert run(cache, kv, prompt(ANSWER, 9)) == 28  # 30 rounded down to a multiple of 4
+    assert run(cache, kv, prompt(ANSWER, 1)) == 28  # 30 rounded down to a multiple of 4
     assert kv.evaluated() - before == 11
-    assert cache.hits >= 2
+    assert cache.hits == 2
 
 
 def test_without_snapshots_the_families_evict_each_other() -> None:
@@ -103,56 +122,52 @@ def test_without_snapshots_the_families_evict_each_other() -> None:
     assert kv.evaluated() == 3 * (69 + 39)
 
 
-def test_every_batch_starts_at_a_multiple_of_align() -> None:
-    """The property that makes reuse bit-identical to evaluating from scratch."""
-    rng = random.Random(0)
-    cache, kv = PrefixCache(), FakeKV()
+@pytest.mark.parametrize("grid", [512, 16])
+def test_random_prompts_are_read_in_canonical_pieces(grid: int) -> None:
+    rng = random.Random(grid)
+    cache, kv = PrefixCache(), FakeKV(grid=grid)
     families = [list(range(f * 100, f * 100 + rng.randint(5, 70))) for f in range(4)]
-    for _ in range(200):
+    reused = 0
+    for _ in range(300):
         tokens = [*rng.choice(families), *(rng.randint(0, 9) for _ in range(rng.randint(1, 12)))]
-        reused = run(cache, kv, tokens, capacity=rng.choice([0, 400, 10**6]))
-        assert reused % ALIGN == 0 and reused < len(tokens)
-    assert all(start % ALIGN == 0 for start, _ in kv.batches)
-    assert cache.hits > 0
+        reused += run(cache, kv, tokens, capacity=rng.choice([0, 400, 10**6]))
+    assert cache.hits > 0 and reused > 0
 
 
-def test_repeated_prompt_still_evaluates_its_last_token() -> None:
+def test_repeated_prompt_reads_at_least_a_min_batch() -> None:
     cache, kv = PrefixCache(), FakeKV()
-    tokens = prompt(REWRITE, 1, n=8)  # 68 tokens: a multiple of ALIGN
+    tokens = prompt(REWRITE, 1, n=8)  # 68 tokens
     run(cache, kv, tokens)
-    assert run(cache, kv, tokens) == 64
-    assert kv.batches[-1] == (64, tokens[64:])
+    assert run(cache, kv, tokens) == 60
+    assert kv.batches[-1] == (60, tokens[60:])
 
 
-def test_capacity_and_count_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_capacity_count_and_covered_copies() -> None:
     cache, kv = PrefixCache(), FakeKV()
-    families = [list(range(f * 100, f * 100 + 40)) for f in range(12)]
-    for item in range(2):
-        for family in families:
-            run(cache, kv, prompt(family, item))
+    for family in range(12):
+        run(cache, kv, prompt(list(range(family * 100, family * 100 + 40)), 0))
     assert len(cache.snapshot_lengths()) == pc.MAX_SNAPSHOTS
     cache.clear()
-    for item in range(2):
-        for family in families[:3]:
-            run(cache, kv, prompt(family, item), capacity=900)  # room for two 40-token snapshots
-    assert cache.snapshot_lengths() == [40, 40] and cache.n_bytes <= 900
+    for family in range(3):  # 49 tokens: 490 bytes each, room for two
+        run(cache, kv, prompt(list(range(family * 100, family * 100 + 40)), 0), capacity=1000)
+    assert cache.snapshot_lengths() == [49, 49] and cache.n_bytes <= 1000
     cache.clear()
-    run(cache, kv, prompt(REWRITE, 1), capacity=100)
-    run(cache, kv, prompt(REWRITE, 2), capacity=100)  # the 60-token snapshot does not fit
+    run(cache, kv, prompt(REWRITE, 1), capacity=100)  # 690 bytes do not fit
     assert cache.snapshot_lengths() == []
+    run(cache, kv, REWRITE)
+    run(cache, kv, prompt(REWRITE, 1))  # covers the shorter copy, which is dropped
+    assert cache.snapshot_lengths() == [69]
 
 
-def test_short_shared_prefixes_are_not_snapshotted() -> None:
+def test_short_prompts_are_not_copied() -> None:
     cache, kv = PrefixCache(), FakeKV()
-    short = list(range(pc.MIN_PREFIX - ALIGN))
-    run(cache, kv, prompt(short, 1))
-    run(cache, kv, prompt(short, 2))
+    run(cache, kv, list(range(pc.MIN_PREFIX - 1)))
     assert kv.saves == 0
 
 
 def test_context_without_partial_removal_starts_over() -> None:
     cache, kv = PrefixCache(), FakeKV()
     kv.partial_removal = False
-    run(cache, kv, prompt(REWRITE, 1))
-    assert run(cache, kv, prompt(REWRITE, 2)) == 0
+    run(cache, kv, prompt(REWRITE, 1), capacity=0)
+    assert run(cache, kv, prompt(REWRITE, 2), capacity=0) == 0
     assert kv.evaluated() == 2 * 69
