@@ -74,7 +74,7 @@ class _Backend:
     lock: threading.Lock
     render: Callable[[list[dict[str, str]]], str]
     eos_text: str
-    kv: KVStore
+    kv: KVStore | None
     prefix: PrefixCache = field(default_factory=PrefixCache)
 
 
@@ -118,7 +118,10 @@ def _load_llama(model_path: str, n_ctx: int, n_threads: int, n_batch: int, seed:
     )
 
 
-def _make_kv(llama: Any) -> KVStore:
+def _make_kv(llama: Any) -> KVStore | None:
+    """The KV access of a real ``Llama``; ``None`` for look-alikes without a context."""
+    if not all(hasattr(llama, name) for name in ("_ctx", "input_ids", "n_batch", "eval")):
+        return None
     return LlamaKV(llama)
 
 

@@ -261,7 +261,7 @@ class ChatLocalLlama(BaseChatModel):
             if opts.get("grammar") is not None:
                 opts["grammar"] = compile_grammar(str(opts["grammar"]))
             reused: int | None = None
-            if self.prefix_cache_mb > 0:
+            if self.prefix_cache_mb > 0 and backend.kv is not None:
                 reused = backend.prefix.prepare(
                     backend.kv, prompt_tokens, capacity_bytes=self.prefix_cache_mb << 20
                 )
