@@ -3,8 +3,9 @@
 S2A alternates two prompt families on one model: the rewrite prompt (fixed instructions,
 then the user's text) and the answer prompt. llama.cpp keeps only the KV cache of the
 last prompt, so each family evicts the other's instructions. :class:`PrefixCache` keeps
-a copy of the KV cache of recent prompts (sequence state only, a few MB each) and, before
-a prompt is evaluated, restores the one sharing the longest prefix with it, so only the
+a copy of the KV cache of the latest prompt of each recent prompt family (sequence
+state only, a few MB each; a new prompt sharing 80% of a copy replaces it) and, before a
+prompt is evaluated, restores the one sharing the longest prefix with it, so only the
 rest is read.
 
 Reuse never changes the logits. llama.cpp's CPU kernels round a prompt row differently
@@ -44,8 +45,10 @@ MIN_BATCH = 8
 """A prompt piece evaluated apart from the rest has at least this many tokens."""
 MIN_PREFIX = 16
 """Prompts shorter than this are not worth a snapshot."""
-MAX_SNAPSHOTS = 8
+MAX_SNAPSHOTS = 16
 """At most this many snapshots are kept (least recently used are dropped)."""
+SAME_FAMILY = 0.8
+"""A new copy replaces one whose first 80% it shares (the same prompt family)."""
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -184,8 +187,10 @@ class PrefixCache:
         return start
 
     def _save(self, kv: KVStore, tokens: tuple[int, ...], capacity_bytes: int) -> None:
-        for held in [t for t in self._snapshots if tokens[: len(t)] == t]:
-            del self._snapshots[held]  # covered by the new copy
+        # One copy per prompt family: the newest serves its shared prefix as well.
+        for held in list(self._snapshots):
+            if common_prefix(held, tokens) >= SAME_FAMILY * len(held):
+                del self._snapshots[held]
         state, n_bytes = kv.save()
         if n_bytes > capacity_bytes:
             return

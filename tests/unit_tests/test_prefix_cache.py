@@ -144,7 +144,7 @@ def test_repeated_prompt_reads_at_least_a_min_batch() -> None:
 
 def test_capacity_count_and_covered_copies() -> None:
     cache, kv = PrefixCache(), FakeKV()
-    for family in range(12):
+    for family in range(pc.MAX_SNAPSHOTS + 4):
         run(cache, kv, prompt(list(range(family * 100, family * 100 + 40)), 0))
     assert len(cache.snapshot_lengths()) == pc.MAX_SNAPSHOTS
     cache.clear()
@@ -155,8 +155,18 @@ def test_capacity_count_and_covered_copies() -> None:
     run(cache, kv, prompt(REWRITE, 1), capacity=100)  # 690 bytes do not fit
     assert cache.snapshot_lengths() == []
     run(cache, kv, REWRITE)
-    run(cache, kv, prompt(REWRITE, 1))  # covers the shorter copy, which is dropped
-    assert cache.snapshot_lengths() == [69]
+    run(cache, kv, prompt(REWRITE, 1))  # the same family: replaces the shorter copy
+    run(cache, kv, prompt(REWRITE[:40], 2))  # shares 40 of 69 tokens: a family of its own
+    assert cache.snapshot_lengths() == [69, 49]
+
+
+def test_one_copy_per_family_survives_many_interleaved_families() -> None:
+    cache, kv = PrefixCache(), FakeKV()
+    families = [list(range(f * 100, f * 100 + 60)) for f in range(10)]  # 10 > MAX_SNAPSHOTS // 2
+    for item in range(3):
+        reused = [run(cache, kv, prompt(family, item)) for family in families]
+    assert reused == [60] * 10  # every family's instructions were still held
+    assert sorted(cache.snapshot_lengths()) == [69] * 10  # the newest copy of each
 
 
 def test_short_prompts_are_not_copied() -> None:
