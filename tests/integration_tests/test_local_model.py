@@ -54,7 +54,8 @@ async def test_small_model_sync_async_stream(small: Any) -> None:
 
     achunks = [c async for c in small.astream(prompt)]
     assert "".join(str(c.content) for c in achunks) == "".join(texts)
-    assert achunks[-1].usage_metadata == chunks[-1].usage_metadata
+    counts = ("input_tokens", "output_tokens", "total_tokens")  # cache_read depends on history
+    assert all(achunks[-1].usage_metadata[k] == chunks[-1].usage_metadata[k] for k in counts)
 
 
 @pytest.mark.local_model
@@ -150,7 +151,8 @@ def test_prefix_reuse_outputs_equal_fresh_evaluation(small: Any) -> None:
         )
     assert [m.content for m in reused] == [m.content for m in fresh]
     cached = [m.usage_metadata["input_token_details"]["cache_read"] for m in reused]
-    assert cached[4] > 40 and cached[5] > 40  # the third text reads only its own tokens
+    # From the second text on, each family's instructions come from its copy.
+    assert min(cached[2::2]) >= 40 and min(cached[3::2]) >= 32
 
 
 @pytest.mark.local_model
