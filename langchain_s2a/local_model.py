@@ -13,31 +13,26 @@ import asyncio
 import contextlib
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    ChatMessage,
-    HumanMessage,
-    SystemMessage,
-)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr, field_validator
 
-from langchain_s2a._inputs import message_text
 from langchain_s2a._llama_backend import (
     INSTALL_HINT,
     SampleCounter,
     _Backend,
     _get_backend,
     clear_local_model_cache,
+    compile_grammar,
+    convert_messages,
 )
 from langchain_s2a._model_files import (
     LocalModelNotInstalledError,
@@ -51,10 +46,13 @@ __all__ = [
     "ContextWindowExceededError",
     "LocalModelNotInstalledError",
     "clear_local_model_cache",
+    "convert_messages",
     "load_local_chat_model",
 ]
 
-_CALL_OPTIONS = frozenset({"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k"})
+_CALL_OPTIONS = frozenset(
+    {"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k", "grammar"}
+)
 
 
 THREADS_ENV = "S2A_LLAMA_THREADS"
@@ -73,43 +71,6 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _text_of(message: BaseMessage) -> str:
-    return message_text(message, who="ChatLocalLlama supports", error=ValueError)
-
-
-def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
-    """Convert LangChain messages to OpenAI-style ``{"role", "content"}`` dicts.
-
-    Raises:
-        ValueError: For tool messages, tool calls, non-text content or unknown roles.
-
-    Example:
-        >>> convert_messages([SystemMessage("Be brief."), HumanMessage("Hi")])
-        [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'Hi'}]
-    """
-    if not messages:
-        raise ValueError("ChatLocalLlama needs at least one message")
-    out: list[dict[str, str]] = []
-    for message in messages:
-        if isinstance(message, SystemMessage):
-            role = "system"
-        elif isinstance(message, HumanMessage):
-            role = "user"
-        elif isinstance(message, AIMessage):
-            if message.tool_calls:
-                raise ValueError("ChatLocalLlama does not support tool calls")
-            role = "assistant"
-        elif isinstance(message, ChatMessage) and message.role in {"system", "user", "assistant"}:
-            role = message.role
-        else:
-            raise ValueError(
-                f"ChatLocalLlama does not support {type(message).__name__} messages; "
-                "use system, human and ai messages"
-            )
-        out.append({"role": role, "content": _text_of(message)})
-    return out
-
-
 class ChatLocalLlama(BaseChatModel):
     """Chat model over a local GGUF file run by ``llama_cpp.Llama``, fully offline.
 
@@ -117,6 +78,19 @@ class ChatLocalLlama(BaseChatModel):
     same path and load settings; calls are serialised with a lock because a llama.cpp
     context is not thread-safe. Async methods run the blocking work in a worker
     thread, so the event loop stays responsive.
+
+    Prompt prefixes are reused: a copy of the KV cache of each recent prompt (a few
+    MB) is kept and the one sharing the longest prefix with a new prompt is restored,
+    so alternating prompt families (S2A's rewrite and answer) each read only their
+    new tokens, on one copy of the weights. Reuse stops only where llama.cpp's kernels
+    give bit-identical logits (multiples of four tokens, pieces of at least eight), so
+    outputs equal those of evaluating each prompt from scratch (see
+    :mod:`langchain_s2a._prefix_cache`); ``usage_metadata`` reports the reused tokens
+    as ``input_token_details["cache_read"]``. ``prefix_cache_mb=0`` restores
+    llama-cpp-python's own prefix matching.
+
+    The call option ``grammar`` (GBNF text) constrains the reply, e.g.
+    ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``.
 
     Example:
         >>> from langchain_s2a.local_model import load_local_chat_model
@@ -149,10 +123,12 @@ class ChatLocalLlama(BaseChatModel):
     """Sampling seed."""
     stop: list[str] | None = None
     """Extra stop strings (the model's end-of-turn token always stops)."""
+    prefix_cache_mb: int = Field(default=64, ge=0)
+    """Memory for copies of recent prompts' KV cache (0: none, and llama-cpp-python's
+    own prefix matching as before)."""
     context_name: str = "default"
-    """Which loaded ``Llama`` (weights plus KV cache) to use: instances with different
-    names load separate copies, which take turns rather than run at once; see
-    :meth:`with_context`."""
+    """A label kept for compatibility: every name shares one ``Llama`` (weights and KV
+    cache) per load settings; see :meth:`with_context`."""
 
     _backend: _Backend | None = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -195,17 +171,14 @@ class ChatLocalLlama(BaseChatModel):
         return params
 
     def with_context(self, name: str) -> ChatLocalLlama:
-        """A copy of this model that runs in its own llama.cpp context ``name``.
+        """A copy of this model labelled ``name``, on the same weights and context.
 
-        llama.cpp reuses the KV cache of the longest prompt prefix it evaluated
-        last. Calls that alternate between two prompt families (S2A's rewrite and
-        answer steps) evict each other's prefix; giving the rewriter its own
-        context keeps the fixed rewrite instructions evaluated between calls, so
-        only the user's text is prefilled: ``create_s2a_chain(llm,
-        rewriter_model=llm.with_context("rewrite"))``. Measured on the 1.5B model,
-        one thread: rewrite 9.9 s -> 3.4 s (median of 8 TriviaQA prompts). The
-        cost is memory: llama-cpp-python loads the weights again for the new
-        context (peak RSS 1.9 -> 3.8 GB), so it is not the default.
+        This used to load a second ``Llama`` so that the rewrite instructions stayed
+        evaluated between S2A's alternating rewrite and answer calls (at twice the
+        memory). Prompt copies (``prefix_cache_mb``) now keep every prompt
+        family's instructions evaluated in one context, so the copy shares this
+        model's weights; ``create_s2a_chain(llm, rewriter_model=llm.with_context(
+        "rewrite"))`` still works and costs no memory.
 
         Example:
             >>> llm = ChatLocalLlama(model_path="m.gguf")
@@ -230,14 +203,7 @@ class ChatLocalLlama(BaseChatModel):
                     threads = self.n_threads or (
                         int(env_threads) if env_threads.isdigit() else available_cores()
                     )
-                    key = (
-                        self.model_path,
-                        self.n_ctx,
-                        threads,
-                        self.n_batch,
-                        self.seed,
-                        self.context_name,
-                    )
+                    key = (self.model_path, self.n_ctx, threads, self.n_batch, self.seed)
                     self._backend = _get_backend(key)
         return self._backend
 
@@ -282,6 +248,7 @@ class ChatLocalLlama(BaseChatModel):
         opts = self._options(stop, kwargs)
         backend = self._get()
         with backend.lock:
+            started = time.perf_counter()
             prompt_tokens = self._tokenize(backend, dicts)
             n_prompt, max_tokens = len(prompt_tokens), int(opts["max_tokens"])
             if n_prompt + max_tokens > self.n_ctx:
@@ -291,7 +258,13 @@ class ChatLocalLlama(BaseChatModel):
                     "Shorten the input, lower max_tokens or raise n_ctx."
                 )
             counter = SampleCounter()
-
+            if opts.get("grammar") is not None:
+                opts["grammar"] = compile_grammar(str(opts["grammar"]))
+            reused: int | None = None
+            if self.prefix_cache_mb > 0 and backend.kv is not None:
+                reused = backend.prefix.prepare(
+                    backend.kv, prompt_tokens, capacity_bytes=self.prefix_cache_mb << 20
+                )
             if backend.eos_text:
                 opts["stop"].append(backend.eos_text)
             stream = backend.llama.create_completion(
@@ -311,17 +284,26 @@ class ChatLocalLlama(BaseChatModel):
                 close = getattr(stream, "close", None)
                 if close is not None:
                     close()
+            ended = time.perf_counter()
+        read_at = counter.first_at or ended
+        timings = {"prompt_s": round(read_at - started, 4), "generate_s": round(ended - read_at, 4)}
         # The end-of-turn token (or the token completing a stop string) is sampled but
         # is not part of the returned text, so it is not counted.
         n_out = max(0, counter.samples - (1 if finish_reason == "stop" else 0))
         usage = UsageMetadata(
             input_tokens=n_prompt, output_tokens=n_out, total_tokens=n_prompt + n_out
         )
+        if reused is not None:
+            usage["input_token_details"] = {"cache_read": reused}
         yield ChatGenerationChunk(
             message=AIMessageChunk(
                 content="",
                 usage_metadata=usage,
-                response_metadata={"finish_reason": finish_reason, "model_name": self.model_name},
+                response_metadata={
+                    "finish_reason": finish_reason,
+                    "model_name": self.model_name,
+                    "timings": timings,
+                },
                 chunk_position="last",
             ),
             generation_info={"finish_reason": finish_reason},

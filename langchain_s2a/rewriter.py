@@ -19,6 +19,7 @@ from langchain_core.runnables.config import patch_config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_unsupported, message_of
+from langchain_s2a._constrained import constrain_extractive
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import (
@@ -118,6 +119,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         min_number_share: A rewrite keeping less than this share of the
             numbers written in the input (when it has two or more) is rejected
             as ``facts_lost``; ``None`` turns the check off.
+        constrained: ``extractive`` only: constrain the reply to the
+            ``Keep:`` / ``Question:`` format with existing sentence numbers, by a
+            grammar on the embedded llama.cpp model or structured output where
+            the model has it (off by default).
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -152,6 +157,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     max_attempts: int = Field(default=3, ge=1)
     min_number_share: float | None = Field(default=0.5, ge=0.0, le=1.0)
     """Attempts per rewrite call for transient errors (timeouts, rate limits, 5xx)."""
+    constrained: bool = False
+    """Constrain extractive replies by a grammar / structured output."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""
 
@@ -406,7 +413,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             except Exception as exc:
                 self._structured_error(exc)
         if result is None:
-            message = message_of(call_model(self.model, messages, config, self.call_policy))
+            model = self._reply_model(parts.text, language)
+            message = message_of(call_model(model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)
         return result.model_copy(update={"latency_s": time.perf_counter() - started})
 
@@ -432,9 +440,18 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             except Exception as exc:
                 self._structured_error(exc)
         if result is None:
-            message = message_of(await acall_model(self.model, messages, config, self.call_policy))
+            model = self._reply_model(parts.text, language)
+            message = message_of(await acall_model(model, messages, config, self.call_policy))
             result = self._finish(message, parts, language)
         return result.model_copy(update={"latency_s": time.perf_counter() - started})
+
+    def _reply_model(
+        self, text: str, language: Language
+    ) -> Runnable[LanguageModelInput, BaseMessage]:
+        if not (self.constrained and self.variant == "extractive"):
+            return self.model
+        n = len(split_sentences(text, language=language))
+        return constrain_extractive(self.model, n, language=language)
 
     def _finish(self, message: BaseMessage, parts: InputParts, language: Language) -> S2ARewrite:
         rewrite = self.interpret(

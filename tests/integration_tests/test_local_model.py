@@ -54,7 +54,8 @@ async def test_small_model_sync_async_stream(small: Any) -> None:
 
     achunks = [c async for c in small.astream(prompt)]
     assert "".join(str(c.content) for c in achunks) == "".join(texts)
-    assert achunks[-1].usage_metadata == chunks[-1].usage_metadata
+    counts = ("input_tokens", "output_tokens", "total_tokens")  # cache_read depends on history
+    assert all(achunks[-1].usage_metadata[k] == chunks[-1].usage_metadata[k] for k in counts)
 
 
 @pytest.mark.local_model
@@ -125,3 +126,46 @@ def test_huggingface_path_135m(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Paris" in first.content
     assert not first.content.startswith("<|im_start|>")  # return_full_text=False
     assert llm.invoke(QUESTION).content == first.content  # greedy decoding
+
+
+@pytest.mark.local_model
+def test_prefix_reuse_outputs_equal_fresh_evaluation(small: Any) -> None:
+    """Alternating prompt families reuse their prefixes and decode exactly as from scratch."""
+    rules = {
+        "rewrite": "Rewrite the user's text without opinions. Keep every fact. " * 3,
+        "answer": "Answer the question in one short sentence, without explaining. " * 3,
+    }
+    texts = ["Who wrote Hamlet? I think Marlowe.", "What is the capital of Peru?", "Is 7 prime?"]
+    calls = [[SystemMessage(r), HumanMessage(t)] for t in texts for r in rules.values()]
+    backend = small._get()
+    with backend.lock:
+        backend.prefix.clear()
+    reused = [small.invoke(m, max_tokens=24) for m in calls]
+    fresh = []
+    for messages in calls:
+        with backend.lock:
+            backend.llama.reset()
+            backend.llama._ctx.kv_cache_clear()
+        fresh.append(
+            small.model_copy(update={"prefix_cache_mb": 0}).invoke(messages, max_tokens=24)
+        )
+    assert [m.content for m in reused] == [m.content for m in fresh]
+    cached = [m.usage_metadata["input_token_details"]["cache_read"] for m in reused]
+    # From the second text on, each family's instructions come from its copy.
+    assert min(cached[2::2]) >= 40 and min(cached[3::2]) >= 32
+
+
+@pytest.mark.local_model
+def test_constrained_extractive_reply_always_parses(small: Any) -> None:
+    import re
+
+    from langchain_s2a import S2ARewriter
+
+    text = "The Eiffel Tower is in Paris. How tall is the Eiffel Tower? I think 200 m, but I'm not sure."
+    rewrite = S2ARewriter(small, constrained=True).invoke(text)
+    assert re.fullmatch(r"Keep: (none|[1-3](, [1-3]){0,2})\nQuestion: [1-3]", rewrite.raw)
+    assert rewrite.fallback_reason != "unparseable"
+    zh = S2ARewriter(small, constrained=True).invoke(
+        "埃菲尔铁塔在巴黎。埃菲尔铁塔有多高？我觉得是200米。"
+    )
+    assert re.fullmatch(r"保留：(无|[1-3](, [1-3]){0,2})\n问题：[1-3]", zh.raw)

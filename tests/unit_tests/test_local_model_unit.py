@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from langchain_s2a.local_model import (
     convert_messages,
     load_local_chat_model,
 )
+from tests.unit_tests.test_prefix_cache import FakeKV
 
 EOS = "<|im_end|>"
 
@@ -95,8 +97,11 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLlama:
 
     monkeypatch.setattr(backend_mod, "_load_llama", load)
     monkeypatch.setattr(backend_mod, "_make_renderer", lambda _llama: (chatml, EOS))
+    kvs: list[FakeKV] = []
+    monkeypatch.setattr(backend_mod, "_make_kv", lambda _llama: kvs.append(FakeKV()) or kvs[-1])
     lm.clear_local_model_cache()
     llama.loads = loads  # type: ignore[attr-defined]
+    llama.kvs = kvs  # type: ignore[attr-defined]
     yield llama
     lm.clear_local_model_cache()
 
@@ -142,6 +147,7 @@ def test_invoke(fake: FakeLlama) -> None:
         "input_tokens": len(prompt),
         "output_tokens": 3,
         "total_tokens": len(prompt) + 3,
+        "input_token_details": {"cache_read": 0},
     }
     assert result.response_metadata["finish_reason"] == "stop"
     assert result.response_metadata["model_name"] == "some-model.q4"
@@ -320,10 +326,10 @@ def test_missing_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
         backend_mod._load_llama("/x.gguf", 4096, 2, 512, 0)
 
 
-def test_with_context_loads_its_own_llama_and_takes_turns(fake: FakeLlama) -> None:
+def test_with_context_shares_one_llama_and_takes_turns(fake: FakeLlama) -> None:
     fake.delay = 0.01
     llm = make()
-    llm.invoke(MESSAGES)  # loaded: the copy must not reuse this backend
+    llm.invoke(MESSAGES)
     rewriter = llm.with_context("s2a_rewrite")
     assert (rewriter.context_name, llm.context_name) == ("s2a_rewrite", "default")
     assert rewriter.model_path == llm.model_path and rewriter._identifying_params == (
@@ -334,7 +340,172 @@ def test_with_context_loads_its_own_llama_and_takes_turns(fake: FakeLlama) -> No
         t.start()
     for t in threads:
         t.join()
-    assert len(fake.loads) == 2  # one Llama per context
+    assert len(fake.loads) == 1  # one copy of the weights
     assert len(fake.calls) == 7
-    assert fake.max_active == 1  # the two contexts never compute at once
-    assert rewriter.with_context("s2a_rewrite")._get() is rewriter._get()
+    assert fake.max_active == 1
+    assert rewriter._get() is llm._get()
+
+
+def _prompt_family(instructions: str, text: str) -> list[Any]:
+    return [SystemMessage(instructions), HumanMessage(text)]
+
+
+def test_prefix_reuse_reads_only_new_tokens(fake: FakeLlama) -> None:
+    llm = make()
+    rewrite_rules, answer_rules = "Rewrite the text below. " * 4, "Answer the question. " * 4
+    usages = []
+    for item in ("Who wrote Hamlet?", "Where is Rome?", "What is 2 + 2?"):
+        for rules in (rewrite_rules, answer_rules):
+            usages.append(llm.invoke(_prompt_family(rules, item)).usage_metadata)
+    (kv,) = fake.kvs  # type: ignore[attr-defined]
+    last = chatml(convert_messages(_prompt_family(answer_rules, "What is 2 + 2?")))
+    assert kv.held == list(last.encode())
+    reads = [u["input_token_details"]["cache_read"] for u in usages]
+    assert reads[0] == 0 and reads[1] < 20  # the chat header at most
+    # From the second call of each family on, its instructions come from a copy.
+    assert all(r >= len(rewrite_rules) for r in reads[2::2])
+    assert all(r >= len(answer_rules) for r in reads[3::2])
+    assert all(r % 4 == 0 for r in reads)
+    assert all(u["input_tokens"] == len(fake.calls[i]["prompt"]) for i, u in enumerate(usages))
+
+
+def test_prefix_cache_off_leaves_matching_to_llama_cpp(fake: FakeLlama) -> None:
+    result = make(prefix_cache_mb=0).invoke(MESSAGES)
+    assert "input_token_details" not in (result.usage_metadata or {})
+    (kv,) = fake.kvs  # type: ignore[attr-defined]
+    assert kv.batches == []
+
+
+def test_grammar_call_option_is_compiled_and_passed(fake: FakeLlama) -> None:
+    pytest.importorskip("llama_cpp")
+    grammar = 'root ::= "Par" "is" "."'
+    make().invoke(MESSAGES, grammar=grammar)
+    make().invoke(MESSAGES)
+    first, second = fake.calls
+    assert first["grammar"]._grammar == grammar
+    assert "grammar" not in second
+    assert backend_mod.compile_grammar(grammar) is first["grammar"]  # compiled once
+
+
+TEXT = "Canberra is in Australia. What is the capital of Australia? I think it is Sydney."
+
+
+def test_constrained_extractive_rewrite_passes_a_grammar(fake: FakeLlama) -> None:
+    pytest.importorskip("llama_cpp")
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._constrained import extractive_grammar
+
+    fake.reply = ["Keep: 1", "\nQuestion: 2"]
+    llm = make()
+    rewrite = S2ARewriter(llm, constrained=True).invoke(TEXT)
+    assert (rewrite.context, rewrite.question, rewrite.fallback) == (
+        "Canberra is in Australia.",
+        "What is the capital of Australia?",
+        False,
+    )
+    assert fake.calls[-1]["grammar"]._grammar == extractive_grammar(3, language="en")
+    S2ARewriter(llm).invoke(TEXT)  # the default stays unconstrained
+    S2ARewriter(llm, variant="split", constrained=True).invoke(TEXT)  # extractive only
+    assert "grammar" not in fake.calls[-2] and "grammar" not in fake.calls[-1]
+
+
+async def test_constrained_extractive_rewrite_uses_structured_output() -> None:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.outputs import ChatGeneration, ChatResult
+    from langchain_core.runnables import RunnableLambda
+
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._constrained import ExtractiveReply
+
+    seen: list[Any] = []
+
+    class Structured(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "structured-fake"
+
+        def _generate(self, messages: Any, stop: Any = None, **kw: Any) -> ChatResult:
+            return ChatResult(generations=[ChatGeneration(message=AIMessage("Sure! 1 and 2"))])
+
+        def with_structured_output(self, schema: Any, **kw: Any) -> Any:
+            seen.append((schema, kw))
+            raw = AIMessage(
+                "", usage_metadata={"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}
+            )
+            return RunnableLambda(
+                lambda _m: {"raw": raw, "parsed": ExtractiveReply(keep=[1], question=2)}
+            )
+
+    rewriter = S2ARewriter(Structured(), constrained=True)
+    for rewrite in (rewriter.invoke(TEXT), await rewriter.ainvoke(TEXT)):
+        assert rewrite.raw == "Keep: 1\nQuestion: 2" and not rewrite.fallback
+        assert rewrite.question == "What is the capital of Australia?"
+        assert rewrite.usage is not None and rewrite.usage["output_tokens"] == 7
+    assert seen[0] == (ExtractiveReply, {"include_raw": True})
+    unconstrained = S2ARewriter(Structured()).invoke(TEXT)
+    assert unconstrained.raw == "Sure! 1 and 2" and unconstrained.fallback
+
+
+def test_extractive_grammar_shapes() -> None:
+    from langchain_s2a._constrained import extractive_grammar
+
+    assert extractive_grammar(1, language="en").splitlines()[1] == 'keep ::= "none" | num'
+    zh = extractive_grammar(2, language="zh")
+    assert zh.startswith('root ::= "保留：" keep "\\n问题：" num') and '"无"' in zh
+    assert zh.endswith('num ::= "1" | "2"')
+
+
+def test_timings_split_prompt_reading_from_generation(fake: FakeLlama) -> None:
+    fake.delay = 0.02  # before each sampled token; the first one includes reading the prompt
+    timings = make().invoke(MESSAGES).response_metadata["timings"]
+    assert timings["prompt_s"] >= 0.02 and timings["generate_s"] >= 0.04
+
+
+class ScriptedLlama(FakeLlama):
+    """Replies to rewrite prompts with sentence numbers or a rewrite, to others with an answer."""
+
+    def create_completion(self, *, prompt: list[int], stream: bool, **kw: Any) -> Iterator[Any]:
+        text = bytes(prompt).decode()
+        if "<user_text>" not in text:
+            self.reply = ["The", " answer", " is", " 4."]
+        elif "Keep:" in text:
+            self.reply = ["Keep:", " none", "\nQuestion:", " 1"]
+        else:
+            self.reply = ["Context:", " none", "\nQuestion:", " What?"]
+        return super().create_completion(prompt=prompt, stream=stream, **kw)
+
+
+def test_stages_benchmark_reports_limits_on_a_fake_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.unit_tests.test_benchmarks_smoke import load
+
+    llama = ScriptedLlama([], delay=0.002)
+    monkeypatch.setattr(backend_mod, "_load_llama", lambda *key: llama)
+    monkeypatch.setattr(backend_mod, "_make_renderer", lambda _llama: (chatml, EOS))
+    monkeypatch.setattr(backend_mod, "_make_kv", lambda _llama: FakeKV())
+    lm.clear_local_model_cache()
+    stages = load("stages")
+    out = tmp_path / "stages.json"
+    argv = ["--task", "both", "--limit", "2", "--output", str(out), "--quiet"]
+    report = stages.main(argv, model=make())
+    assert json.loads(out.read_text("utf-8"))["tasks"] == report["tasks"]
+    for task in ("gsm-ic", "trivia"):
+        table = report["tasks"][task]
+        assert table["rates"]["prefill_tok_s"] > 0 and table["rates"]["gen_tok_s"] > 0
+        for name in stages.CONDITIONS:
+            row = table["conditions"][name]
+            assert row["n"] == 2 and row["errors"] == 0
+            assert {"end_to_end_s", "ratio_to_baseline", "ratio_to_limit"} <= set(row)
+            assert row["ratio_to_limit"] is not None and row["end_to_end_s"] > 0
+        assert table["conditions"]["baseline"]["ratio_to_limit"] == 1.0
+        # After the warm-up the rewrite instructions come from a prefix snapshot.
+        assert table["conditions"]["extractive"]["rewrite_cached"] > 100
+    rows = [r for r in report["rows"] if r["condition"] == "extractive"]
+    assert all(r["limit_s"] > r["baseline_s"] for r in rows)
+    assert set(report["peak_rss_mb"]) >= {"baseline", "s2a"}  # None: no processes with a fake
+    probe = stages.main(
+        ["--rss-probe", "extractive", "--task", "trivia", "--rss-items", "1"], model=make()
+    )
+    assert probe["peak_rss_mb"] > 0
+    lm.clear_local_model_cache()

@@ -1,0 +1,118 @@
+"""Constrained decoding of extractive replies (``Keep: 1, 3`` / ``Question: 4``).
+
+On the embedded llama.cpp model a GBNF grammar admits only the reply format with
+sentence numbers that exist, so the reply always parses and ends right after the
+question number; a model with structured output (``with_structured_output``) is asked
+for ``{"keep": [...], "question": n}``, turned back into the same text. Other models
+are called as they are.
+
+Example:
+    >>> print(extractive_grammar(3, language="en"))
+    root ::= "Keep: " keep "\\nQuestion: " num
+    keep ::= "none" | num (", " num){0,2}
+    num ::= "1" | "2" | "3"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel, Field
+
+from langchain_s2a.prompts import Language
+
+_LABELS: dict[str, tuple[str, str, str]] = {
+    "en": ("Keep: ", "Question: ", "none"),
+    "zh": ("保留：", "问题：", "无"),
+}
+
+
+class ExtractiveReply(BaseModel):
+    """Sentence numbers picked by the model (structured-output schema)."""
+
+    keep: list[int] = Field(description="Numbers of the sentences to keep; empty if none.")
+    question: int = Field(description="Number of the sentence that asks the question.")
+
+
+def extractive_grammar(n_sentences: int, *, language: Language) -> str:
+    """A GBNF grammar for an extractive reply over ``n_sentences`` numbered sentences.
+
+    Args:
+        n_sentences: How many sentences the input has (at least 1 is assumed).
+        language: Labels of the reply format (``"en"`` or ``"zh"``).
+
+    Returns:
+        The grammar text (llama.cpp GBNF).
+    """
+    keep_label, question_label, none = _LABELS[language]
+    n = max(1, n_sentences)
+    numbers = " | ".join(f'"{i}"' for i in range(1, n + 1))
+    more = f' (", " num){{0,{n - 1}}}' if n > 1 else ""
+    return (
+        f'root ::= "{keep_label}" keep "\\n{question_label}" num\n'
+        f'keep ::= "{none}" | num{more}\n'
+        f"num ::= {numbers}"
+    )
+
+
+def reply_text(reply: ExtractiveReply, *, language: Language) -> str:
+    """The text form of a structured reply.
+
+    Example:
+        >>> reply_text(ExtractiveReply(keep=[1, 3], question=4), language="en")
+        'Keep: 1, 3\\nQuestion: 4'
+    """
+    keep_label, question_label, none = _LABELS[language]
+    keep = ", ".join(str(i) for i in reply.keep) or none
+    return f"{keep_label}{keep}\n{question_label}{reply.question}"
+
+
+def _has_structured_output(model: Runnable[Any, Any]) -> bool:
+    if not isinstance(model, BaseChatModel):
+        return False
+    cls = type(model)
+    return (
+        cls.bind_tools is not BaseChatModel.bind_tools
+        or cls.with_structured_output is not BaseChatModel.with_structured_output
+    )
+
+
+def constrain_extractive(
+    model: Runnable[LanguageModelInput, BaseMessage], n_sentences: int, *, language: Language
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` constrained to extractive replies over ``n_sentences`` sentences.
+
+    Args:
+        model: The rewriting model.
+        n_sentences: Number of sentences in the numbered input.
+        language: Language of the reply labels.
+
+    Returns:
+        A runnable returning an ``AIMessage`` whose text is an extractive reply:
+        ``model`` bound to a grammar (:class:`~langchain_s2a.local_model.ChatLocalLlama`),
+        a structured-output call converted to text, or ``model`` itself.
+    """
+    from langchain_s2a.local_model import ChatLocalLlama
+
+    if isinstance(model, ChatLocalLlama):
+        return model.bind(grammar=extractive_grammar(n_sentences, language=language))
+    if not _has_structured_output(model):
+        return model
+    structured = model.with_structured_output(ExtractiveReply, include_raw=True)  # type: ignore[attr-defined]
+
+    def to_message(out: dict[str, Any]) -> BaseMessage:
+        raw = out.get("raw")
+        parsed = out.get("parsed")
+        if not isinstance(parsed, ExtractiveReply):
+            return raw if isinstance(raw, BaseMessage) else AIMessage("")
+        return AIMessage(
+            reply_text(parsed, language=language),
+            usage_metadata=getattr(raw, "usage_metadata", None),
+            response_metadata=dict(getattr(raw, "response_metadata", None) or {}),
+        )
+
+    chain: Runnable[LanguageModelInput, BaseMessage] = structured | RunnableLambda(to_message)
+    return chain
