@@ -98,17 +98,18 @@ def _repair(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
 # An opinion clause glued to a question that has no question mark ("Name the first
 # man on the moon I think the answer is Armstrong, but I'm not sure."): these
 # openers start a new sentence when the text before them is not itself ended.
+_OPINION_EN = (
+    r"I (?:really |honestly |personally )?(?:don't |do not )?(?:think|believe|guess|suspect|feel)\b"
+    r"|I'm (?:not |pretty |quite |fairly |really )*sure\b"
+    r"|I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b"
+)
+_OPINION_ZH = r"我(?:不|并不)?(?:认为|觉得|相信|猜)"
+"""How an opinion starts, in English and Chinese (shared by the two patterns below)."""
 _OPINION_OPENER = re.compile(
-    r"(?<=\S)[ \t]+(?=(?:I (?:really |honestly |personally )?(?:don't |do not )?"
-    r"(?:think|believe|guess|suspect|feel)\b|I'm (?:not |pretty |quite |fairly |really )*sure\b|"
-    r"I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b))"
-    r"|(?<=[^\s，,。？！?!])(?=我(?:不|并不)?(?:认为|觉得|相信|猜))"
+    rf"(?<=\S)[ \t]+(?=(?:{_OPINION_EN}))|(?<=[^\s，,。？！?!])(?={_OPINION_ZH})"
 )
 _OPINION_START = re.compile(
-    r"^\s*(?:(?:but|and|so|well|honestly|personally)[, ]+)?(?:I (?:really |honestly |personally )?"
-    r"(?:don't |do not )?(?:think|believe|guess|suspect|feel)\b|I'm (?:not |pretty |quite |"
-    r"fairly |really )*sure\b|I am (?:not |pretty |quite |fairly |really )*sure\b|In my "
-    r"(?:opinion|view)\b|我(?:不|并不)?(?:认为|觉得|相信|猜))",
+    rf"^\s*(?:(?:but|and|so|well|honestly|personally)[, ]+)?(?:{_OPINION_EN}|{_OPINION_ZH})",
     re.IGNORECASE,
 )
 
@@ -167,7 +168,13 @@ def split_sentences(text: str, *, language: Language | None = None) -> list[Sent
     Returns:
         The non-empty sentences in order, numbered from 1.
     """
-    lang = language or detect_language(text)
+    return list(_split(text, language or detect_language(text)))
+
+
+@lru_cache(maxsize=256)
+def _split(text: str, lang: Language) -> tuple[Sentence, ...]:
+    # Cached: one extractive rewrite segments its input several times (the prompt,
+    # the reply's interpretation, the question check), and Sentence is frozen.
     with _LOCK:  # pysbd segmenters keep state between calls
         spans = _segmenter(lang).segment(text)
     bounds = _exact_bounds(text, [str(span.sent) for span in spans])
@@ -184,4 +191,4 @@ def split_sentences(text: str, *, language: Language | None = None) -> list[Sent
         lead = len(text) - len(text.lstrip())
         stripped = text.strip()
         sentences.append(Sentence(1, stripped, lead, lead + len(stripped)))
-    return sentences
+    return tuple(sentences)
