@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from langchain_core.messages import BaseMessage
 from langgraph.constants import TAG_NOSTREAM
 
 from langchain_s2a._inputs import InputParts
-from langchain_s2a.prompts import Language, Preset, detect_language, get_prompts
-from langchain_s2a.result import Mode
+from langchain_s2a._types import Instructed, Language, Mode, Preset
+from langchain_s2a.prompts import detect_language, get_prompts
 from langchain_s2a.rewrite import S2ARewrite
 
 ANSWER_RUN_NAME = "s2a_answer"
@@ -38,7 +36,7 @@ def answer_messages(
     *,
     mode: Mode = "s2a",
     keep_original: bool = False,
-    instructed: bool | Literal["auto"] = True,
+    instructed: Instructed = True,
     answer_format: str | None = None,
 ) -> list[BaseMessage]:
     """The messages the answer model receives.

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field
 
-from langchain_s2a.prompts import Language
+from langchain_s2a._types import Language
 
 _LABELS: dict[str, tuple[str, str, str]] = {
     "en": ("Keep: ", "Question: ", "none"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_s2a.errors import S2AError
+from langchain_s2a.errors import LocalModelNotInstalledError, ModelIntegrityError
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -42,14 +42,6 @@ CACHE_DIR_ENV = "S2A_CACHE_DIR"
 
 _CHUNK = 8 * 1024 * 1024
 _STAMP_FORMAT = 1
-
-
-class LocalModelNotInstalledError(S2AError, RuntimeError):
-    """The packages needed for the embedded local model are not installed."""
-
-
-class ModelIntegrityError(S2AError, RuntimeError):
-    """An assembled or shipped model file does not have the expected size or hash."""
 
 
 @dataclass(frozen=True)

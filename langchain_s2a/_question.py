@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
+from langchain_s2a._types import Language
 from langchain_s2a.numbers import find_numbers, numbers_in
-from langchain_s2a.prompts import Language
 from langchain_s2a.segmentation import split_sentences
 
 __all__ = ["check_question_kept", "content_tokens", "new_names"]

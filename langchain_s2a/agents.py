@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -35,12 +35,12 @@ from pydantic import BaseModel, Field
 
 from langchain_s2a._answer import answer_messages
 from langchain_s2a._inputs import InputParts, replace_text
+from langchain_s2a._types import Instructed, OnError, OnFailure, Preset, Variant
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
-from langchain_s2a.prompts import Preset
 from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
 from langchain_s2a.rewrite import S2ARewrite
-from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AAgentState", "S2AMiddleware", "S2ATool", "S2AToolInput"]
 
@@ -50,8 +50,6 @@ STREAM_KEY = "s2a_rewrite"
 NOTHING_RELEVANT = "No sentence of the passage is relevant to the question."
 """What :class:`S2ATool` returns when it keeps nothing."""
 
-OnError = Literal["raise", "original"]
-"""What :class:`S2AMiddleware` does when the rewriter raises: re-raise, or keep the original."""
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +129,12 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         model: ModelLike | S2ARewriter = None,
         *,
         preset: Preset = "opinion",
-        variant: RewriteVariant = "extractive",
-        instructed: bool | Literal["auto"] = "auto",
+        variant: Variant = "extractive",
+        instructed: Instructed = "auto",
         earlier_turns: bool = False,
         min_chars: int = 0,
         tool_result_chars: int | None = None,
-        on_failure: Literal["original", "raise"] = "original",
+        on_failure: OnFailure = "original",
         on_error: OnError = "raise",
     ) -> None:
         super().__init__()

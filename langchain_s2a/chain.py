@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import AsyncCallbackManagerForChainRun
@@ -22,11 +22,20 @@ from langchain_s2a._answer import (
 )
 from langchain_s2a._calls import CallPolicy, acall_model, astream_model, call_model, stream_model
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._types import (
+    Instructed,
+    LanguageOption,
+    Mode,
+    OnFailure,
+    Preset,
+    PromptStyle,
+    StructuredOutput,
+    Variant,
+)
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import Preset, PromptStyle
-from langchain_s2a.result import Mode, S2AResult, S2AResultChunk, _as_ai_message
+from langchain_s2a.result import S2AResult, S2AResultChunk, _as_ai_message
 from langchain_s2a.rewrite import S2ARewrite
-from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
 
@@ -53,7 +62,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     """``s2a``, ``instructed`` or ``baseline``."""
     keep_original: bool = False
     """S2A-KeepOrig: show the answer step the original input too."""
-    instructed: bool | Literal["auto"] = "auto"
+    instructed: Instructed = "auto"
     """Add the "answer in an unbiased way" instruction: ``"auto"`` (default) after an
     abstractive rewrite only (not after a verbatim extractive one nor a fallback);
     ``True`` always; ``False`` never (the paper's S2A-NI)."""
@@ -246,14 +255,14 @@ def create_s2a_chain(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "extractive",
-    language: Literal["auto", "en", "zh"] = "auto",
+    variant: Variant = "extractive",
+    language: LanguageOption = "auto",
     keep_original: bool = False,
-    instructed: bool | Literal["auto"] = "auto",
+    instructed: Instructed = "auto",
     mode: Mode = "s2a",
-    on_failure: Literal["original", "raise"] = "original",
+    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: bool | Literal["auto"] = "auto",
+    structured_output: StructuredOutput = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,

@@ -24,15 +24,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
 from langchain_s2a.chain import create_s2a_chain
-from langchain_s2a.errors import S2AError
+from langchain_s2a.errors import CLIError, S2AError
 from langchain_s2a.models import model_label, resolve_chat_model
 from langchain_s2a.result import S2AResult
 
 __all__ = ["build_parser", "describe_error", "main"]
-
-
-class CLIError(Exception):
-    """A one-line error for the user."""
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:

@@ -27,19 +27,26 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
+from langchain_s2a._types import (
+    Instructed,
+    LanguageOption,
+    OnFailure,
+    Preset,
+    StructuredOutput,
+    Variant,
+)
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike
-from langchain_s2a.prompts import Preset, detect_language
+from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
-from langchain_s2a.rewriter import RewriteVariant
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 
@@ -71,7 +78,7 @@ def _as_messages(value: Any) -> list[BaseMessage]:
 def format_transcript(
     messages: Sequence[BaseMessage],
     *,
-    language: Literal["auto", "en", "zh"] = "auto",
+    language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
 ) -> str:
@@ -123,14 +130,14 @@ def create_s2a_conversation_chain(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "extractive",
-    language: Literal["auto", "en", "zh"] = "auto",
+    variant: Variant = "extractive",
+    language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
-    instructed: bool | Literal["auto"] = "auto",
-    on_failure: Literal["original", "raise"] = "original",
+    instructed: Instructed = "auto",
+    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: bool | Literal["auto"] = "auto",
+    structured_output: StructuredOutput = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,

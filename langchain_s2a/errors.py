@@ -1,8 +1,16 @@
-"""Typed errors raised by langchain-s2a."""
+"""Every error type langchain-s2a raises on purpose, in one place."""
 
 from __future__ import annotations
 
-__all__ = ["S2AError", "S2AInputError", "S2ARewriteError"]
+__all__ = [
+    "CLIError",
+    "ContextWindowExceededError",
+    "LocalModelNotInstalledError",
+    "ModelIntegrityError",
+    "S2AError",
+    "S2AInputError",
+    "S2ARewriteError",
+]
 
 
 class S2AError(Exception):
@@ -37,3 +45,19 @@ class S2ARewriteError(S2AError):
         """The text that was being rewritten."""
         preview = raw.strip().replace("\n", " ")[:120]
         super().__init__(f"S2A rewrite rejected ({reason}); model output was: {preview!r}")
+
+
+class ContextWindowExceededError(S2AInputError):
+    """Prompt tokens plus ``max_tokens`` do not fit in the model's context window."""
+
+
+class LocalModelNotInstalledError(S2AError, RuntimeError):
+    """The packages needed for the embedded local model are not installed."""
+
+
+class ModelIntegrityError(S2AError, RuntimeError):
+    """An assembled or shipped model file does not have the expected size or hash."""
+
+
+class CLIError(Exception):
+    """A one-line error for the user of the ``s2a`` command."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage
@@ -21,11 +21,18 @@ from typing_extensions import TypedDict
 from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._types import (
+    Instructed,
+    LanguageOption,
+    OnFailure,
+    Preset,
+    StructuredOutput,
+    Variant,
+)
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import Preset
 from langchain_s2a.result import _as_ai_message
 from langchain_s2a.rewrite import S2ARewrite
-from langchain_s2a.rewriter import RewriteVariant, S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph", "is_transient"]
 
@@ -83,13 +90,13 @@ class S2AContext:
 
     preset: Preset | None = None
     """Prompt preset."""
-    variant: RewriteVariant | None = None
+    variant: Variant | None = None
     """Rewrite variant."""
-    language: Literal["auto", "en", "zh"] | None = None
+    language: LanguageOption | None = None
     """Prompt language."""
     keep_original: bool | None = None
     """Route through ``append_original`` (S2A-KeepOrig)."""
-    instructed: bool | Literal["auto"] | None = None
+    instructed: Instructed | None = None
     """Add the debiasing instruction to the answer step."""
     answer_format: str | None = None
     """Format instruction appended to the answer prompt."""
@@ -127,7 +134,7 @@ class _S2AGraphNodes:
         rewriter: S2ARewriter,
         *,
         keep_original: bool,
-        instructed: bool | Literal["auto"],
+        instructed: Instructed,
         answer_format: str | None,
         max_retries: int,
         timeout: float | None,
@@ -292,14 +299,14 @@ def build_s2a_graph(
     *,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
-    variant: RewriteVariant = "extractive",
-    language: Literal["auto", "en", "zh"] = "auto",
+    variant: Variant = "extractive",
+    language: LanguageOption = "auto",
     keep_original: bool = False,
-    instructed: bool | Literal["auto"] = "auto",
+    instructed: Instructed = "auto",
     max_retries: int = 1,
-    on_failure: Literal["original", "raise"] = "original",
+    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: bool | Literal["auto"] = "auto",
+    structured_output: StructuredOutput = "auto",
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     retry_policy: RetryPolicy | None = None,

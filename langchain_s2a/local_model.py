@@ -39,7 +39,7 @@ from langchain_s2a._model_files import (
     ensure_model_file,
     model_spec,
 )
-from langchain_s2a.errors import S2AInputError
+from langchain_s2a.errors import ContextWindowExceededError
 
 __all__ = [
     "ChatLocalLlama",
@@ -57,10 +57,6 @@ _CALL_OPTIONS = frozenset(
 
 THREADS_ENV = "S2A_LLAMA_THREADS"
 """Overrides the default thread count (all available cores); use fewer on a busy machine."""
-
-
-class ContextWindowExceededError(S2AInputError):
-    """Prompt tokens plus ``max_tokens`` do not fit in the model's context window."""
 
 
 def available_cores() -> int:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+
+from langchain_s2a._types import Language, Preset, PromptStyle, Variant
 
 __all__ = [
     "PROMPT_VERSION",
@@ -58,11 +59,6 @@ sentence of a problem of three or more sentences is ``facts_lost``).
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
 
-Preset = Literal["opinion", "relevance"]
-PromptStyle = Literal["ours", "paper"]
-"""``ours`` (default) or ``paper``: the paper's own rewrite prompts (Figs. 2 and 15)."""
-Variant = Literal["split", "single", "extractive"]
-Language = Literal["en", "zh"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A run of capitalised words (a name or title) counts as one word.

@@ -35,10 +35,11 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import Language, detect_language, get_prompts, neutralize
+from langchain_s2a.prompts import detect_language, get_prompts, neutralize
 from langchain_s2a.segmentation import Sentence, split_sentences
 
 __all__ = ["METADATA_KEY", "S2ADocumentCompressor", "create_s2a_document_cleaner"]
@@ -163,9 +164,9 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
 
     model: Runnable[LanguageModelInput, BaseMessage]
     """The model that selects the sentences."""
-    preset: Literal["relevance", "opinion"] = "relevance"
+    preset: Preset = "relevance"
     """What to drop besides irrelevant sentences."""
-    language: Literal["auto", "en", "zh"] = "auto"
+    language: LanguageOption = "auto"
     """Prompt language, or ``auto``."""
     budget: int = 6000
     """Numbered document text per call, in ``budget_unit``."""
@@ -175,7 +176,7 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     """Token counter for ``budget_unit="tokens"`` (default: ~4 characters per token)."""
     max_concurrency: int = 4
     """Batches in flight at once (unless the run's config says otherwise)."""
-    on_failure: Literal["original", "raise"] = "original"
+    on_failure: OnFailure = "original"
     """Fall back to the original documents, or raise."""
     on_empty: Literal["original", "empty"] = "original"
     """What to return when every document is dropped."""

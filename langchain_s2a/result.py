@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.utils import message_chunk_to_message
 from pydantic import BaseModel, ConfigDict
 
+from langchain_s2a._types import Mode
 from langchain_s2a.rewrite import S2ARewrite
 
 __all__ = ["Mode", "S2AResult", "S2AResultChunk"]
-
-Mode = Literal["s2a", "instructed", "baseline"]
-"""``s2a`` rewrites then answers; ``instructed`` answers the original with the debiasing
-instruction; ``baseline`` sends the original straight to the model."""
 
 
 def _as_ai_message(message: BaseMessage) -> AIMessage:

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from langchain_s2a._types import FallbackReason, Language, Preset, PromptStyle, RecordVariant
 from langchain_s2a.prompts import get_prompts
 
 __all__ = ["FallbackReason", "S2ARewrite"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-
-FallbackReason = Literal[
-    "empty",
-    "unparseable",
-    "missing_question",
-    "question_lost",
-    "facts_lost",
-    "truncated",
-    "too_long",
-]
-"""Why a rewrite was rejected and the original input used instead."""
 
 
 class S2ARewrite(BaseModel):
@@ -51,13 +41,13 @@ class S2ARewrite(BaseModel):
     """The kept context; empty when none was kept or for the ``single`` variant."""
     question: str = ""
     """The question; for the ``single`` variant, the whole rewritten text."""
-    variant: Literal["split", "single", "extractive", "none"] = "split"
+    variant: RecordVariant = "split"
     """How the rewrite was made; ``"none"`` when no rewrite step ran (baseline modes)."""
-    preset: Literal["opinion", "relevance"] = "opinion"
+    preset: Preset = "opinion"
     """The prompt preset used."""
-    language: Literal["en", "zh"] = "en"
+    language: Language = "en"
     """The prompt language used."""
-    prompt_style: Literal["ours", "paper"] = "ours"
+    prompt_style: PromptStyle = "ours"
     """The prompt wording used (``paper``: the paper's own prompts)."""
     fallback: bool = False
     """Whether the original input is used because the rewrite was unusable."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -21,6 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_unsupported, message_of
 from langchain_s2a._constrained import constrain_extractive
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._types import (
+    FallbackReason,
+    LanguageOption,
+    OnFailure,
+    StructuredOutput,
+    Variant,
+)
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import (
     assemble,
@@ -45,13 +52,13 @@ from langchain_s2a.prompts import (
     neutralize,
     restore_neutralized,
 )
-from langchain_s2a.rewrite import FallbackReason, S2ARewrite
+from langchain_s2a.rewrite import S2ARewrite
 from langchain_s2a.segmentation import is_opinion, split_sentences
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
 
-RewriteVariant = Literal["split", "single", "extractive"]
-OnFailure = Literal["original", "raise"]
+RewriteVariant = Variant
+"""Alias of :data:`langchain_s2a._types.Variant`, kept for existing imports."""
 
 REWRITE_EVENT = "s2a_rewrite"
 """Name of the custom event dispatched with each finished rewrite."""
@@ -142,13 +149,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Prompt preset."""
     variant: RewriteVariant = "extractive"
     """``extractive`` (default), ``split`` or ``single``."""
-    language: Literal["auto", "en", "zh"] = "auto"
+    language: LanguageOption = "auto"
     """Prompt language, or ``auto``."""
     prompt_style: PromptStyle = "ours"
     """``ours`` or ``paper`` (the paper's own rewrite prompts; ``split``/``single`` only)."""
     on_failure: OnFailure = "original"
     """Fall back to the original input, or raise."""
-    structured_output: bool | Literal["auto"] = "auto"
+    structured_output: StructuredOutput = "auto"
     """Whether to ask for structured output (``split`` variant only)."""
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS
     """Input length limit, in characters."""

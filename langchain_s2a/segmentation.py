@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from langchain_s2a.prompts import Language, detect_language
+from langchain_s2a._types import Language
+from langchain_s2a.prompts import detect_language
 
 __all__ = ["Sentence", "is_opinion", "split_sentences"]
 

@@ -30,11 +30,12 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._types import Instructed, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
 from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
@@ -64,7 +65,7 @@ GSM_ANSWER_FORMAT = (
 # tqdm ships no type stubs; import it dynamically (typed Any) instead of ignoring types.
 _tqdm: Any = importlib.import_module("tqdm.auto").tqdm
 
-_PRESETS: dict[str, Literal["opinion", "relevance"]] = {
+_PRESETS: dict[str, Preset] = {
     "trivia": "opinion",
     "gsm-ic": "relevance",
 }
@@ -86,12 +87,12 @@ class Condition:
     """
 
     name: str
-    mode: Literal["s2a", "instructed", "baseline"] = "s2a"
-    variant: Literal["split", "single", "extractive"] = "split"
+    mode: Mode = "s2a"
+    variant: Variant = "split"
     keep_original: bool = False
-    instructed: bool | Literal["auto"] = True
+    instructed: Instructed = True
     oracle: bool = False
-    prompt_style: Literal["ours", "paper"] = "ours"
+    prompt_style: PromptStyle = "ours"
 
     def signature(self) -> str:
         """Canonical description of what the chain does (part of the cache key)."""
