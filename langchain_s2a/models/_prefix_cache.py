@@ -39,6 +39,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+__all__ = [
+    "ALIGN",
+    "MAX_SNAPSHOTS",
+    "MIN_BATCH",
+    "MIN_PREFIX",
+    "SAME_FAMILY",
+    "KVStore",
+    "LlamaKV",
+    "PrefixCache",
+    "aligned",
+    "common_prefix",
+    "plan",
+]
+
 ALIGN = 4
 """KV cache is reused only up to multiples of this many tokens (within a batch)."""
 MIN_BATCH = 8

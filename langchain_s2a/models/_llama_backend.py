@@ -1,13 +1,16 @@
-"""Loading llama.cpp models once per settings, and rendering their chat templates."""
+"""Loading llama.cpp models once per settings, rendering their chat templates, threads."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.messages import (
     AIMessage,
@@ -18,10 +21,28 @@ from langchain_core.messages import (
 )
 
 from langchain_s2a._inputs import message_text
-from langchain_s2a._model_files import LocalModelNotInstalledError
-from langchain_s2a._prefix_cache import KVStore, LlamaKV, PrefixCache
+from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.models._prefix_cache import KVStore, LlamaKV, PrefixCache
+
+__all__ = [
+    "INSTALL_HINT",
+    "THREADS_ENV",
+    "Backend",
+    "SampleCounter",
+    "aiter_in_thread",
+    "available_cores",
+    "clear_local_model_cache",
+    "compile_grammar",
+    "convert_messages",
+    "get_backend",
+]
 
 INSTALL_HINT = "pip install 'langchain-s2a[local]'"
+
+THREADS_ENV = "S2A_LLAMA_THREADS"
+"""Overrides the default thread count (all available cores); use fewer on a busy machine."""
+
+_T = TypeVar("_T")
 
 _CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
@@ -67,7 +88,7 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
 
 
 @dataclass
-class _Backend:
+class Backend:
     """A loaded ``Llama``, the lock serialising calls, its prompt renderer and prefix cache."""
 
     llama: Any
@@ -125,14 +146,14 @@ def _make_kv(llama: Any) -> KVStore | None:
     return LlamaKV(llama)
 
 
-_CACHE: dict[tuple[str, int, int, int, int], _Backend] = {}
+_CACHE: dict[tuple[str, int, int, int, int], Backend] = {}
 _CACHE_LOCK = threading.Lock()
 # One lock per weights file: contexts over the same weights take turns, because two
 # llama.cpp computations at once on a small machine oversubscribe its cores.
 _RUN_LOCKS: dict[str, threading.Lock] = {}
 
 
-def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
+def get_backend(key: tuple[str, int, int, int, int]) -> Backend:
     """The backend for (path, n_ctx, threads, n_batch, seed), loaded once.
 
     Backends over the same file (with other load settings) share one lock.
@@ -143,7 +164,7 @@ def _get_backend(key: tuple[str, int, int, int, int]) -> _Backend:
             llama = _load_llama(*key)
             render, eos_text = _make_renderer(llama)
             lock = _RUN_LOCKS.setdefault(key[0], threading.Lock())
-            backend = _Backend(llama, lock, render, eos_text, _make_kv(llama))
+            backend = Backend(llama, lock, render, eos_text, _make_kv(llama))
             _CACHE[key] = backend
         return backend
 
@@ -182,3 +203,56 @@ class SampleCounter:
                 self.first_at = time.perf_counter()
         self._last_len = len(input_ids)
         return False
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (``sched_getaffinity``, else ``cpu_count``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+async def aiter_in_thread(
+    produce: Callable[[threading.Event], Iterator[_T]],
+) -> AsyncGenerator[_T, None]:
+    """Run a blocking generator in a worker thread and yield its items on the event loop.
+
+    ``produce`` gets an event that is set when the consumer stops (closes this
+    iterator or fails), so a long generation can stop early.
+
+    Example:
+        >>> async def collect() -> list[int]:
+        ...     return [n async for n in aiter_in_thread(lambda _cancel: iter(range(3)))]
+        >>> asyncio.run(collect())
+        [0, 1, 2]
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    cancel = threading.Event()
+
+    def put(item: tuple[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop may be closed already
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def worker() -> None:
+        try:
+            for produced in produce(cancel):
+                put(("item", produced))
+        except BaseException as exc:
+            put(("error", exc))
+        else:
+            put(("done", None))
+
+    future = loop.run_in_executor(None, worker)
+    try:
+        while True:
+            kind, item = await queue.get()
+            if kind == "error":
+                raise item
+            if kind == "done":
+                break
+            yield item
+        await future
+    finally:
+        cancel.set()

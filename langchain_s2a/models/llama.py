@@ -4,7 +4,7 @@
 over ``llama_cpp.Llama``: it renders messages with the chat template embedded in the
 GGUF file, refuses prompts that would overflow the context window, decodes greedily
 by default and reports token usage. ``load_local_chat_model`` assembles the bundled
-weights (see :mod:`langchain_s2a._model_files`) and returns a ready model.
+weights (see ``langchain_s2a.models._weights``) and returns a ready model.
 """
 
 from __future__ import annotations
@@ -25,26 +25,27 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr, field_validator
 
-from langchain_s2a._llama_backend import (
+from langchain_s2a.errors import ContextWindowExceededError, LocalModelNotInstalledError
+from langchain_s2a.models._llama_backend import (
     INSTALL_HINT,
+    THREADS_ENV,
+    Backend,
     SampleCounter,
-    _Backend,
-    _get_backend,
+    aiter_in_thread,
+    available_cores,
     clear_local_model_cache,
     compile_grammar,
     convert_messages,
+    get_backend,
 )
-from langchain_s2a._model_files import (
-    LocalModelNotInstalledError,
-    ensure_model_file,
-    model_spec,
-)
-from langchain_s2a.errors import ContextWindowExceededError
+from langchain_s2a.models._weights import ensure_model_file, model_spec
 
 __all__ = [
+    "THREADS_ENV",
     "ChatLocalLlama",
     "ContextWindowExceededError",
     "LocalModelNotInstalledError",
+    "available_cores",
     "clear_local_model_cache",
     "convert_messages",
     "load_local_chat_model",
@@ -53,18 +54,6 @@ __all__ = [
 _CALL_OPTIONS = frozenset(
     {"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k", "grammar"}
 )
-
-
-THREADS_ENV = "S2A_LLAMA_THREADS"
-"""Overrides the default thread count (all available cores); use fewer on a busy machine."""
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (``sched_getaffinity``, else ``cpu_count``)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 class ChatLocalLlama(BaseChatModel):
@@ -81,7 +70,7 @@ class ChatLocalLlama(BaseChatModel):
     new tokens, on one copy of the weights. Reuse stops only where llama.cpp's kernels
     give bit-identical logits (multiples of four tokens, pieces of at least eight), so
     outputs equal those of evaluating each prompt from scratch (see
-    :mod:`langchain_s2a._prefix_cache`); ``usage_metadata`` reports the reused tokens
+    ``langchain_s2a.models._prefix_cache``); ``usage_metadata`` reports the reused tokens
     as ``input_token_details["cache_read"]``. ``prefix_cache_mb=0`` restores
     llama-cpp-python's own prefix matching.
 
@@ -89,7 +78,7 @@ class ChatLocalLlama(BaseChatModel):
     ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``.
 
     Example:
-        >>> from langchain_s2a.local_model import load_local_chat_model
+        >>> from langchain_s2a.models.llama import load_local_chat_model
         >>> llm = load_local_chat_model("0.5b", max_tokens=16)  # doctest: +SKIP
         >>> llm.invoke("What is the capital of France? One word.").content  # doctest: +SKIP
         'Paris'
@@ -126,7 +115,7 @@ class ChatLocalLlama(BaseChatModel):
     """A label kept for compatibility: every name shares one ``Llama`` (weights and KV
     cache) per load settings; see :meth:`with_context`."""
 
-    _backend: _Backend | None = PrivateAttr(default=None)
+    _backend: Backend | None = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @field_validator("model_path", mode="before")
@@ -191,7 +180,7 @@ class ChatLocalLlama(BaseChatModel):
         self._get()
         return self
 
-    def _get(self) -> _Backend:
+    def _get(self) -> Backend:
         if self._backend is None:
             with self._load_lock:
                 if self._backend is None:
@@ -200,7 +189,7 @@ class ChatLocalLlama(BaseChatModel):
                         int(env_threads) if env_threads.isdigit() else available_cores()
                     )
                     key = (self.model_path, self.n_ctx, threads, self.n_batch, self.seed)
-                    self._backend = _get_backend(key)
+                    self._backend = get_backend(key)
         return self._backend
 
     def count_prompt_tokens(self, messages: Sequence[BaseMessage]) -> int:
@@ -209,7 +198,7 @@ class ChatLocalLlama(BaseChatModel):
         return len(self._tokenize(backend, convert_messages(messages)))
 
     @staticmethod
-    def _tokenize(backend: _Backend, dicts: list[dict[str, str]]) -> list[int]:
+    def _tokenize(backend: Backend, dicts: list[dict[str, str]]) -> list[int]:
         prompt = backend.render(dicts)
         tokens: list[int] = backend.llama.tokenize(
             prompt.encode("utf-8"), add_bos=False, special=True
@@ -357,37 +346,12 @@ class ChatLocalLlama(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        cancel = threading.Event()
-
-        def put(item: tuple[str, Any]) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop may be closed already
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def worker() -> None:
-            try:
-                for chunk in self._run(messages, stop, kwargs, cancel):
-                    put(("chunk", chunk))
-            except BaseException as exc:
-                put(("error", exc))
-            else:
-                put(("done", None))
-
-        future = loop.run_in_executor(None, worker)
-        try:
-            while True:
-                kind, item = await queue.get()
-                if kind == "error":
-                    raise item
-                if kind == "done":
-                    break
-                if run_manager is not None and item.text:
-                    await run_manager.on_llm_new_token(item.text, chunk=item)
-                yield item
-            await future
-        finally:
-            cancel.set()
+        chunks = aiter_in_thread(lambda cancel: self._run(messages, stop, kwargs, cancel))
+        async with contextlib.aclosing(chunks):  # closing early stops the generation
+            async for chunk in chunks:
+                if run_manager is not None and chunk.text:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
 
 
 def load_local_chat_model(size: str = "1.5b", **kwargs: Any) -> ChatLocalLlama:

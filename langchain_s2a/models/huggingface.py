@@ -4,7 +4,7 @@
 (``gguf_file=``) and wraps a local ``text-generation`` pipeline in
 ``langchain_huggingface.ChatHuggingFace``. Nothing is fetched from the Hub: the
 tokenizer comes from the GGUF file and is passed in explicitly. This path is much
-slower and hungrier than :mod:`langchain_s2a.local_model` (it runs in float32); use it
+slower and hungrier than :mod:`langchain_s2a.models.llama` (it runs in float32); use it
 when you need a transformers model object, e.g. for research on attention.
 """
 
@@ -14,7 +14,8 @@ import os
 import threading
 from typing import Any
 
-from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file, model_spec
+from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.models._weights import ensure_model_file, model_spec
 
 __all__ = ["load_huggingface_chat_model"]
 
