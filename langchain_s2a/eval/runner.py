@@ -24,24 +24,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
-import inspect
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._types import Instructed, Mode, Preset, PromptStyle, Variant
+from langchain_s2a.eval._conditions import (
+    ANSWER_FORMATS,
+    CONDITIONS,
+    DEFAULT_CONDITIONS,
+    GSM_ANSWER_FORMAT,
+    PRESETS,
+    Condition,
+    resolve_conditions,
+)
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
 from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
-from langchain_s2a.local_model import ChatLocalLlama
-from langchain_s2a.models import ModelLike, model_label, resolve_chat_model
+from langchain_s2a.models import ModelLike, context_copy, model_label, resolve_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
 
 __all__ = [
@@ -56,123 +62,8 @@ __all__ = [
     "run_eval",
 ]
 
-GSM_ANSWER_FORMAT = (
-    "Solve the problem step by step. End your reply with a line of the form "
-    "'Final answer: <number>'."
-)
-"""Answer-format instruction for GSM-IC, appended to the answer prompt in every mode."""
-
 # tqdm ships no type stubs; import it dynamically (typed Any) instead of ignoring types.
 _tqdm: Any = importlib.import_module("tqdm.auto").tqdm
-
-_PRESETS: dict[str, Preset] = {
-    "trivia": "opinion",
-    "gsm-ic": "relevance",
-}
-_ANSWER_FORMATS: dict[str, str | None] = {"trivia": None, "gsm-ic": GSM_ANSWER_FORMAT}
-
-
-@dataclass(frozen=True)
-class Condition:
-    """An experimental condition: how the chain is configured.
-
-    Attributes:
-        name: Name used in reports.
-        mode: ``"s2a"``, ``"instructed"`` or ``"baseline"`` (see ``create_s2a_chain``).
-        variant: Rewrite variant (``"split"``, ``"single"`` or ``"extractive"``).
-        keep_original: S2A-KeepOrig.
-        instructed: Debiasing instruction in the answer step (``False``: S2A-NI).
-        oracle: Send the item's oracle prompt (no opinion / no distractor)
-            instead of its prompt; on trivia only the plain template is run.
-    """
-
-    name: str
-    mode: Mode = "s2a"
-    variant: Variant = "split"
-    keep_original: bool = False
-    instructed: Instructed = True
-    oracle: bool = False
-    prompt_style: PromptStyle = "ours"
-
-    def signature(self) -> str:
-        """Canonical description of what the chain does (part of the cache key)."""
-        if self.mode != "s2a":
-            return self.mode
-        instr = self.instructed if self.instructed == "auto" else int(self.instructed)
-        style = "" if self.prompt_style == "ours" else f":style={self.prompt_style}"
-        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}"
-
-    def applies_to(self, item: EvalItem) -> bool:
-        """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
-        return not (self.oracle and item.task == "trivia" and item.category != "plain")
-
-    def input_text(self, item: EvalItem) -> str:
-        """The text sent to the chain for ``item``."""
-        return item.oracle_prompt if self.oracle else item.prompt
-
-
-def _chain_default(name: str) -> Any:
-    from langchain_s2a.chain import create_s2a_chain
-
-    return inspect.signature(create_s2a_chain).parameters[name].default
-
-
-CONDITIONS: dict[str, Condition] = {
-    c.name: c
-    for c in (
-        Condition("baseline", mode="baseline"),
-        Condition("oracle", mode="baseline", oracle=True),
-        # Exactly what ``create_s2a_chain(model)`` does by default.
-        Condition(
-            "s2a", variant=_chain_default("variant"), instructed=_chain_default("instructed")
-        ),
-        Condition("s2a_split"),
-        Condition("s2a_single", variant="single"),
-        Condition("s2a_extractive", variant="extractive", instructed="auto"),
-        Condition("s2a_extractive_instr", variant="extractive"),
-        Condition("s2a_paper", prompt_style="paper"),
-        Condition("s2a_keeporig", keep_original=True),
-        Condition("s2a_ni", instructed=False),
-        Condition("instructed", mode="instructed"),
-    )
-}
-"""The conditions by name: ``s2a`` is the package default (today the extractive
-variant, answered without the instruction); ``s2a_split`` is the paper's S2A in our
-wording, ``s2a_paper`` in the paper's; ``s2a_keeporig``, ``s2a_ni`` and
-``s2a_single`` are the paper's variants of ``s2a_split``."""
-
-DEFAULT_CONDITIONS = (
-    "baseline",
-    "oracle",
-    "s2a",
-    "s2a_split",
-    "s2a_paper",
-    "s2a_keeporig",
-    "instructed",
-)
-"""The conditions of the deliverable run."""
-
-
-def resolve_conditions(conditions: Iterable[str | Condition]) -> list[Condition]:
-    """Turn names (or :class:`Condition` objects) into conditions, in order.
-
-    Raises:
-        ValueError: On an unknown or duplicate name.
-
-    Example:
-        >>> [c.name for c in resolve_conditions(["baseline", "s2a"])]
-        ['baseline', 's2a']
-    """
-    out: list[Condition] = []
-    for c in conditions:
-        if isinstance(c, str):
-            if c not in CONDITIONS:
-                raise ValueError(f"unknown condition {c!r}; choose from {', '.join(CONDITIONS)}")
-            c = CONDITIONS[c]
-        if any(o.name == c.name for o in out):
-            raise ValueError(f"condition {c.name!r} given twice")
-        out.append(c)
-    return out
 
 
 def model_key(model: ModelLike) -> str:
@@ -248,10 +139,10 @@ class _Models:
             model, rewriter_spec = self._spec
             answer = resolve_chat_model(model)
             rewriter = resolve_chat_model(rewriter_spec) if rewriter_spec else answer
-            if rewriter is answer and isinstance(answer, ChatLocalLlama):
-                # Its own llama.cpp context keeps the rewrite instructions in the KV
-                # cache between calls: ~3x faster rewrites for ~1.8 GB more memory.
-                rewriter = answer.with_context("s2a_rewrite")
+            if rewriter is answer:
+                # A backend that supports it (the embedded llama.cpp model) hands out
+                # a copy labelled for the rewrite, on the same weights.
+                rewriter = context_copy(answer, "s2a_rewrite")
             self._resolved = (self._cached(answer, "answer"), self._cached(rewriter, "rewrite"))
         return self._resolved
 
@@ -319,12 +210,12 @@ async def arun_eval(
             chains[(cond.name, task)] = create_s2a_chain(
                 answer_model,
                 rewriter_model=rewriter,
-                preset=_PRESETS[task],
+                preset=PRESETS[task],
                 variant=cond.variant,
                 keep_original=cond.keep_original,
                 instructed=cond.instructed,
                 mode=cond.mode,
-                answer_format=_ANSWER_FORMATS[task],
+                answer_format=ANSWER_FORMATS[task],
                 on_failure="original",
                 prompt_style=cond.prompt_style,
             )
@@ -344,8 +235,8 @@ async def arun_eval(
                 answer_key,
                 rewriter_key if cond.mode == "s2a" else "",
                 cond.signature(),
-                _PRESETS[item.task],
-                _ANSWER_FORMATS[item.task] or "",
+                PRESETS[item.task],
+                ANSWER_FORMATS[item.task] or "",
                 PROMPT_VERSION if cond.mode != "baseline" else "",
                 *([f"rules={REWRITE_RULES_VERSION}"] if cond.mode == "s2a" else []),
                 hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -209,7 +209,8 @@ def run_server(
 def require_local_model(size: str) -> Path:
     """The GGUF file of the embedded model ``size``; skips when it is not installed."""
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
-    from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file
+    from langchain_s2a.errors import LocalModelNotInstalledError
+    from langchain_s2a.models._weights import ensure_model_file
 
     try:
         return Path(ensure_model_file(size))

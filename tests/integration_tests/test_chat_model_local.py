@@ -20,7 +20,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_s2a import S2AChatModel
-from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file, model_spec
+from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.models._weights import ensure_model_file, model_spec
 
 pytestmark = pytest.mark.local_model
 
@@ -57,7 +58,7 @@ class TestChatLocalLlamaIntegration(_EmbeddedModelLimits):
 
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
-        from langchain_s2a.local_model import ChatLocalLlama
+        from langchain_s2a.models.llama import ChatLocalLlama
 
         return ChatLocalLlama
 
@@ -73,7 +74,7 @@ class TestS2AChatModelIntegration(_EmbeddedModelLimits):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        from langchain_s2a.local_model import ChatLocalLlama
+        from langchain_s2a.models.llama import ChatLocalLlama
 
         return {"model": ChatLocalLlama(**_local_params())}
 

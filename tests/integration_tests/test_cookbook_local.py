@@ -57,7 +57,8 @@ def test_committed_outputs_are_reproduced(script: Path, monkeypatch: pytest.Monk
     pytest.importorskip("nbclient", reason="needs nbclient (langchain-s2a[test])")
     pytest.importorskip("ipykernel", reason="needs ipykernel (langchain-s2a[test])")
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
-    from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file
+    from langchain_s2a.errors import LocalModelNotInstalledError
+    from langchain_s2a.models._weights import ensure_model_file
 
     run_cookbook = _runner()
     committed = jupytext.read(script.with_suffix(".ipynb"))

@@ -14,7 +14,8 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file
+from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.models._weights import ensure_model_file
 
 pytestmark = pytest.mark.local_model
 
@@ -32,7 +33,7 @@ DOCS = [
 @pytest.fixture(scope="module")
 def model() -> Any:
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
-    from langchain_s2a.local_model import load_local_chat_model
+    from langchain_s2a.models.llama import load_local_chat_model
 
     try:
         ensure_model_file("0.5b")

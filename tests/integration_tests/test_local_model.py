@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from langchain_s2a._model_files import LocalModelNotInstalledError, ensure_model_file
+from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.models._weights import ensure_model_file
 
 QUESTION = [
     SystemMessage("You answer in as few words as possible."),
@@ -17,7 +18,7 @@ QUESTION = [
 
 def _local(size: str, **kwargs: Any) -> Any:
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
-    from langchain_s2a.local_model import load_local_chat_model
+    from langchain_s2a.models.llama import load_local_chat_model
 
     try:
         ensure_model_file(size)
@@ -80,7 +81,7 @@ def test_small_model_usage_matches_llama_cpp_chat(small: Any) -> None:
 
 @pytest.mark.local_model
 def test_small_model_limits(small: Any) -> None:
-    from langchain_s2a.local_model import ContextWindowExceededError
+    from langchain_s2a.errors import ContextWindowExceededError
 
     long = small.invoke([HumanMessage("Write a long story about a dragon.")], max_tokens=5)
     assert long.response_metadata["finish_reason"] == "length"
@@ -115,7 +116,7 @@ def test_huggingface_path_135m(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("accelerate", reason="needs accelerate (langchain-s2a[hf])")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    from langchain_s2a.huggingface_model import load_huggingface_chat_model
+    from langchain_s2a.models.huggingface import load_huggingface_chat_model
 
     try:
         ensure_model_file("135m")

@@ -83,7 +83,7 @@ def _kept(rewrite: S2ARewrite) -> str:
 @pytest.fixture(scope="module")
 def model() -> Any:
     require_local_model("1.5b")
-    from langchain_s2a.local_model import load_local_chat_model
+    from langchain_s2a.models.llama import load_local_chat_model
 
     return load_local_chat_model("1.5b", max_tokens=256).load()
 

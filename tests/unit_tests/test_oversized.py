@@ -19,14 +19,15 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_s2a import (
     S2AInputError,
     S2ARewriter,
-    _llama_backend,
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a import local_model as lm
 from langchain_s2a._calls import is_transient
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS
-from langchain_s2a.local_model import ChatLocalLlama, ContextWindowExceededError
+from langchain_s2a.errors import ContextWindowExceededError
+from langchain_s2a.models import _llama_backend
+from langchain_s2a.models import llama as lm
+from langchain_s2a.models.llama import ChatLocalLlama
 from tests.fakes import FakeChat, fake
 
 QUESTION = " Who wrote Hamlet? I think it was Marlowe."

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from langchain_s2a import _prefix_cache as pc
-from langchain_s2a._prefix_cache import (
+from langchain_s2a.models import _prefix_cache as pc
+from langchain_s2a.models._prefix_cache import (
     ALIGN,
     MIN_BATCH,
     PrefixCache,

@@ -1,10 +1,23 @@
-"""Resolve the chat models S2A components run on."""
+"""The chat models S2A components run on: resolution here, one module per backend.
+
+* :func:`resolve_chat_model` turns a model, a name or ``None`` into a chat model;
+  :class:`LazyChatModel` defers that to the first call; :func:`model_label` names a
+  model for cache keys and reports; :func:`context_copy` asks a backend for a copy
+  labelled for one prompt family (the embedded llama.cpp model supports it).
+* :mod:`langchain_s2a.models.llama`: ``ChatLocalLlama``, the embedded GGUF model run
+  by llama.cpp, and ``load_local_chat_model``.
+* :mod:`langchain_s2a.models.huggingface`: the same weights through transformers.
+* ``_weights`` (model specs, chunk assembly, integrity), ``_llama_backend`` (loading
+  and chat templates) and ``_prefix_cache`` (KV prefix reuse) are private.
+
+Heavy backends (llama.cpp, torch) are imported only when a model is loaded.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
@@ -14,6 +27,8 @@ __all__ = [
     "DEFAULT_MODEL_ENV",
     "LazyChatModel",
     "ModelLike",
+    "SupportsContextCopy",
+    "context_copy",
     "model_label",
     "resolve_chat_model",
 ]
@@ -65,7 +80,7 @@ def resolve_chat_model(
         )
     name = model.strip()
     if name == "local" or name.startswith("local:"):
-        from langchain_s2a.local_model import load_local_chat_model
+        from langchain_s2a.models.llama import load_local_chat_model
 
         size = name.partition(":")[2] or "1.5b"
         return load_local_chat_model(size, **kwargs)
@@ -108,6 +123,43 @@ def model_label(model: Runnable[Any, Any]) -> str:
         kind = model._llm_type
         return f"{kind}:{name}" if isinstance(name, str) and name else kind
     return type(model).__name__
+
+
+@runtime_checkable
+class SupportsContextCopy(Protocol):
+    """A chat model that can hand out a copy labelled for one prompt family."""
+
+    def with_context(self, name: str) -> BaseChatModel:
+        """A copy of this model labelled ``name`` (sharing its weights)."""
+        ...
+
+
+def context_copy(
+    model: Runnable[LanguageModelInput, BaseMessage], name: str
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model.with_context(name)`` when the chat model supports it, else ``model`` itself.
+
+    The embedded llama.cpp model (:class:`~langchain_s2a.models.llama.ChatLocalLlama`)
+    does: the copy is labelled ``name`` and shares the weights and prompt copies.
+    Wrappers (bound models, fallbacks) and other chat models are returned unchanged.
+
+    Args:
+        model: A resolved chat model or Runnable.
+        name: The label of the copy, e.g. ``"s2a_rewrite"``.
+
+    Returns:
+        The labelled copy, or ``model`` unchanged.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> fake = GenericFakeChatModel(messages=iter([]))
+        >>> context_copy(fake, "s2a_rewrite") is fake
+        True
+
+    """
+    if isinstance(model, BaseChatModel) and isinstance(model, SupportsContextCopy):
+        return model.with_context(name)
+    return model
 
 
 class LazyChatModel(Runnable[LanguageModelInput, BaseMessage]):

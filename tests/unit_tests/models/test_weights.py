@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from langchain_s2a import _model_files as mf
-from langchain_s2a._model_files import (
+from langchain_s2a.models import _weights as mf
+from langchain_s2a.models._weights import (
     MODEL_SPECS,
     LocalModelNotInstalledError,
     ModelIntegrityError,

@@ -39,3 +39,36 @@ def test_lazy_model_resolves_once_on_first_call(monkeypatch: pytest.MonkeyPatch)
     assert lazy.invoke("hi").text == "hello"
     assert calls == ["local:0.5b"] and lazy.resolved
     assert model_label(lazy) == "fake-chat"
+
+
+def test_context_copy_labels_the_embedded_model_only() -> None:
+    from langchain_s2a.models import context_copy
+    from langchain_s2a.models.llama import ChatLocalLlama
+
+    llm = ChatLocalLlama(model_path="m.gguf")
+    copy = context_copy(llm, "s2a_rewrite")
+    assert isinstance(copy, ChatLocalLlama) and copy is not llm
+    assert (copy.context_name, llm.context_name) == ("s2a_rewrite", "default")
+    other = fake("hi")
+    assert context_copy(other, "s2a_rewrite") is other
+    bound = llm.bind(max_tokens=3)  # a wrapper keeps its binding: not copied
+    assert context_copy(bound, "s2a_rewrite") is bound
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("langchain_s2a.local_model", "langchain_s2a.models.llama"),
+        ("langchain_s2a.huggingface_model", "langchain_s2a.models.huggingface"),
+        ("langchain_s2a._model_files", "langchain_s2a.models._weights"),
+        ("langchain_s2a._llama_backend", "langchain_s2a.models._llama_backend"),
+        ("langchain_s2a._prefix_cache", "langchain_s2a.models._prefix_cache"),
+    ],
+)
+def test_old_module_paths_reexport_the_new_homes(old: str, new: str) -> None:
+    import importlib
+
+    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
+    assert old_module.__all__
+    for name in old_module.__all__:
+        assert getattr(old_module, name) is getattr(new_module, name), name

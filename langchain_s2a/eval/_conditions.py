@@ -1,0 +1,145 @@
+"""The experimental conditions of the evaluation: how each configures the S2A chain.
+
+Example:
+    >>> CONDITIONS["s2a_keeporig"].keep_original
+    True
+    >>> PRESETS["gsm-ic"], ANSWER_FORMATS["trivia"] is None
+    ('relevance', True)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_s2a._types import Instructed, Mode, Preset, PromptStyle, Variant
+from langchain_s2a.eval.datasets import EvalItem
+
+__all__ = [
+    "ANSWER_FORMATS",
+    "CONDITIONS",
+    "DEFAULT_CONDITIONS",
+    "GSM_ANSWER_FORMAT",
+    "PRESETS",
+    "Condition",
+    "resolve_conditions",
+]
+
+GSM_ANSWER_FORMAT = (
+    "Solve the problem step by step. End your reply with a line of the form "
+    "'Final answer: <number>'."
+)
+"""Answer-format instruction for GSM-IC, appended to the answer prompt in every mode."""
+
+PRESETS: dict[str, Preset] = {
+    "trivia": "opinion",
+    "gsm-ic": "relevance",
+}
+"""The S2A preset each task runs with."""
+ANSWER_FORMATS: dict[str, str | None] = {"trivia": None, "gsm-ic": GSM_ANSWER_FORMAT}
+"""The answer-format instruction each task adds (``None``: none)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An experimental condition: how the chain is configured.
+
+    Attributes:
+        name: Name used in reports.
+        mode: ``"s2a"``, ``"instructed"`` or ``"baseline"`` (see ``create_s2a_chain``).
+        variant: Rewrite variant (``"split"``, ``"single"`` or ``"extractive"``).
+        keep_original: S2A-KeepOrig.
+        instructed: Debiasing instruction in the answer step (``False``: S2A-NI).
+        oracle: Send the item's oracle prompt (no opinion / no distractor)
+            instead of its prompt; on trivia only the plain template is run.
+    """
+
+    name: str
+    mode: Mode = "s2a"
+    variant: Variant = "split"
+    keep_original: bool = False
+    instructed: Instructed = True
+    oracle: bool = False
+    prompt_style: PromptStyle = "ours"
+
+    def signature(self) -> str:
+        """Canonical description of what the chain does (part of the cache key)."""
+        if self.mode != "s2a":
+            return self.mode
+        instr = self.instructed if self.instructed == "auto" else int(self.instructed)
+        style = "" if self.prompt_style == "ours" else f":style={self.prompt_style}"
+        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}"
+
+    def applies_to(self, item: EvalItem) -> bool:
+        """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
+        return not (self.oracle and item.task == "trivia" and item.category != "plain")
+
+    def input_text(self, item: EvalItem) -> str:
+        """The text sent to the chain for ``item``."""
+        return item.oracle_prompt if self.oracle else item.prompt
+
+
+def _chain_default(name: str) -> Any:
+    from langchain_s2a.chain import create_s2a_chain
+
+    return inspect.signature(create_s2a_chain).parameters[name].default
+
+
+CONDITIONS: dict[str, Condition] = {
+    c.name: c
+    for c in (
+        Condition("baseline", mode="baseline"),
+        Condition("oracle", mode="baseline", oracle=True),
+        # Exactly what ``create_s2a_chain(model)`` does by default.
+        Condition(
+            "s2a", variant=_chain_default("variant"), instructed=_chain_default("instructed")
+        ),
+        Condition("s2a_split"),
+        Condition("s2a_single", variant="single"),
+        Condition("s2a_extractive", variant="extractive", instructed="auto"),
+        Condition("s2a_extractive_instr", variant="extractive"),
+        Condition("s2a_paper", prompt_style="paper"),
+        Condition("s2a_keeporig", keep_original=True),
+        Condition("s2a_ni", instructed=False),
+        Condition("instructed", mode="instructed"),
+    )
+}
+"""The conditions by name: ``s2a`` is the package default (today the extractive
+variant, answered without the instruction); ``s2a_split`` is the paper's S2A in our
+wording, ``s2a_paper`` in the paper's; ``s2a_keeporig``, ``s2a_ni`` and
+``s2a_single`` are the paper's variants of ``s2a_split``."""
+
+DEFAULT_CONDITIONS = (
+    "baseline",
+    "oracle",
+    "s2a",
+    "s2a_split",
+    "s2a_paper",
+    "s2a_keeporig",
+    "instructed",
+)
+"""The conditions of the deliverable run."""
+
+
+def resolve_conditions(conditions: Iterable[str | Condition]) -> list[Condition]:
+    """Turn names (or :class:`Condition` objects) into conditions, in order.
+
+    Raises:
+        ValueError: On an unknown or duplicate name.
+
+    Example:
+        >>> [c.name for c in resolve_conditions(["baseline", "s2a"])]
+        ['baseline', 's2a']
+    """
+    out: list[Condition] = []
+    for c in conditions:
+        if isinstance(c, str):
+            if c not in CONDITIONS:
+                raise ValueError(f"unknown condition {c!r}; choose from {', '.join(CONDITIONS)}")
+            c = CONDITIONS[c]
+        if any(o.name == c.name for o in out):
+            raise ValueError(f"condition {c.name!r} given twice")
+        out.append(c)
+    return out
