@@ -47,6 +47,7 @@ from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike
 from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
+from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 
@@ -128,6 +129,7 @@ def format_transcript(
 def create_s2a_conversation_chain(
     model: ModelLike = None,
     *,
+    rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
     variant: Variant = "extractive",
@@ -141,6 +143,7 @@ def create_s2a_conversation_chain(
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
+    max_retries: int = 0,
 ) -> Runnable[Any, S2AResult]:
     """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
 
@@ -154,6 +157,10 @@ def create_s2a_conversation_chain(
 
     Args:
         model: The answering chat model (or a name, or ``None`` for the local one).
+        rewriter: A ready :class:`~langchain_s2a.S2ARewriter`, used as is (see
+            :func:`~langchain_s2a.create_s2a_chain`); the rewriter options below
+            must then stay at their defaults, and its ``language`` and
+            ``max_input_chars`` also set the transcript's labels and limit.
         rewriter_model: A separate rewrite model; defaults to ``model``.
         preset: ``"opinion"`` (default) or ``"relevance"``.
         variant: ``"extractive"`` (default: the model picks sentence numbers and
@@ -172,7 +179,9 @@ def create_s2a_conversation_chain(
         max_input_chars: Most characters sent: the transcript plus the
             conversation's system messages (checked before any model call).
         timeout: Seconds each model call may take (``None``: no limit).
-        max_attempts: Attempts per model call for transient errors.
+        max_attempts: Attempts per model call on transient errors.
+        max_retries: Extra rewrite attempts after a rejected rewrite, each sent
+            the rejected reply and the reason (see :func:`~langchain_s2a.create_s2a_chain`).
 
     Returns:
         A Runnable named ``s2a_conversation``.
@@ -198,6 +207,7 @@ def create_s2a_conversation_chain(
     """
     chain = create_s2a_chain(
         model,
+        rewriter=rewriter,
         rewriter_model=rewriter_model,
         preset=preset,
         variant=variant,
@@ -209,7 +219,10 @@ def create_s2a_conversation_chain(
         max_input_chars=max_input_chars,
         timeout=timeout,
         max_attempts=max_attempts,
+        max_retries=max_retries,
     )
+    if rewriter is not None:  # the rewriter's own settings frame its input
+        language, max_input_chars = rewriter.language, rewriter.max_input_chars
 
     def to_chain_input(value: Any) -> list[BaseMessage]:
         messages = _as_messages(value)

@@ -24,7 +24,6 @@ from langchain_s2a._types import (
     Variant,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.result import S2AResult
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph"]
@@ -147,6 +146,7 @@ def build_s2a_graph(
         ...     {"messages": [("user", "Who wrote Hamlet? I think Marlowe did.")]})
         >>> [(m.type, m.text) for m in chat["messages"]]
         [('human', 'Who wrote Hamlet? I think Marlowe did.'), ('ai', 'Shakespeare.')]
+        >>> from langchain_s2a import S2AResult
         >>> base = build_s2a_graph(GenericFakeChatModel(messages=iter(["Paris."])), mode="baseline")
         >>> S2AResult.from_graph_output(base.invoke({"input": "Capital of France?"})).answer
         'Paris.'
