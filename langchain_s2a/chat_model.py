@@ -39,7 +39,10 @@ METADATA_KEY = "s2a"
 
 # ``max_retries`` is the chat models' standard parameter here (transient retries), not
 # the chain's rewrite retries: set those on a ready ``chain=``.
-_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {"model", "max_retries"}
+_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {
+    "model",
+    "max_retries",
+}
 _CALL_FIELDS = ("temperature", "max_tokens")
 
 

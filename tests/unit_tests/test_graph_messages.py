@@ -141,6 +141,11 @@ def test_typed_input_and_output_schemas() -> None:
     assert not inp.get("required")  # either key
     out = graph.get_output_jsonschema()
     assert set(out["properties"]) == {
-        "answer", "rewrite", "message", "messages", "mode", "answer_latency_s"
+        "answer",
+        "rewrite",
+        "message",
+        "messages",
+        "mode",
+        "answer_latency_s",
     }
     assert out["properties"]["messages"]["type"] == "array"
