@@ -34,6 +34,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
+from langchain_s2a._shell import resolve_rewriter
 from langchain_s2a._types import (
     Instructed,
     LanguageOption,
@@ -44,7 +45,7 @@ from langchain_s2a._types import (
 )
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
-from langchain_s2a.models import ModelLike
+from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
 from langchain_s2a.rewriter import S2ARewriter
@@ -205,24 +206,32 @@ def create_s2a_conversation_chain(
         ...
         langchain_s2a.errors.S2AInputError: the conversation ends in an AI turn; ...
     """
-    chain = create_s2a_chain(
-        model,
-        rewriter=rewriter,
-        rewriter_model=rewriter_model,
+    answer_model = resolve_chat_model(model)
+    rewriter = resolve_rewriter(
+        rewriter,
+        answer_model,
+        factory="create_s2a_conversation_chain",
+        timeout=timeout,
+        max_attempts=max_attempts,
+        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
         preset=preset,
         variant=variant,
         language=language,
-        instructed=instructed,
         on_failure=on_failure,
-        answer_format=answer_format,
         structured_output=structured_output,
         max_input_chars=max_input_chars,
+    )
+    # The rewriter's own settings frame the transcript (its labels and its limit).
+    language, max_input_chars = rewriter.language, rewriter.max_input_chars
+    chain = create_s2a_chain(
+        answer_model,
+        rewriter=rewriter,
+        instructed=instructed,
+        answer_format=answer_format,
         timeout=timeout,
         max_attempts=max_attempts,
         max_retries=max_retries,
     )
-    if rewriter is not None:  # the rewriter's own settings frame its input
-        language, max_input_chars = rewriter.language, rewriter.max_input_chars
 
     def to_chain_input(value: Any) -> list[BaseMessage]:
         messages = _as_messages(value)
