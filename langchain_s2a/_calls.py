@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.utils import message_chunk_to_message
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from langchain_s2a.errors import S2AError
@@ -129,6 +130,24 @@ class CallPolicy:
         base = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
         return float(base * (0.5 + random.random() / 2))
 
+    def retry_after(self, attempt: int, exc: Exception, *, started: bool = False) -> float | None:
+        """Seconds to wait before retrying after attempt ``attempt`` failed, or ``None``.
+
+        ``None`` (give up: re-raise ``exc``) when the attempts are spent, the error is
+        not :func:`is_transient`, or a stream had ``started`` (chunks were yielded).
+        This is the one retry decision of every model call, sync or async, stream or not.
+
+        Example:
+            >>> policy = CallPolicy(max_attempts=2)
+            >>> policy.retry_after(1, ValueError("bad")), policy.retry_after(2, TimeoutError())
+            (None, None)
+            >>> 0 < policy.retry_after(1, TimeoutError()) <= policy.initial_backoff
+            True
+        """
+        if started or attempt >= self.max_attempts or not is_transient(exc):
+            return None
+        return self.backoff(attempt)
+
 
 def _timeout_error(seconds: float, what: str = "model call") -> TimeoutError:
     return TimeoutError(f"{what} exceeded the S2A timeout of {seconds:g} s")
@@ -173,9 +192,9 @@ def call_model(
                 return model.invoke(messages, config)
             return _run_with_timeout(lambda: model.invoke(messages, config), timeout)
         except Exception as exc:
-            if attempt >= policy.max_attempts or not is_transient(exc):
+            if (pause := policy.retry_after(attempt, exc)) is None:
                 raise
-            time.sleep(policy.backoff(attempt))
+            time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -196,9 +215,9 @@ async def acall_model(
             except TimeoutError:
                 raise _timeout_error(policy.timeout) from None
         except Exception as exc:
-            if attempt >= policy.max_attempts or not is_transient(exc):
+            if (pause := policy.retry_after(attempt, exc)) is None:
                 raise
-            await asyncio.sleep(policy.backoff(attempt))
+            await asyncio.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -285,9 +304,9 @@ def stream_model(
                 yield chunk
             return
         except Exception as exc:
-            if started or attempt >= policy.max_attempts or not is_transient(exc):
+            if (pause := policy.retry_after(attempt, exc, started=started)) is None:
                 raise
-            time.sleep(policy.backoff(attempt))
+            time.sleep(pause)
 
 
 async def astream_model(
@@ -309,9 +328,9 @@ async def astream_model(
                 yield chunk
             return
         except Exception as exc:
-            if started or attempt >= policy.max_attempts or not is_transient(exc):
+            if (pause := policy.retry_after(attempt, exc, started=started)) is None:
                 raise
-            await asyncio.sleep(policy.backoff(attempt))
+            await asyncio.sleep(pause)
 
 
 def message_of(value: Any) -> BaseMessage:
@@ -319,3 +338,20 @@ def message_of(value: Any) -> BaseMessage:
     if not isinstance(value, BaseMessage):
         raise TypeError(f"the model returned {type(value).__name__}, not a message")
     return value
+
+
+def as_ai_message(value: Any) -> AIMessage:
+    """A model's reply as an ``AIMessage`` (a chunk is merged, another message converted).
+
+    Example:
+        >>> from langchain_core.messages import AIMessageChunk
+        >>> as_ai_message(AIMessageChunk("Paris")).content
+        'Paris'
+    """
+    message = message_of(value)
+    if isinstance(message, AIMessageChunk):
+        converted = message_chunk_to_message(message)
+        return converted if isinstance(converted, AIMessage) else AIMessage(converted.content)
+    if isinstance(message, AIMessage):
+        return message
+    return AIMessage(content=message.content, response_metadata=message.response_metadata)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from contextvars import ContextVar, copy_context
+from contextlib import contextmanager
+from contextvars import Context, ContextVar, copy_context
 from typing import Any, cast
 
 from langchain_core.callbacks import (
@@ -50,6 +51,22 @@ class NestingChatModel(BaseChatModel):
         if config.get("run_id") is None:
             config["run_id"] = uuid.uuid4()
         return config
+
+    @contextmanager
+    def _calling(self, config: RunnableConfig) -> Iterator[None]:
+        """Within: ``config`` is the call in progress (for :meth:`_child_config`)."""
+        token = _CURRENT.set((id(self), config))
+        try:
+            yield
+        finally:
+            _CURRENT.reset(token)
+
+    def _stream_context(self, config: RunnableConfig | None) -> tuple[Context, RunnableConfig]:
+        """A context to run a stream in, in which ``config`` is the call in progress."""
+        config = self._call_config(config)
+        context = copy_context()
+        context.run(_CURRENT.set, (id(self), config))
+        return context, config
 
     def _child_config(
         self,
@@ -99,11 +116,8 @@ class NestingChatModel(BaseChatModel):
     ) -> AIMessage:
         """Call the model; its child runs nest under this run."""
         config = self._call_config(config)
-        token = _CURRENT.set((id(self), config))
-        try:
+        with self._calling(config):
             return super().invoke(input, config, stop=stop, **kwargs)
-        finally:
-            _CURRENT.reset(token)
 
     async def ainvoke(
         self,
@@ -115,11 +129,8 @@ class NestingChatModel(BaseChatModel):
     ) -> AIMessage:
         """Async twin of :meth:`invoke`."""
         config = self._call_config(config)
-        token = _CURRENT.set((id(self), config))
-        try:
+        with self._calling(config):
             return await super().ainvoke(input, config, stop=stop, **kwargs)
-        finally:
-            _CURRENT.reset(token)
 
     def stream(
         self,
@@ -130,9 +141,7 @@ class NestingChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         """Stream the model; its child runs nest under this run."""
-        config = self._call_config(config)
-        context = copy_context()
-        context.run(_CURRENT.set, (id(self), config))
+        context, config = self._stream_context(config)
         chunks = cast(
             "Generator[AIMessageChunk, None, None]",
             context.run(super().stream, input, config, stop=stop, **kwargs),
@@ -156,9 +165,7 @@ class NestingChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         """Async twin of :meth:`stream`."""
-        config = self._call_config(config)
-        context = copy_context()
-        context.run(_CURRENT.set, (id(self), config))
+        context, config = self._stream_context(config)
         chunks = cast(
             "AsyncGenerator[AIMessageChunk, None]",
             context.run(super().astream, input, config, stop=stop, **kwargs),

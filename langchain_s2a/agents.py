@@ -17,8 +17,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NotRequired
+from collections.abc import Awaitable, Callable, Generator
+from typing import Annotated, Any, NamedTuple, NotRequired, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -63,6 +63,14 @@ class S2AAgentState(AgentState[Any]):
 
     s2a_rewrites: NotRequired[Annotated[dict[str, dict[str, Any]], _merge]]
     """``{message_id: record}``: what the model saw in place of each cleaned message."""
+
+
+class _Job(NamedTuple):
+    """One rewrite the middleware's hook asks for: a user turn, or a tool result."""
+
+    kind: str
+    message: BaseMessage
+    question: str
 
 
 def _node_config() -> RunnableConfig:
@@ -210,17 +218,22 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             runtime.stream_writer({STREAM_KEY: {"message_id": message_id, **record}})
         return {"s2a_rewrites": records}
 
-    # ------------------------------------------------------------------ hooks
-    def before_model(self, state: S2AAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Rewrite the turns that need it; record the rewrites in the state and stream."""
+    # --------------------------------------------------------------- cleaning
+    def _steps(
+        self, state: S2AAgentState, runtime: Runtime[Any]
+    ) -> Generator[_Job, Any, dict[str, Any] | None]:
+        """The hooks' logic, for sync and async alike.
+
+        It yields each rewrite to make; the hook runs it and sends the result in,
+        or throws its error in.
+        """
         users, tools, question = self._targets(state)
         if not users and not tools:
             return None
-        config = _node_config()
         records: dict[str, dict[str, Any]] = {}
         for message in users:
             try:
-                rewrite = self.rewriter.invoke(message.text, config)
+                rewrite: S2ARewrite = yield _Job("user", message, question)
             except Exception as exc:
                 records[str(message.id)] = self._error_record("user", message, exc)
                 continue
@@ -228,42 +241,61 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             if message.text == question and not rewrite.fallback:
                 question = rewrite.question
         for message in tools:
-            assert self.compressor is not None
             try:
-                docs = self.compressor.compress([Document(message.text)], question, config)
+                docs: list[Document] = yield _Job("tool", message, question)
             except Exception as exc:
                 records[str(message.id)] = self._error_record("tool", message, exc)
                 continue
             records[str(message.id)] = self._tool_record(message, docs)
         return self._publish(runtime, records)
 
+    def _compressor(self) -> S2ADocumentCompressor:
+        assert self.compressor is not None  # tool results are cleaned only with one
+        return self.compressor
+
+    def _run(self, job: _Job, config: RunnableConfig) -> Any:
+        if job.kind == "user":
+            return self.rewriter.invoke(job.message.text, config)
+        return self._compressor().compress([Document(job.message.text)], job.question, config)
+
+    async def _arun(self, job: _Job, config: RunnableConfig) -> Any:
+        if job.kind == "user":
+            return await self.rewriter.ainvoke(job.message.text, config)
+        docs = [Document(job.message.text)]
+        return await self._compressor().acompress(docs, job.question, config)
+
+    # ------------------------------------------------------------------ hooks
+    def before_model(self, state: S2AAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Rewrite the turns that need it; record the rewrites in the state and stream."""
+        steps, config = self._steps(state, runtime), _node_config()
+        try:
+            job = next(steps)
+            while True:
+                try:
+                    result = self._run(job, config)
+                except Exception as exc:
+                    job = steps.throw(exc)
+                else:
+                    job = steps.send(result)
+        except StopIteration as done:
+            return cast("dict[str, Any] | None", done.value)
+
     async def abefore_model(
         self, state: S2AAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         """Async twin of :meth:`before_model`."""
-        users, tools, question = self._targets(state)
-        if not users and not tools:
-            return None
-        config = _node_config()
-        records: dict[str, dict[str, Any]] = {}
-        for message in users:
-            try:
-                rewrite = await self.rewriter.ainvoke(message.text, config)
-            except Exception as exc:
-                records[str(message.id)] = self._error_record("user", message, exc)
-                continue
-            records[str(message.id)] = self._user_record(message, rewrite)
-            if message.text == question and not rewrite.fallback:
-                question = rewrite.question
-        for message in tools:
-            assert self.compressor is not None
-            try:
-                docs = await self.compressor.acompress([Document(message.text)], question, config)
-            except Exception as exc:
-                records[str(message.id)] = self._error_record("tool", message, exc)
-                continue
-            records[str(message.id)] = self._tool_record(message, docs)
-        return self._publish(runtime, records)
+        steps, config = self._steps(state, runtime), _node_config()
+        try:
+            job = next(steps)
+            while True:
+                try:
+                    result = await self._arun(job, config)
+                except Exception as exc:
+                    job = steps.throw(exc)
+                else:
+                    job = steps.send(result)
+        except StopIteration as done:
+            return cast("dict[str, Any] | None", done.value)
 
     @staticmethod
     def _swap(request: ModelRequest[Any]) -> ModelRequest[Any]:

@@ -7,21 +7,28 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForChainRun
-from langchain_core.callbacks.manager import AsyncCallbackManagerForChainRun
+from langchain_core.callbacks.manager import (
+    AsyncCallbackManagerForChainRun,
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSerializable
 from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
 
-from langchain_s2a._answer import (
-    ANSWER_RUN_NAME,
-    REWRITE_TAGS,
-    answer_messages,
-    passthrough_rewrite,
+from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
+from langchain_s2a._calls import (
+    CallPolicy,
+    acall_model,
+    as_ai_message,
+    astream_model,
+    call_model,
+    stream_model,
 )
-from langchain_s2a._calls import CallPolicy, acall_model, astream_model, call_model, stream_model
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._shell import combine_attempts, passthrough, resolve_rewriter, retry_wanted
 from langchain_s2a._types import (
     Instructed,
     LanguageOption,
@@ -33,9 +40,9 @@ from langchain_s2a._types import (
     Variant,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.result import S2AResult, S2AResultChunk, _as_ai_message
+from langchain_s2a.result import S2AResult, S2AResultChunk
 from langchain_s2a.rewrite import S2ARewrite
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
 
@@ -74,6 +81,9 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     max_attempts: int = Field(default=3, ge=1)
     """Attempts of the answer call for transient errors; a stream is retried only
     until its first token."""
+    max_retries: int = Field(default=0, ge=0)
+    """Extra rewrite attempts after a rejected rewrite, each sent the rejected reply
+    and the reason (0: a rejected rewrite falls back at once)."""
     name: str | None = "s2a"
     """Run name shown in traces."""
 
@@ -83,18 +93,14 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         return False
 
     # ------------------------------------------------------------------ stages
-    def _parts(self, input: Any) -> InputParts:
+    def parts(self, input: Any) -> InputParts:
+        """The input, coerced once per run: the text to rewrite and the chat around it."""
         # Content blocks other than text (images, audio, files) are not rewritten:
         # they stay in the human turn and reach the answer model in order.
         return coerce_input(input, max_chars=self.rewriter.max_input_chars, other_blocks="skip")
 
-    def _skip_rewrite(self, parts: InputParts) -> S2ARewrite | None:
-        if self.mode == "s2a":
-            return None
-        language = None if self.rewriter.language == "auto" else self.rewriter.language
-        return passthrough_rewrite(parts, preset=self.rewriter.preset, language=language)
-
-    def _messages(self, parts: InputParts, rewrite: S2ARewrite) -> list[BaseMessage]:
+    def prompt(self, parts: InputParts, rewrite: S2ARewrite) -> list[BaseMessage]:
+        """The messages the answer model receives for ``parts`` after ``rewrite``."""
         return answer_messages(
             parts,
             rewrite,
@@ -104,81 +110,99 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
             answer_format=self.answer_format,
         )
 
-    @staticmethod
-    def _answer_config(config: RunnableConfig) -> RunnableConfig:
-        return patch_config(config, run_name=ANSWER_RUN_NAME)
+    def _rewrite_step(self, parts: InputParts) -> RunnableLambda[str, S2ARewrite]:
+        """The rewrite as one traced run (named as the rewriter), with its retries."""
 
-    def _rewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        def run(text: str, config: RunnableConfig) -> S2ARewrite:
+            rewrite: S2ARewrite | None = None
+            while rewrite is None or retry_wanted(rewrite, self.max_retries):
+                attempt = self.rewriter.attempt(parts, config, previous=rewrite)
+                rewrite = combine_attempts(rewrite, attempt)
+            self.rewriter.check(rewrite)  # raises when on_failure="raise"
+            dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            return rewrite
+
+        async def arun(text: str, config: RunnableConfig) -> S2ARewrite:
+            rewrite: S2ARewrite | None = None
+            while rewrite is None or retry_wanted(rewrite, self.max_retries):
+                attempt = await self.rewriter.aattempt(parts, config, previous=rewrite)
+                rewrite = combine_attempts(rewrite, attempt)
+            self.rewriter.check(rewrite)
+            await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            return rewrite
+
+        return RunnableLambda(run, afunc=arun, name=self.rewriter.get_name())
+
+    def rewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        """The rewrite of ``parts`` (a passthrough record outside ``s2a`` mode)."""
+        if self.mode != "s2a":
+            return passthrough(parts, self.rewriter)
+        return self._rewrite_step(parts).invoke(parts.text, config)
+
+    async def arewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
+        """Async twin of :meth:`rewrite`."""
+        if self.mode != "s2a":
+            return passthrough(parts, self.rewriter)
+        return await self._rewrite_step(parts).ainvoke(parts.text, config)
+
+    @staticmethod
+    def _rewrite_config(config: RunnableConfig) -> RunnableConfig:
         # Tagged as in the graph: token streams (LangGraph's messages mode, UIs reading
         # astream_events) skip the rewrite model's tokens and show only the answer's.
-        # The rewriter gets the text only; the human turn's other blocks are the answer's.
-        return self._skip_rewrite(parts) or self.rewriter.invoke(
-            parts.text, merge_configs(config, {"tags": list(REWRITE_TAGS)})
-        )
+        return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
-    async def _arewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
-        return self._skip_rewrite(parts) or await self.rewriter.ainvoke(
-            parts.text, merge_configs(config, {"tags": list(REWRITE_TAGS)})
-        )
+    @staticmethod
+    def answer_config(config: RunnableConfig) -> RunnableConfig:
+        """``config`` for the answer call (its run is named ``s2a_answer``)."""
+        return patch_config(config, run_name=ANSWER_RUN_NAME)
 
     @property
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of the answer call."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
 
-    def _stream_answer(
+    def stream_answer(
         self, messages: list[BaseMessage], config: RunnableConfig
     ) -> Iterator[BaseMessage]:
         """The answer's stream: retried until its first chunk, each wait bounded by ``timeout``."""
-        return stream_model(self.model, messages, self._answer_config(config), self.call_policy)
+        return stream_model(self.model, messages, self.answer_config(config), self.call_policy)
 
-    def _astream_answer(
+    def astream_answer(
         self, messages: list[BaseMessage], config: RunnableConfig
     ) -> AsyncIterator[BaseMessage]:
-        return astream_model(self.model, messages, self._answer_config(config), self.call_policy)
+        """Async twin of :meth:`stream_answer`."""
+        return astream_model(self.model, messages, self.answer_config(config), self.call_policy)
+
+    def _result(self, rewrite: S2ARewrite, message: Any, started: float) -> S2AResult:
+        ai = as_ai_message(message)
+        return S2AResult(
+            answer=ai.text,
+            message=ai,
+            rewrite=rewrite,
+            mode=self.mode,
+            answer_latency_s=time.perf_counter() - started,
+        )
 
     # ------------------------------------------------------------------ invoke
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
-        parts = self._parts(input)
-        rewrite = self._rewrite(parts, config)
+        parts = self.parts(input)
+        rewrite = self.rewrite(parts, self._rewrite_config(config))
         started = time.perf_counter()
-        message = call_model(
-            self.model,
-            self._messages(parts, rewrite),
-            self._answer_config(config),
-            self.call_policy,
-        )
-        ai = _as_ai_message(message)
-        return S2AResult(
-            answer=ai.text,
-            message=ai,
-            rewrite=rewrite,
-            mode=self.mode,
-            answer_latency_s=time.perf_counter() - started,
-        )
+        messages, answer_config = self.prompt(parts, rewrite), self.answer_config(config)
+        message = call_model(self.model, messages, answer_config, self.call_policy)
+        return self._result(rewrite, message, started)
 
     async def _ainvoke(
         self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> S2AResult:
-        parts = self._parts(input)
-        rewrite = await self._arewrite(parts, config)
+        parts = self.parts(input)
+        rewrite = await self.arewrite(parts, self._rewrite_config(config))
         started = time.perf_counter()
-        message = await acall_model(
-            self.model,
-            self._messages(parts, rewrite),
-            self._answer_config(config),
-            self.call_policy,
-        )
-        ai = _as_ai_message(message)
-        return S2AResult(
-            answer=ai.text,
-            message=ai,
-            rewrite=rewrite,
-            mode=self.mode,
-            answer_latency_s=time.perf_counter() - started,
-        )
+        messages, answer_config = self.prompt(parts, rewrite), self.answer_config(config)
+        message = await acall_model(self.model, messages, answer_config, self.call_policy)
+        return self._result(rewrite, message, started)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2AResult:
         """Run S2A on one input and return the :class:`S2AResult`."""
@@ -198,11 +222,11 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         config: RunnableConfig,
     ) -> Iterator[S2AResultChunk]:
         for input in inputs:
-            parts = self._parts(input)
-            rewrite = self._rewrite(parts, config)
+            parts = self.parts(input)
+            rewrite = self.rewrite(parts, self._rewrite_config(config))
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            for chunk in self._stream_answer(self._messages(parts, rewrite), config):
+            for chunk in self.stream_answer(self.prompt(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -213,11 +237,11 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         config: RunnableConfig,
     ) -> AsyncIterator[S2AResultChunk]:
         async for input in inputs:
-            parts = self._parts(input)
-            rewrite = await self._arewrite(parts, config)
+            parts = self.parts(input)
+            rewrite = await self.arewrite(parts, self._rewrite_config(config))
             yield S2AResultChunk(rewrite=rewrite, mode=self.mode)
             started = time.perf_counter()
-            async for chunk in self._astream_answer(self._messages(parts, rewrite), config):
+            async for chunk in self.astream_answer(self.prompt(parts, rewrite), config):
                 yield _answer_chunk(chunk, self.mode)
             yield S2AResultChunk(mode=self.mode, answer_latency_s=time.perf_counter() - started)
 
@@ -253,6 +277,7 @@ def _answer_chunk(chunk: BaseMessage, mode: Mode) -> S2AResultChunk:
 def create_s2a_chain(
     model: ModelLike = None,
     *,
+    rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
     variant: Variant = "extractive",
@@ -266,6 +291,7 @@ def create_s2a_chain(
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
+    max_retries: int = 0,
     prompt_style: PromptStyle = "ours",
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
@@ -273,6 +299,13 @@ def create_s2a_chain(
     Args:
         model: The answering chat model (or an ``init_chat_model`` name, or
             ``None`` for the embedded local model).
+        rewriter: A ready :class:`S2ARewriter`, used as is (its own model, which
+            may differ from ``model``, and its own options). The rewriter options
+            below (``rewriter_model``, ``preset``, ``variant``, ``language``,
+            ``on_failure``, ``structured_output``, ``max_input_chars``,
+            ``prompt_style``) are a shorthand for building one and must then stay
+            at their defaults (``ValueError`` otherwise); ``timeout`` and
+            ``max_attempts`` then apply to the answer call only.
         rewriter_model: A separate model for the rewrite (e.g. a cheap one);
             defaults to ``model``.
         preset: ``"opinion"`` or ``"relevance"``.
@@ -295,13 +328,20 @@ def create_s2a_chain(
             the call itself (a sync call runs on its own thread, so waiting for a
             worker never counts). For a streamed answer it bounds the wait for the
             first token and each gap between tokens, not the whole stream.
-        max_attempts: Attempts per model call for transient errors (timeouts,
+        max_attempts: Attempts per model call on transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
+        max_retries: Extra rewrite attempts after a rejected rewrite (empty,
+            unparseable, question lost, ...), each sent the rejected reply and
+            the reason; once they are spent, ``on_failure`` applies. ``0``
+            (default) falls back at once.
         prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
             :class:`S2ARewriter`).
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.
+
+    Raises:
+        ValueError: If ``rewriter`` comes with rewriter options set.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -311,29 +351,35 @@ def create_s2a_chain(
         >>> result = chain.invoke("Who wrote Hamlet? I think Christopher Marlowe did.")
         >>> result.answer, result.rewrite.question
         ('William Shakespeare.', 'Who wrote Hamlet?')
+        >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter(["Keep: none\\nQuestion: 1"])))
+        >>> answerer = GenericFakeChatModel(messages=iter(["Shakespeare."]))
+        >>> create_s2a_chain(answerer, rewriter=ready).invoke("Who wrote Hamlet?").answer
+        'Shakespeare.'
 
     """
     answer_model = resolve_chat_model(model)
-    rewrite_model = answer_model if rewriter_model is None else resolve_chat_model(rewriter_model)
-    rewriter = S2ARewriter(
-        rewrite_model,
-        preset=preset,
-        variant=variant,
-        language=language,
-        on_failure=on_failure,
-        structured_output=structured_output,
-        max_input_chars=max_input_chars,
-        timeout=timeout,
-        max_attempts=max_attempts,
-        prompt_style=prompt_style,
-    )
     return S2AChain(
         model=answer_model,
-        rewriter=rewriter,
+        rewriter=resolve_rewriter(
+            rewriter,
+            answer_model,
+            factory="create_s2a_chain",
+            timeout=timeout,
+            max_attempts=max_attempts,
+            rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
+            preset=preset,
+            variant=variant,
+            language=language,
+            on_failure=on_failure,
+            structured_output=structured_output,
+            max_input_chars=max_input_chars,
+            prompt_style=prompt_style,
+        ),
         mode=mode,
         keep_original=keep_original,
         instructed=instructed,
         answer_format=answer_format,
         timeout=timeout,
         max_attempts=max_attempts,
+        max_retries=max_retries,
     )

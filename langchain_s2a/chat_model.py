@@ -25,12 +25,11 @@ from langchain_core.utils.utils import LC_ID_PREFIX
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ConfigDict
 
-from langchain_s2a._calls import acall_model, call_model
-from langchain_s2a._inputs import chat_parts
+from langchain_s2a._calls import acall_model, as_ai_message, call_model
+from langchain_s2a._inputs import InputParts, chat_parts
 from langchain_s2a._nesting import NestingChatModel
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.result import _as_ai_message
 from langchain_s2a.rewrite import S2ARewrite
 
 __all__ = ["METADATA_KEY", "S2AChatModel"]
@@ -38,7 +37,12 @@ __all__ = ["METADATA_KEY", "S2AChatModel"]
 METADATA_KEY = "s2a"
 """Key of the rewrite in the answer's ``response_metadata``."""
 
-_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {"model"}
+# ``max_retries`` is the chat models' standard parameter here (transient retries), not
+# the chain's rewrite retries: set those on a ready ``chain=``.
+_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {
+    "model",
+    "max_retries",
+}
 _CALL_FIELDS = ("temperature", "max_tokens")
 
 
@@ -184,27 +188,24 @@ class S2AChatModel(NestingChatModel):
             return self.chain
         return self.chain.model_copy(update={"model": self.chain.model.bind(**call)})
 
+    def _parts(self, messages: Sequence[BaseMessage]) -> InputParts | None:
+        return chat_parts(messages, max_chars=self.chain.rewriter.max_input_chars)
+
     def _rewrite(
         self, messages: Sequence[BaseMessage], config: RunnableConfig
     ) -> tuple[list[BaseMessage], S2ARewrite | None]:
-        parts = chat_parts(messages, max_chars=self.chain.rewriter.max_input_chars)
-        if parts is None:
+        if (parts := self._parts(messages)) is None:
             return list(messages), None
-        rewrite = self.chain._skip_rewrite(parts) or self.chain.rewriter.invoke(
-            parts.text, _nostream(config)
-        )
-        return self.chain._messages(parts, rewrite), rewrite
+        rewrite = self.chain.rewrite(parts, _nostream(config))
+        return self.chain.prompt(parts, rewrite), rewrite
 
     async def _arewrite(
         self, messages: Sequence[BaseMessage], config: RunnableConfig
     ) -> tuple[list[BaseMessage], S2ARewrite | None]:
-        parts = chat_parts(messages, max_chars=self.chain.rewriter.max_input_chars)
-        if parts is None:
+        if (parts := self._parts(messages)) is None:
             return list(messages), None
-        rewrite = self.chain._skip_rewrite(parts) or await self.chain.rewriter.ainvoke(
-            parts.text, _nostream(config)
-        )
-        return self.chain._messages(parts, rewrite), rewrite
+        rewrite = await self.chain.arewrite(parts, _nostream(config))
+        return self.chain.prompt(parts, rewrite), rewrite
 
     @staticmethod
     def _tagged(message: AIMessage, rewrite: S2ARewrite | None) -> AIMessage:
@@ -216,6 +217,18 @@ class S2AChatModel(NestingChatModel):
         if message.id and message.id.startswith(LC_ID_PREFIX):
             update["id"] = None  # this run's id replaces the inner run's
         return message.model_copy(update=update)
+
+    def _result(self, message: Any, rewrite: S2ARewrite | None) -> ChatResult:
+        ai = self._tagged(as_ai_message(message), rewrite)
+        return ChatResult(generations=[ChatGeneration(message=ai)])
+
+    def _generation_chunk(
+        self, message: BaseMessage, rewrite: S2ARewrite | None, *, first: bool
+    ) -> ChatGenerationChunk:
+        chunk = self._chunk(message)
+        if first:  # the rewrite rides on the first chunk, so the sum carries it
+            chunk = cast("AIMessageChunk", self._tagged(chunk, rewrite))
+        return ChatGenerationChunk(message=chunk)
 
     @staticmethod
     def _chunk(message: BaseMessage) -> AIMessageChunk:
@@ -240,10 +253,9 @@ class S2AChatModel(NestingChatModel):
         config = self._child_config(run_manager, async_api=False)
         prompt, rewrite = self._rewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
-        answer_config = chain._answer_config(_nostream(config))
+        answer_config = chain.answer_config(_nostream(config))
         message = call_model(chain.model, prompt, answer_config, chain.call_policy)
-        ai = self._tagged(_as_ai_message(message), rewrite)
-        return ChatResult(generations=[ChatGeneration(message=ai)])
+        return self._result(message, rewrite)
 
     async def _agenerate(
         self,
@@ -255,10 +267,9 @@ class S2AChatModel(NestingChatModel):
         config = self._child_config(run_manager, async_api=True)
         prompt, rewrite = await self._arewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
-        answer_config = chain._answer_config(_nostream(config))
+        answer_config = chain.answer_config(_nostream(config))
         message = await acall_model(chain.model, prompt, answer_config, chain.call_policy)
-        ai = self._tagged(_as_ai_message(message), rewrite)
-        return ChatResult(generations=[ChatGeneration(message=ai)])
+        return self._result(message, rewrite)
 
     def _stream(
         self,
@@ -269,13 +280,9 @@ class S2AChatModel(NestingChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         config = self._child_config(run_manager, async_api=False)
         prompt, rewrite = self._rewrite(messages, config)
-        first = True
-        for message in self._answer_chain(stop, kwargs)._stream_answer(prompt, _nostream(config)):
-            chunk = self._chunk(message)
-            if first:  # the rewrite rides on the first chunk, so the sum carries it
-                chunk = cast("AIMessageChunk", self._tagged(chunk, rewrite))
-                first = False
-            yield ChatGenerationChunk(message=chunk)
+        chain = self._answer_chain(stop, kwargs)
+        for index, message in enumerate(chain.stream_answer(prompt, _nostream(config))):
+            yield self._generation_chunk(message, rewrite, first=index == 0)
 
     async def _astream(
         self,
@@ -286,14 +293,11 @@ class S2AChatModel(NestingChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         config = self._child_config(run_manager, async_api=True)
         prompt, rewrite = await self._arewrite(messages, config)
-        first = True
         chain = self._answer_chain(stop, kwargs)
-        async for message in chain._astream_answer(prompt, _nostream(config)):
-            chunk = self._chunk(message)
-            if first:
-                chunk = cast("AIMessageChunk", self._tagged(chunk, rewrite))
-                first = False
-            yield ChatGenerationChunk(message=chunk)
+        first = True
+        async for message in chain.astream_answer(prompt, _nostream(config)):
+            yield self._generation_chunk(message, rewrite, first=first)
+            first = False
 
     # ------------------------------------------------------- tools and schemas
     def _with_model(self, model: Runnable[LanguageModelInput, BaseMessage]) -> S2AChatModel:

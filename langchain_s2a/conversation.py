@@ -34,6 +34,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
+from langchain_s2a._shell import resolve_rewriter
 from langchain_s2a._types import (
     Instructed,
     LanguageOption,
@@ -44,9 +45,10 @@ from langchain_s2a._types import (
 )
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
-from langchain_s2a.models import ModelLike
+from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
+from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 
@@ -128,6 +130,7 @@ def format_transcript(
 def create_s2a_conversation_chain(
     model: ModelLike = None,
     *,
+    rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
     preset: Preset = "opinion",
     variant: Variant = "extractive",
@@ -141,6 +144,7 @@ def create_s2a_conversation_chain(
     max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
+    max_retries: int = 0,
 ) -> Runnable[Any, S2AResult]:
     """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
 
@@ -154,6 +158,10 @@ def create_s2a_conversation_chain(
 
     Args:
         model: The answering chat model (or a name, or ``None`` for the local one).
+        rewriter: A ready :class:`~langchain_s2a.S2ARewriter`, used as is (see
+            :func:`~langchain_s2a.create_s2a_chain`); the rewriter options below
+            must then stay at their defaults, and its ``language`` and
+            ``max_input_chars`` also set the transcript's labels and limit.
         rewriter_model: A separate rewrite model; defaults to ``model``.
         preset: ``"opinion"`` (default) or ``"relevance"``.
         variant: ``"extractive"`` (default: the model picks sentence numbers and
@@ -172,7 +180,9 @@ def create_s2a_conversation_chain(
         max_input_chars: Most characters sent: the transcript plus the
             conversation's system messages (checked before any model call).
         timeout: Seconds each model call may take (``None``: no limit).
-        max_attempts: Attempts per model call for transient errors.
+        max_attempts: Attempts per model call on transient errors.
+        max_retries: Extra rewrite attempts after a rejected rewrite, each sent
+            the rejected reply and the reason (see :func:`~langchain_s2a.create_s2a_chain`).
 
     Returns:
         A Runnable named ``s2a_conversation``.
@@ -196,19 +206,31 @@ def create_s2a_conversation_chain(
         ...
         langchain_s2a.errors.S2AInputError: the conversation ends in an AI turn; ...
     """
-    chain = create_s2a_chain(
-        model,
-        rewriter_model=rewriter_model,
+    answer_model = resolve_chat_model(model)
+    rewriter = resolve_rewriter(
+        rewriter,
+        answer_model,
+        factory="create_s2a_conversation_chain",
+        timeout=timeout,
+        max_attempts=max_attempts,
+        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
         preset=preset,
         variant=variant,
         language=language,
-        instructed=instructed,
         on_failure=on_failure,
-        answer_format=answer_format,
         structured_output=structured_output,
         max_input_chars=max_input_chars,
+    )
+    # The rewriter's own settings frame the transcript (its labels and its limit).
+    language, max_input_chars = rewriter.language, rewriter.max_input_chars
+    chain = create_s2a_chain(
+        answer_model,
+        rewriter=rewriter,
+        instructed=instructed,
+        answer_format=answer_format,
         timeout=timeout,
         max_attempts=max_attempts,
+        max_retries=max_retries,
     )
 
     def to_chain_input(value: Any) -> list[BaseMessage]:

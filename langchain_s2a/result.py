@@ -56,6 +56,33 @@ class S2AResult(BaseModel):
             "answer": dict(answer_usage) if answer_usage else None,
         }
 
+    @classmethod
+    def from_graph_output(cls, output: dict[str, Any]) -> S2AResult:
+        """The result of an S2A graph run (``build_s2a_graph(...).invoke(...)``).
+
+        Args:
+            output: The graph's output (``answer``, ``message``, ``rewrite`` as a
+                dict, ``mode``, ``answer_latency_s``).
+
+        Returns:
+            The same result the S2A chain gives for that run.
+
+        Example:
+            >>> out = {"answer": "Paris", "message": AIMessage("Paris"), "mode": "baseline",
+            ...        "rewrite": {"original": "Capital?", "question": "Capital?", "variant": "none"}}
+            >>> r = S2AResult.from_graph_output(out)
+            >>> r.answer, r.mode, r.rewrite.variant
+            ('Paris', 'baseline', 'none')
+
+        """
+        return cls(
+            answer=output["answer"],
+            message=output["message"],
+            rewrite=S2ARewrite(**output["rewrite"]),
+            mode=output.get("mode", "s2a"),
+            answer_latency_s=output.get("answer_latency_s"),
+        )
+
 
 class S2AResultChunk(BaseModel):
     """A piece of a streamed S2A run; chunks add up (``+``) to the whole result.

@@ -26,7 +26,7 @@ def test_happy_path() -> None:
     assert out["answer"] == "Shakespeare."
     rewrite = S2ARewrite(**out["rewrite"])
     assert rewrite.question == "Who wrote Hamlet?" and rewrite.attempts == 1
-    assert set(out) == {"answer", "rewrite", "message", "messages"}
+    assert set(out) == {"answer", "rewrite", "message", "messages", "mode", "answer_latency_s"}
     assert out["messages"] == []  # an ``input`` run leaves the conversation alone
     assert "Marlowe" not in model.answer_calls[0].messages[-1].text
 

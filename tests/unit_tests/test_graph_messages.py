@@ -140,5 +140,12 @@ def test_typed_input_and_output_schemas() -> None:
     assert set(inp["properties"]) == {"input", "messages"}
     assert not inp.get("required")  # either key
     out = graph.get_output_jsonschema()
-    assert set(out["properties"]) == {"answer", "rewrite", "message", "messages"}
+    assert set(out["properties"]) == {
+        "answer",
+        "rewrite",
+        "message",
+        "messages",
+        "mode",
+        "answer_latency_s",
+    }
     assert out["properties"]["messages"]["type"] == "array"

@@ -1,0 +1,105 @@
+"""The S2A graph's state schemas and per-run context (re-exported by :mod:`langchain_s2a.graph`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage, AnyMessage
+from langgraph.graph import add_messages
+from typing_extensions import TypedDict
+
+from langchain_s2a._types import Instructed, LanguageOption, Mode, Preset, Variant
+
+__all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "messages_mode"]
+
+
+class S2AInput(TypedDict, total=False):
+    """Input state: ``input`` (text, content blocks, messages) or ``messages`` (a chat)."""
+
+    input: Any
+    """The user's text, a list of content blocks, or a list of chat messages."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation (``MessagesState`` style): its last human turn is rewritten."""
+
+
+class S2AOutput(TypedDict, total=False):
+    """Output state: the fields of :class:`~langchain_s2a.S2AResult`, and ``messages``.
+
+    ``S2AResult.from_graph_output(output)`` turns it into the chain's result type.
+    """
+
+    answer: str
+    """The answer text."""
+    rewrite: dict[str, Any]
+    """The rewrite, as :class:`S2ARewrite` fields (``S2ARewrite(**state["rewrite"])``)."""
+    message: AIMessage
+    """The answer model's message."""
+    messages: Annotated[list[AnyMessage], add_messages]
+    """In messages mode: the conversation, the user's turns as sent and the answer appended."""
+    mode: Mode
+    """How the answer was produced (``s2a``, ``instructed`` or ``baseline``)."""
+    answer_latency_s: float
+    """Wall time of the answer step in seconds (also at
+    ``message.response_metadata["s2a_answer_latency_s"]``)."""
+
+
+class S2AState(TypedDict, total=False):
+    """Full graph state.
+
+    On a checkpointed thread every run starts fresh: the first ``rewrite`` attempt
+    of a run overwrites ``rewrite``, ``attempts`` and ``keep_original`` whatever an
+    earlier run left there. ``messages`` is the exception: it is the thread's
+    conversation, so each run's answer is appended to it.
+    """
+
+    input: Any
+    messages: Annotated[list[AnyMessage], add_messages]
+    rewrite: dict[str, Any]
+    attempts: int
+    keep_original: bool
+    answer: str
+    message: AIMessage
+    mode: Mode
+    answer_latency_s: float
+    retry_of: dict[str, Any]
+    """Only in the ``Send`` of the retry edge: the rejected rewrite of this run."""
+
+
+@dataclass
+class S2AContext:
+    """Per-run options (LangGraph runtime context); ``None`` keeps the build-time value.
+
+    Example:
+        ``graph.invoke({"input": text}, context=S2AContext(preset="relevance"))``
+
+    """
+
+    preset: Preset | None = None
+    """Prompt preset."""
+    variant: Variant | None = None
+    """Rewrite variant."""
+    language: LanguageOption | None = None
+    """Prompt language."""
+    keep_original: bool | None = None
+    """Route through ``append_original`` (S2A-KeepOrig)."""
+    instructed: Instructed | None = None
+    """Add the debiasing instruction to the answer step."""
+    answer_format: str | None = None
+    """Format instruction appended to the answer prompt."""
+    model: str | None = None
+    """Answer model name (``init_chat_model`` style or ``local:SIZE``)."""
+    rewriter_model: str | None = None
+    """Rewriter model name; defaults to the answer model."""
+
+
+def messages_mode(state: S2AState) -> bool:
+    """Whether this run answers ``messages`` rather than ``input``.
+
+    ``messages`` is answered when there is no ``input``, or when its last message is
+    not an answer yet (on a thread, ``input`` may be an earlier run's).
+    """
+    messages = state.get("messages")
+    if not messages:
+        return False
+    return state.get("input") is None or messages[-1].type != "ai"

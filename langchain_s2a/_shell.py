@@ -1,0 +1,138 @@
+"""What the S2A chain and the S2A graph share around their rewriter.
+
+Both shells take either a ready :class:`~langchain_s2a.S2ARewriter` (``rewriter=``)
+or the rewriter's options as a shorthand (:func:`resolve_rewriter`); both retry a
+rejected rewrite with the rejected reply and its reason (:func:`retry_wanted`,
+:func:`combine_attempts`); and both record a run with no rewrite step the same way
+(:func:`passthrough`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
+
+from langchain_s2a._answer import passthrough_rewrite
+from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
+from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.rewriter import S2ARewriter
+
+__all__ = [
+    "REWRITER_OPTIONS",
+    "combine_attempts",
+    "passthrough",
+    "resolve_rewriter",
+    "retry_wanted",
+]
+
+REWRITER_OPTIONS: dict[str, Any] = {
+    "rewriter_model": None,
+    "preset": "opinion",
+    "variant": "extractive",
+    "language": "auto",
+    "on_failure": "original",
+    "structured_output": "auto",
+    "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
+    "prompt_style": "ours",
+}
+"""The factories' shorthand options for the rewriter they build, with their defaults.
+
+With a ready ``rewriter=`` these must stay at their defaults. ``timeout`` and
+``max_attempts`` are not among them: they are the answer call's options too, and
+with a ready rewriter they apply to the answer call only."""
+
+
+def resolve_rewriter(
+    rewriter: S2ARewriter | None,
+    model: Runnable[LanguageModelInput, BaseMessage],
+    *,
+    factory: str,
+    timeout: float | None,
+    max_attempts: int,
+    **options: Any,
+) -> S2ARewriter:
+    """The ready ``rewriter`` as is, or one built from the shorthand ``options``.
+
+    Args:
+        rewriter: A ready rewriter, or ``None`` to build one.
+        model: The answer model, the rewrite model when no ``rewriter_model`` is given.
+        factory: The caller's name, for the error message.
+        timeout: Seconds one rewrite call may take (built rewriter only).
+        max_attempts: Attempts per rewrite call (built rewriter only).
+        **options: Keys of :data:`REWRITER_OPTIONS` (the model is resolved already).
+
+    Returns:
+        The rewriter to use.
+
+    Raises:
+        ValueError: If a ready rewriter comes with shorthand options set.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter([])), variant="split")
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3) is ready
+        True
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
+        ...                  preset="relevance")
+        Traceback (most recent call last):
+        ...
+        ValueError: f got rewriter= and rewriter options ['preset']; set them on the S2ARewriter instead
+    """
+    if rewriter is not None:
+        clashes = sorted(k for k, v in options.items() if v != REWRITER_OPTIONS[k])
+        if clashes:
+            raise ValueError(
+                f"{factory} got rewriter= and rewriter options {clashes}; "
+                "set them on the S2ARewriter instead"
+            )
+        return rewriter
+    rewrite_model = options.pop("rewriter_model", None)
+    return S2ARewriter(
+        model if rewrite_model is None else rewrite_model,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        **options,
+    )
+
+
+def passthrough(parts: InputParts, rewriter: S2ARewriter) -> S2ARewrite:
+    """The record of a run with no rewrite step (``baseline`` / ``instructed`` modes)."""
+    return passthrough_rewrite(
+        parts, preset=rewriter.preset, language=rewriter.resolve_language(parts.text)
+    )
+
+
+def retry_wanted(rewrite: S2ARewrite, max_retries: int) -> bool:
+    """Whether a rejected ``rewrite`` gets another attempt (``max_retries`` extra in all)."""
+    return rewrite.fallback and rewrite.attempts <= max_retries
+
+
+def _sum_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not a or not b:
+        return a or b
+    keys = ("input_tokens", "output_tokens", "total_tokens")
+    return {**b, **{k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in keys}}
+
+
+def combine_attempts(previous: S2ARewrite | None, rewrite: S2ARewrite) -> S2ARewrite:
+    """``rewrite`` (the newest attempt) with the attempts, usage and time of all so far.
+
+    Example:
+        >>> first = S2ARewrite(original="Q?", fallback=True, attempts=1, latency_s=1.0)
+        >>> second = S2ARewrite(original="Q?", question="Q?", attempts=1, latency_s=0.5)
+        >>> both = combine_attempts(first, second)
+        >>> both.attempts, both.latency_s, both.question
+        (2, 1.5, 'Q?')
+    """
+    if previous is None:
+        return rewrite.model_copy(update={"attempts": 1})
+    return rewrite.model_copy(
+        update={
+            "attempts": previous.attempts + 1,
+            "usage": _sum_usage(previous.usage, rewrite.usage),
+            "latency_s": (rewrite.latency_s or 0.0) + (previous.latency_s or 0.0),
+        }
+    )
