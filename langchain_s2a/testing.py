@@ -167,7 +167,7 @@ class FakeS2AChatModel(BaseChatModel):
     @property
     def prompts(self) -> list[str]:
         """The prompt of every call as text (:attr:`FakeCall.text`)."""
-        return [c.text for c in self.calls]
+        return [c.text for c in self._shared.calls]
 
     @property
     def call_count(self) -> int:
