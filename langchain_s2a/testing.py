@@ -25,8 +25,10 @@ import copy
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -36,10 +38,11 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
-from pydantic import ConfigDict, Field, PrivateAttr, SkipValidation
+from pydantic import ConfigDict, PrivateAttr, SkipValidation
 
 __all__ = ["FakeCall", "FakeS2AChatModel", "FakeS2AStructuredChatModel", "Replies", "Reply"]
 
+_T = TypeVar("_T")
 Reply = str | AIMessage | BaseException
 """One scripted reply: its text, a whole message, or an exception the call raises."""
 Replies = Reply | Sequence[Reply] | Iterator[Reply] | Callable[[list[BaseMessage]], Reply]
@@ -56,8 +59,6 @@ class FakeCall:
     """Tags of the call's run (``"structured"`` is added for structured-output calls)."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """Metadata of the call's run."""
-    run_name: str | None = None
-    """Not recorded by the fake (kept for hand-made records)."""
     is_async: bool = False
     """Whether the call came through the async API."""
     streamed: bool = False
@@ -76,6 +77,7 @@ class _Record:
         self.lock = threading.Lock()
         self.calls: list[FakeCall] = []
         self.replied = 0
+        self.structured = 0
         self.in_flight = 0
         self.peak_in_flight = 0
         self.release = threading.Event()
@@ -83,16 +85,26 @@ class _Record:
     def __deepcopy__(self, memo: dict[int, Any]) -> _Record:
         new = _Record()
         new.calls, new.replied = copy.deepcopy(self.calls, memo), self.replied
+        new.structured = self.structured
         return new
 
-    def enter(self) -> None:
+    @contextmanager
+    def in_flight_call(self) -> Iterator[None]:
         with self.lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
-    def leave(self) -> None:
-        with self.lock:
-            self.in_flight -= 1
+
+def _at(plan: float | Sequence[_T], index: int) -> float | _T:
+    """``plan`` itself when it is a number, else its item ``index`` (``0`` past its end)."""
+    if isinstance(plan, int | float):
+        return plan
+    return plan[index] if index < len(plan) else 0.0
 
 
 def _words(text: str) -> list[str]:
@@ -212,18 +224,10 @@ class FakeS2AChatModel(BaseChatModel):
 
     # ------------------------------------------------------------------ script
     def _delay(self, index: int) -> float:
-        delay = self.delay
-        if isinstance(delay, int | float):
-            return float(delay)
-        return float(delay[index]) if index < len(delay) else 0.0
+        return float(_at(self.delay, index))
 
     def _chunk_delay(self, index: int, chunk: int) -> float:
-        plan = self.chunk_delay
-        if not isinstance(plan, int | float):
-            plan = plan[index] if index < len(plan) else 0.0
-        if isinstance(plan, int | float):
-            return float(plan)
-        return float(plan[chunk]) if chunk < len(plan) else 0.0
+        return float(_at(_at(self.chunk_delay, index), chunk))
 
     def _failure(self, index: int) -> BaseException | None:
         if index >= self.fail_first and index not in self.fail_calls:
@@ -241,18 +245,11 @@ class FakeS2AChatModel(BaseChatModel):
             return replies(messages)
         record = self._shared
         with record.lock:
-            if isinstance(replies, Sequence):
-                if record.replied >= len(replies):
-                    raise IndexError(
-                        f"FakeS2AChatModel: call {index} has no reply left "
-                        f"({len(replies)} scripted)"
-                    )
-                reply = replies[record.replied]
-            else:
-                following = next(replies, None)
-                if following is None:
-                    raise IndexError(f"FakeS2AChatModel: call {index} has no reply left")
-                reply = following
+            try:
+                reply = replies[record.replied] if isinstance(replies, Sequence) else next(replies)
+            except (IndexError, StopIteration):
+                message = f"FakeS2AChatModel: call {index} has no reply left"
+                raise IndexError(message) from None
             record.replied += 1
         return reply
 
@@ -268,10 +265,8 @@ class FakeS2AChatModel(BaseChatModel):
         if message.usage_metadata is None and self.usage is not False:
             update["usage_metadata"] = self._usage(message.text, messages)
         if self.finish_reason is not None and "finish_reason" not in message.response_metadata:
-            update["response_metadata"] = {
-                **message.response_metadata,
-                "finish_reason": self.finish_reason,
-            }
+            finish = {"finish_reason": self.finish_reason}
+            update["response_metadata"] = {**message.response_metadata, **finish}
         return message.model_copy(update=update) if update else message
 
     def _usage(self, text: str, messages: list[BaseMessage]) -> UsageMetadata:
@@ -310,12 +305,9 @@ class FakeS2AChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         index = self._record(messages, run_manager)
-        self._shared.enter()
-        try:
+        with self._shared.in_flight_call():
             self._wait(self._delay(index))
             message = self._reply(messages, index)
-        finally:
-            self._shared.leave()
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     async def _agenerate(
@@ -326,12 +318,9 @@ class FakeS2AChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         index = self._record(messages, run_manager, is_async=True)
-        self._shared.enter()
-        try:
+        with self._shared.in_flight_call():
             await asyncio.sleep(self._delay(index))
             message = self._reply(messages, index)
-        finally:
-            self._shared.leave()
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -342,8 +331,7 @@ class FakeS2AChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         index = self._record(messages, run_manager, streamed=True)
-        self._shared.enter()
-        try:
+        with self._shared.in_flight_call():
             self._wait(self._delay(index))
             for n, piece in enumerate(self._chunks(self._reply(messages, index))):
                 self._wait(self._chunk_delay(index, n))
@@ -351,8 +339,6 @@ class FakeS2AChatModel(BaseChatModel):
                 if run_manager and chunk.text:
                     run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-        finally:
-            self._shared.leave()
 
     async def _astream(
         self,
@@ -362,8 +348,7 @@ class FakeS2AChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         index = self._record(messages, run_manager, is_async=True, streamed=True)
-        self._shared.enter()
-        try:
+        with self._shared.in_flight_call():
             if (delay := self._delay(index)) > 0:
                 await asyncio.sleep(delay)
             for n, piece in enumerate(self._chunks(self._reply(messages, index))):
@@ -373,8 +358,6 @@ class FakeS2AChatModel(BaseChatModel):
                 if run_manager and chunk.text:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-        finally:
-            self._shared.leave()
 
 
 Outcome = dict[str, Any] | None | BaseException
@@ -409,36 +392,28 @@ class FakeS2AStructuredChatModel(FakeS2AChatModel):
         [['structured'], ['structured']]
     """
 
-    outcomes: SkipValidation[list[Outcome]] = Field(default_factory=list)
+    outcomes: SkipValidation[Sequence[Outcome]] = ()
     default: SkipValidation[Outcome] = None
     bind_error: SkipValidation[BaseException | None] = None
 
     def _outcome(self) -> Outcome:
-        with self._shared.lock:
-            return self.outcomes.pop(0) if self.outcomes else self.default
+        record = self._shared
+        with record.lock:
+            used = record.structured
+            record.structured += 1
+        return self.outcomes[used] if used < len(self.outcomes) else self.default
 
     def with_structured_output(
         self, schema: Any, *, include_raw: bool = False, **kwargs: Any
     ) -> Runnable[Any, Any]:
-        """A runnable giving the next scripted outcome in ``schema``.
-
-        Args:
-            schema: A pydantic model class.
-            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` (else the parsed value).
-            **kwargs: Ignored.
-
-        Returns:
-            The structured runnable.
-
-        Raises:
-            BaseException: ``bind_error``, when set.
-        """
+        """A runnable giving the next outcome in ``schema`` (raises ``bind_error`` if set)."""
         if self.bind_error is not None:
             raise self.bind_error
 
         def run(messages: Any, config: RunnableConfig) -> Any:
             prompt = messages.to_messages() if isinstance(messages, PromptValue) else messages
-            self._record(convert_to_messages(prompt), _Tags(config), structured=True)
+            source = SimpleNamespace(tags=config.get("tags"), metadata=config.get("metadata"))
+            self._record(convert_to_messages(prompt), source, structured=True)
             outcome = self._outcome()
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -448,18 +423,3 @@ class FakeS2AStructuredChatModel(FakeS2AChatModel):
             return {"raw": AIMessage("{}"), "parsed": parsed, "parsing_error": None}
 
         return RunnableLambda(run)
-
-
-@dataclass
-class _Tags:
-    """The tags and metadata of a structured call's config, as a run manager exposes them."""
-
-    config: RunnableConfig
-
-    @property
-    def tags(self) -> list[str]:
-        return list(self.config.get("tags") or [])
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return dict(self.config.get("metadata") or {})
