@@ -33,13 +33,13 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
+
+if TYPE_CHECKING:
+    from langchain_s2a.testing import FakeS2AChatModel
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
@@ -50,48 +50,23 @@ REWRITE = "Context: none\nQuestion: Who wrote Hamlet?"
 GOALS_US = {"chain": 1_000.0, "graph": 3_000.0}
 
 
-class InstantChat(BaseChatModel):
-    """Replies at once: a rewrite to rewrite prompts, ``ANSWER`` otherwise."""
+def _instant_reply(messages: list[BaseMessage]) -> str:
+    return REWRITE if "<user_text>" in messages[-1].text else "William Shakespeare."
 
-    @property
-    def _llm_type(self) -> str:
-        return "instant-fake"
 
-    @staticmethod
-    def _reply(messages: list[BaseMessage]) -> ChatResult:
-        text = REWRITE if "<user_text>" in messages[-1].text else "William Shakespeare."
-        usage = UsageMetadata(input_tokens=10, output_tokens=5, total_tokens=15)
-        message = AIMessage(
-            text,
-            usage_metadata=usage,
-            response_metadata={"finish_reason": "stop"},
-        )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+def instant_chat() -> FakeS2AChatModel:
+    """The public fake, replying at once: a rewrite to rewrite prompts, an answer otherwise."""
+    from langchain_s2a.testing import FakeS2AChatModel
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._reply(messages)
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._reply(messages)
+    usage = UsageMetadata(input_tokens=10, output_tokens=5, total_tokens=15)
+    return FakeS2AChatModel(replies=_instant_reply, usage=usage)
 
 
 def _raw_messages() -> tuple[list[BaseMessage], list[BaseMessage]]:
     """The two prompts an S2A run sends (built by the real rewriter)."""
     from langchain_s2a import S2ARewriter
 
-    rewriter = S2ARewriter(InstantChat())
+    rewriter = S2ARewriter(instant_chat())
     rewrite_prompt = rewriter.build_messages(TEXT, language="en")
     answer_prompt: list[BaseMessage] = [HumanMessage("Who wrote Hamlet?\n\nAnswer unbiased.")]
     return rewrite_prompt, answer_prompt
@@ -145,7 +120,7 @@ def measure_per_call(calls: int) -> dict[str, Any]:
     """
     from langchain_s2a import S2ARewriter, build_s2a_graph, create_s2a_chain
 
-    model = InstantChat()
+    model = instant_chat()
     chain = create_s2a_chain(model)
     graph = build_s2a_graph(model)
     rewriter = S2ARewriter(model)
@@ -218,7 +193,7 @@ def measure_batch(n: int, concurrencies: Sequence[int]) -> list[dict[str, Any]]:
     """
     from langchain_s2a import build_s2a_graph, create_s2a_chain
 
-    model = InstantChat()
+    model = instant_chat()
     chain = create_s2a_chain(model)
     graph = build_s2a_graph(model)
     texts = [f"Who wrote Hamlet? (item {i}) I think it was Marlowe." for i in range(n)]
@@ -256,7 +231,7 @@ def profile_path(path: str, calls: int, top: int = 25) -> str:
     """
     from langchain_s2a import build_s2a_graph, create_s2a_chain
 
-    model = InstantChat()
+    model = instant_chat()
     if path == "chain":
         chain = create_s2a_chain(model)
 

@@ -155,12 +155,12 @@ def identity(llm: Any, n_items: int) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the three measurements and write the JSON report."""
-    from langchain_core.language_models import GenericFakeChatModel
     from langchain_core.messages import HumanMessage
 
     from langchain_s2a import S2ARewriter
     from langchain_s2a.eval import load_items
     from langchain_s2a.local_model import convert_messages, load_local_chat_model
+    from langchain_s2a.testing import FakeS2AChatModel
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="1.5b")
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     llm = load_local_chat_model(args.size, max_tokens=512).load()
     backend = llm._get()
     item = load_items("trivia", limit=2, split="tune")[1]
-    rewriter = S2ARewriter(GenericFakeChatModel(messages=iter([])))
+    rewriter = S2ARewriter(FakeS2AChatModel(replies=[]))
     rewrite_prompt = rewriter.build_messages(item.prompt, language="en")
     long_tokens = llm._tokenize(backend, convert_messages(rewrite_prompt))
     short_tokens = llm._tokenize(backend, convert_messages([HumanMessage(item.prompt)]))

@@ -30,15 +30,13 @@ import json
 import os
 import re
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
 
 from langchain_s2a import build_s2a_graph
+from langchain_s2a.testing import FakeCall, FakeS2AChatModel
 
 BLOCK_S = 120.0
 """How long the blocking answer model sleeps: far longer than the parent waits."""
@@ -71,39 +69,40 @@ def _log(path: Path, line: str) -> None:
         os.fsync(f.fileno())
 
 
-class _LoggedModel(BaseChatModel):
-    call_dir: str
-    role: str
-    block: bool = False
+def _number(messages: list[BaseMessage]) -> int:
+    found = _NUMBER.search(str(messages[-1].content))
+    return int(found.group(1)) if found else -1
 
-    @property
-    def _llm_type(self) -> str:
-        return f"postgres-test-{self.role}"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        found = _NUMBER.search(str(messages[-1].content))
-        n = int(found.group(1)) if found else -1
-        calls = Path(self.call_dir)
-        _log(calls / f"{self.role}_calls", f"{os.getpid()} {n}")
-        if self.block:
+def _logged_model(call_dir: str, role: str, *, block: bool = False) -> FakeS2AChatModel:
+    """A scripted ``role`` model that logs each call; a blocking one logs and hangs."""
+    calls = Path(call_dir)
+
+    def log(call: FakeCall) -> None:
+        _log(calls / f"{role}_calls", f"{os.getpid()} {_number(call.messages)}")
+        if block:
             _log(calls / "answer_started", f"{os.getpid()}")
-            time.sleep(BLOCK_S)
-            raise TimeoutError("the parent should have killed this process")
-        reply = f"Context: none\nQuestion: {rewritten(n)}" if self.role == "rewrite" else answer(n)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(reply))])
+
+    def reply(messages: list[BaseMessage]) -> str | BaseException:
+        if block:
+            return TimeoutError("the parent should have killed this process")
+        n = _number(messages)
+        return f"Context: none\nQuestion: {rewritten(n)}" if role == "rewrite" else answer(n)
+
+    return FakeS2AChatModel(
+        replies=reply,
+        on_call=log,
+        delay=BLOCK_S if block else 0.0,
+        usage=False,
+        finish_reason=None,
+    )
 
 
 def graph(call_dir: str, *, block: bool, checkpointer: Any) -> Any:
     """The S2A graph on the scripted models, with ``checkpointer``."""
     return build_s2a_graph(
-        _LoggedModel(call_dir=call_dir, role="answer", block=block),
-        rewriter_model=_LoggedModel(call_dir=call_dir, role="rewrite"),
+        _logged_model(call_dir, "answer", block=block),
+        rewriter_model=_logged_model(call_dir, "rewrite"),
         checkpointer=checkpointer,
     )
 

@@ -18,15 +18,11 @@ import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-
 from langchain_s2a import build_s2a_graph
+from langchain_s2a.testing import FakeCall, FakeS2AChatModel
 
 QUESTION = "What is the capital of Australia? I think it's Sydney, but I'm not sure."
 REWRITE = "Context: none\nQuestion: What is the capital of Australia?"
@@ -42,36 +38,28 @@ def _log(path: Path, line: str) -> None:
         os.fsync(f.fileno())
 
 
-class _LoggedModel(BaseChatModel):
-    call_dir: str
-    role: str
-    reply: str
-    block: bool = False
+def _logged_model(call_dir: str, role: str, reply: str, *, block: bool = False) -> FakeS2AChatModel:
+    """A ``role`` model replying ``reply`` that logs each call; a blocking one logs and hangs."""
+    calls = Path(call_dir)
 
-    @property
-    def _llm_type(self) -> str:
-        return f"resume-test-{self.role}"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: Any = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        calls = Path(self.call_dir)
-        _log(calls / f"{self.role}_calls", f"{os.getpid()}")
-        if self.block:
+    def log(call: FakeCall) -> None:
+        _log(calls / f"{role}_calls", f"{os.getpid()}")
+        if block:
             _log(calls / "answer_started", f"{os.getpid()}")
-            time.sleep(BLOCK_S)
-            raise TimeoutError("the parent should have killed this process")
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply))])
+
+    return FakeS2AChatModel(
+        replies=TimeoutError("the parent should have killed this process") if block else reply,
+        on_call=log,
+        delay=BLOCK_S if block else 0.0,
+        usage=False,
+        finish_reason=None,
+    )
 
 
 def _graph(call_dir: str, *, block: bool, checkpointer: Any) -> Any:
     return build_s2a_graph(
-        _LoggedModel(call_dir=call_dir, role="answer", reply=ANSWER, block=block),
-        rewriter_model=_LoggedModel(call_dir=call_dir, role="rewrite", reply=REWRITE),
+        _logged_model(call_dir, "answer", ANSWER, block=block),
+        rewriter_model=_logged_model(call_dir, "rewrite", REWRITE),
         checkpointer=checkpointer,
     )
 

@@ -8,6 +8,7 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tracers.context import collect_runs
 
 from langchain_s2a import S2ARewrite, S2ARewriteError, S2ARewriter
+from langchain_s2a.testing import FakeS2AStructuredChatModel
 from tests.fakes import FakeChat, fake
 
 OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."
@@ -212,20 +213,11 @@ def test_generic_fake_chat_model_works() -> None:
     assert S2ARewriter(model, variant="split").invoke(OPINION).question == "Who wrote Hamlet?"
 
 
-class StructuredFake(FakeChat):
+class StructuredFake(FakeS2AStructuredChatModel):
     """A fake whose with_structured_output returns preset sections (or fails)."""
 
-    sections: dict[str, str] | None = None
-
-    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        def run(messages: Any) -> dict[str, Any]:
-            self.calls.append(
-                __import__("tests.fakes", fromlist=["Call"]).Call(list(messages), ["structured"])
-            )
-            parsed = schema(**self.sections) if self.sections is not None else None
-            return {"raw": AIMessage("{}"), "parsed": parsed, "parsing_error": None}
-
-        return RunnableLambda(run)
+    def __init__(self, *, respond: Any, sections: dict[str, str] | None = None) -> None:
+        super().__init__(replies=respond, default=sections)
 
 
 def test_structured_output_is_used_when_available() -> None:

@@ -13,13 +13,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableLambda
-from pydantic import Field
 
 from langchain_s2a import S2ARewriter
 from langchain_s2a._calls import is_unsupported
-from tests.fakes import Call, FakeChat
+from langchain_s2a.testing import FakeS2AStructuredChatModel
 
 OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."
 GOOD = "Context: none\nQuestion: Who wrote Hamlet?"
@@ -35,29 +32,15 @@ def _status_error(cls: type[openai.APIStatusError], code: int, message: str) -> 
     return cls(message, response=httpx.Response(code, request=request), body=None)
 
 
-class ScriptedStructured(FakeChat):
+class ScriptedStructured(FakeS2AStructuredChatModel):
     """Structured calls take the next outcome: sections (parsed), ``None`` (unparseable)
-    or an exception (raised); the text path answers ``GOOD``.
+    or an exception (raised), then ``SECTIONS``; the text path answers ``respond``.
 
     ``bind_error`` makes ``with_structured_output`` itself raise.
     """
 
-    outcomes: list[Any] = Field(default_factory=list)
-    bind_error: Exception | None = None
-
-    def with_structured_output(self, schema: Any, *, include_raw: bool = False, **kw: Any) -> Any:  # type: ignore[override]
-        if self.bind_error is not None:
-            raise self.bind_error
-
-        def run(messages: Any) -> dict[str, Any]:
-            self.calls.append(Call(list(messages), ["structured"]))
-            outcome = self.outcomes.pop(0) if self.outcomes else SECTIONS
-            if isinstance(outcome, Exception):
-                raise outcome
-            parsed = schema(**outcome) if outcome is not None else None
-            return {"raw": AIMessage("{}"), "parsed": parsed, "parsing_error": None}
-
-        return RunnableLambda(run)
+    def __init__(self, *, respond: Any, **kwargs: Any) -> None:
+        super().__init__(replies=respond, default=SECTIONS, **kwargs)
 
     @property
     def paths(self) -> list[str]:

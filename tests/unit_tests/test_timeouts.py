@@ -8,17 +8,10 @@ gap between chunks), not in total.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from pydantic import Field
 
 from langchain_s2a import S2ARewrite, S2ARewriter, create_s2a_chain
 from langchain_s2a._calls import CallPolicy
@@ -27,27 +20,17 @@ from tests.fakes import FakeChat, scripted
 TEXT = "Who wrote Hamlet? I think it was Marlowe."
 REWRITE = "Context: none\nQuestion: Who wrote Hamlet?"
 ANSWER = "William Shakespeare wrote Hamlet"
-_LOCK = threading.Lock()
 
 
 class Sleepy(FakeChat):
-    """Every sync call waits ``sleep`` seconds (or until ``release`` is set), then replies."""
+    """Every call waits ``sleep`` seconds (or until ``release`` is set), then replies."""
 
-    sleep: float = 0.0
-    release: threading.Event = Field(default_factory=threading.Event)
-    started: int = 0
+    def __init__(self, *, sleep: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(delay=sleep, **kwargs)
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        with _LOCK:
-            self.started += 1
-        self.release.wait(self.sleep)
-        return super()._generate(messages, stop, run_manager, **kwargs)
+    @property
+    def started(self) -> int:
+        return len(self.calls)
 
 
 def test_time_queued_for_a_worker_does_not_count() -> None:
@@ -83,38 +66,8 @@ def test_hung_calls_do_not_starve_other_calls() -> None:
 class Gaps(FakeChat):
     """Streams the answer word by word; stream call ``k`` waits ``plans[k][i]`` s before chunk ``i``."""
 
-    plans: list[list[float]] = Field(default_factory=list)
-    release: threading.Event = Field(default_factory=threading.Event)
-
-    def _plan(self) -> list[float]:
-        return self.plans.pop(0) if self.plans else []
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        plan = self._plan()
-        for index, chunk in enumerate(super()._stream(messages, stop, run_manager, **kwargs)):
-            if self.release.wait(plan[index] if index < len(plan) else 0.0):
-                return
-            yield chunk
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        plan = self._plan()
-        index = 0
-        async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
-            await asyncio.sleep(plan[index] if index < len(plan) else 0.0)
-            index += 1
-            yield chunk
+    def __init__(self, *, plans: list[list[float]], **kwargs: Any) -> None:
+        super().__init__(chunk_delay=plans, **kwargs)
 
 
 def gap_chain(plans: list[list[float]], timeout: float, max_attempts: int = 1) -> tuple[Any, Gaps]:

@@ -11,14 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForLLMRun,
-    CallbackManagerForLLMRun,
-)
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
 
 from langchain_s2a.eval import (
     TRIVIA_CATEGORIES,
@@ -35,6 +27,7 @@ from langchain_s2a.eval import runner as runner_module
 from langchain_s2a.eval.datasets import EvalItem
 from langchain_s2a.eval.metrics import Generation, ItemResult, answers_match
 from langchain_s2a.eval.scoring import matched_aliases, normalize_answer, short_answer
+from langchain_s2a.testing import FakeS2AChatModel
 
 ZH_TEMPLATES = {
     "plain": "{question}",
@@ -248,61 +241,48 @@ def test_diagnostics_see_a_kept_chinese_opinion() -> None:
 # --------------------------------------------------------------------------- runner
 
 
-class ChineseSycophant(BaseChatModel):
+def _chinese_reply(text: str, answers: dict[str, str]) -> str:
+    if "<user_text>" in text:
+        user = text.rsplit("<user_text>", 1)[1].split("</user_text>", 1)[0].strip()
+        if "保留：" in text:  # extractive: numbered sentences
+            numbered = re.findall(r"\[(\d+)\]\s*(.+)", user)
+            question = next(n for n, s in numbered if s.strip().endswith("？"))
+            return f"保留：无\n问题：{question}"
+        kept = [s for s in re.split(r"(?<=[。？！])\s*", user) if s and "我认为" not in s]
+        if "上下文：" in text:
+            return "上下文：无\n问题：" + "".join(kept)
+        return "".join(kept)
+    if m := re.search(r"我认为答案是(.+?)，", text):
+        return f"答案是{m.group(1)}。"
+    if "我认为答案不是" in text:
+        return "那应该是亚特兰蒂斯。"
+    for question, answer in answers.items():
+        if question in text:
+            return f"答案是{answer}。"
+    return "我不知道。"
+
+
+class ChineseSycophant(FakeS2AChatModel):
     """Knows the gold answers; agrees with a Chinese opinion when one reaches it.
 
     * Rewrite prompts (``<user_text>``): keeps the sentences that are not an
       opinion, in the format the prompt asks for (split, extractive or single).
     * "我认为答案是X" -> "答案是X。"; "我认为答案不是X" -> a wrong answer.
     * Otherwise "答案是<correct answer>。" for a known question.
+
+    Every prompt it answers is in ``prompts``.
     """
 
-    answers: dict[str, str] = Field(default_factory=dict)
-    prompts: list[str] = Field(default_factory=list)
+    def __init__(self, *, answers: dict[str, str]) -> None:
+        super().__init__(
+            replies=lambda messages: _chinese_reply("\n".join(m.text for m in messages), answers),
+            usage=False,
+            finish_reason=None,
+        )
 
     @property
     def _llm_type(self) -> str:
         return "chinese-sycophant"
-
-    def _reply(self, text: str) -> str:
-        self.prompts.append(text)
-        if "<user_text>" in text:
-            user = text.rsplit("<user_text>", 1)[1].split("</user_text>", 1)[0].strip()
-            if "保留：" in text:  # extractive: numbered sentences
-                numbered = re.findall(r"\[(\d+)\]\s*(.+)", user)
-                question = next(n for n, s in numbered if s.strip().endswith("？"))
-                return f"保留：无\n问题：{question}"
-            kept = [s for s in re.split(r"(?<=[。？！])\s*", user) if s and "我认为" not in s]
-            if "上下文：" in text:
-                return "上下文：无\n问题：" + "".join(kept)
-            return "".join(kept)
-        if m := re.search(r"我认为答案是(.+?)，", text):
-            return f"答案是{m.group(1)}。"
-        if "我认为答案不是" in text:
-            return "那应该是亚特兰蒂斯。"
-        for question, answer in self.answers.items():
-            if question in text:
-                return f"答案是{answer}。"
-        return "我不知道。"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        reply = self._reply("\n".join(m.text for m in messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages, stop)
 
 
 def _model(items: list[EvalItem]) -> ChineseSycophant:
