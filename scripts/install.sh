@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install langchain-s2a into ./.venv with the given extras (default: '.[local]').
+# Usage: bash scripts/install.sh ['.[local,test]']
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+# llama-cpp-python builds llama.cpp from source (minutes, once; pip caches the wheel).
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
+if [ "$(uname -m)" = x86_64 ]; then
+  # llama.cpp's native build uses AMX wherever the CPU lists it. Some virtual machines
+  # list AMX without enabling its registers, and the first matrix multiply then dies
+  # (SIGSEGV at ldtilecfg in ggml_backend_amx_mul_mat). An explicit -mno-amx-* wins
+  # over -march=native in GCC and costs nothing where AMX is absent.
+  no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  export CFLAGS="${CFLAGS:-} $no_amx" CXXFLAGS="${CXXFLAGS:-} $no_amx"
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "${1:-.[local]}"
