@@ -43,7 +43,7 @@ __all__ = [
 PROMPT_VERSION = "2026-12-01.6"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
 
-REWRITE_RULES_VERSION = 6
+REWRITE_RULES_VERSION = 7
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
@@ -54,7 +54,9 @@ question's content, while a question sentence of the input taken verbatim always
 ``max(4 × input, input + 2,000)`` characters; labels copied from the user's text no
 longer garble the parse; the ``single`` variant drops ``Context:``/``Question:`` labels
 the model added; 6: extractive, relevance preset: a selection that drops the opening
-sentence of a problem of three or more sentences is ``facts_lost``).
+sentence of a problem of three or more sentences is ``facts_lost``; 7: extractive, when
+the model keeps the input's only question and names another, non-opinion sentence as the
+question, that sentence is kept as context instead of dropped).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
