@@ -42,8 +42,8 @@ def child(size: str, reps: int, join: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from langchain_core.messages import HumanMessage
 
-    from langchain_s2a._model_files import ensure_model_file
-    from langchain_s2a.local_model import available_cores, load_local_chat_model
+    from langchain_s2a.models import ensure_model_file
+    from langchain_s2a.models.llama import available_cores, load_local_chat_model
 
     out: dict[str, Any] = {"size": size, "threads": available_cores()}
     if join:

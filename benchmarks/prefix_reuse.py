@@ -5,7 +5,7 @@ Three measurements on the embedded model, one thread recommended on a busy machi
 1. ``options``: memory and time of the ways llama-cpp-python can keep an evaluated
    prompt: ``Llama.save_state()`` / ``load_state()`` (what ``LlamaRAMCache`` and
    ``LlamaDiskCache`` store after every call) and the KV cache of sequence 0 alone
-   (``llama_state_seq_get_data``, what :mod:`langchain_s2a._prefix_cache` keeps).
+   (``llama_state_seq_get_data``, what :mod:`langchain_s2a.models._prefix_cache` keeps).
 2. ``splits``: whether a prompt's last-token logits are bit-identical when the prompt is
    evaluated in two or three pieces instead of one batch, for several split points.
 3. ``identity``: S2A runs (baseline and the default extractive chain) on a few items
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     from langchain_s2a import S2ARewriter
     from langchain_s2a.eval import load_items
-    from langchain_s2a.local_model import convert_messages, load_local_chat_model
+    from langchain_s2a.models.llama import convert_messages, load_local_chat_model
     from langchain_s2a.testing import FakeS2AChatModel
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

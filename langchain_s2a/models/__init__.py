@@ -23,13 +23,17 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from langchain_s2a.models._weights import ensure_model_file, model_spec
+
 __all__ = [
     "DEFAULT_MODEL_ENV",
     "LazyChatModel",
     "ModelLike",
     "SupportsContextCopy",
     "context_copy",
+    "ensure_model_file",
     "model_label",
+    "model_spec",
     "resolve_chat_model",
 ]
 

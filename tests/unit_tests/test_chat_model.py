@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite, create_s2a_chain
 from langchain_s2a._inputs import coerce_input, replace_text
-from langchain_s2a.local_model import ChatLocalLlama
+from langchain_s2a.models.llama import ChatLocalLlama
 from tests.fakes import FakeChat, fake, is_rewrite_prompt
 
 OPINION = "What is the capital of Australia? I think it's Sydney, but I'm really not sure."

@@ -74,7 +74,7 @@ def test_benchmarks_memory_table_comes_from_local_model_json() -> None:
 
 
 def test_readme_describes_the_default_model_packages() -> None:
-    from langchain_s2a._model_files import model_spec
+    from langchain_s2a.models import model_spec
 
     spec = model_spec("1.5b")
     assert f"{spec.total_bytes:,} bytes" in README
