@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from langchain_s2a.prompts import neutralize, restore_neutralized
 from langchain_s2a.segmentation import Sentence
@@ -204,6 +205,17 @@ class Extract:
     """Character span of the question sentence."""
     parsed: bool
     """Whether the reply had a ``Keep:`` or ``Question:`` line (or a written question)."""
+    sentences: list[Sentence]
+    """The input's sentences, as numbered for the model."""
+
+    def provenance(self) -> dict[str, Any]:
+        """The :class:`~langchain_s2a.S2ARewrite` fields recording what was kept."""
+        return {
+            "kept_ids": self.kept_ids,
+            "kept_spans": self.kept_spans,
+            "question_id": self.question_id,
+            "question_span": self.question_span,
+        }
 
 
 def read_selection(
@@ -254,4 +266,5 @@ def read_selection(
         question_id=question_id,
         question_span=(chosen.start, chosen.end) if chosen is not None else None,
         parsed=selection.keep is not None or selection.question_id is not None or bool(question),
+        sentences=sentences,
     )

@@ -264,14 +264,19 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
             return kept
         return [self._fallback(d, "nothing_relevant", "", query) for d in docs]
 
+    def _prepare(
+        self, documents: Sequence[Document], query: str, config: RunnableConfig | None
+    ) -> tuple[list[Document], list[_Batch], RunnableConfig]:
+        """The checked documents, the batches to send (empty ones: nothing to keep), the config."""
+        docs = _checked(documents, query)
+        return docs, [b for b in self._plan(docs) if b.has_text], config or {}
+
     # ------------------------------------------------------------------ public
     def compress(
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
-        docs = _checked(documents, query)
-        cfg: RunnableConfig = config or {}
-        batches = [b for b in self._plan(docs) if b.has_text]  # empty ones: nothing to keep
+        docs, batches, cfg = self._prepare(documents, query, config)
         if len(batches) <= 1:
             replies = [self._select(b, query, cfg) for b in batches]
         else:
@@ -284,9 +289,7 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
-        docs = _checked(documents, query)
-        cfg: RunnableConfig = config or {}
-        batches = [b for b in self._plan(docs) if b.has_text]
+        docs, batches, cfg = self._prepare(documents, query, config)
         gate = asyncio.Semaphore(self._concurrency(cfg))
 
         async def one(batch: _Batch) -> BaseMessage:

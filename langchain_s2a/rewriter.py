@@ -29,7 +29,7 @@ from langchain_s2a._constrained import (
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
 from langchain_s2a._types import LanguageOption, OnFailure, StructuredOutput, Variant
 from langchain_s2a.errors import S2ARewriteError
-from langchain_s2a.extractive import Extract, number_sentences, read_selection
+from langchain_s2a.extractive import number_sentences, read_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import read_rewrite
 from langchain_s2a.prompts import (
@@ -58,7 +58,7 @@ REWRITE_RUN_NAME = "s2a_rewrite"
 
 @dataclass(frozen=True)
 class _Call:
-    """One attempt's request, built once and shared by the sync and async paths."""
+    """One attempt, built once for the sync and async paths: they differ in the model call."""
 
     parts: InputParts
     language: Language
@@ -195,8 +195,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """
         prompts = get_prompts(self.preset, language, self.prompt_style)
         if self.variant == "extractive":
-            if sentences is None:
-                sentences = split_sentences(text, language=language)
+            sentences = split_sentences(text, language=language) if sentences is None else sentences
             prompt = prompts.extractive.format(text=number_sentences(sentences))
         else:
             template = prompts.split if self.variant == "split" else prompts.single
@@ -204,10 +203,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         messages: list[BaseMessage] = [SystemMessage(prompts.system)] if prompts.system else []
         messages.append(HumanMessage(prompt))
         if previous is not None and previous.fallback_reason is not None:
-            messages.append(AIMessage(previous.raw))
-            messages.append(
-                HumanMessage(prompts.retry_feedback.format(reason=previous.fallback_reason))
-            )
+            feedback = prompts.retry_feedback.format(reason=previous.fallback_reason)
+            messages += [AIMessage(previous.raw), HumanMessage(feedback)]
         return messages
 
     # ---------------------------------------------------------------- interpret
@@ -227,33 +224,27 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         ``extractive``, whose input ``sentences`` may be passed when already split),
         then judged by :func:`~langchain_s2a.validation.rejection_reason`.
         """
-        extract: Extract | None = None
         if self.variant == "extractive" and sections is None:
-            if sentences is None:
-                sentences = split_sentences(parts.text, language=language)
+            sentences = sentences or split_sentences(parts.text, language=language)
             opinion = is_opinion if self.preset == "opinion" else None
             extract = read_selection(raw, parts.text, sentences, is_opinion=opinion)
-            context, question, parsed = extract.context, extract.question, extract.parsed
+            candidate = Candidate.from_extract(
+                extract, raw=raw, original=parts.text, truncated=truncated, language=language
+            )
         else:
-            if sections is not None:
-                context, question = sections.context.strip(), sections.question.strip()
-                parsed = True
-            else:
-                single = self.variant == "single"
-                context, question, parsed = read_rewrite(raw, single=single, original=parts.text)
-            context, question = restore_neutralized(context), restore_neutralized(question)
-        candidate = Candidate(
-            raw=raw,
-            original=parts.text,
-            context=context,
-            question=question,
-            parsed=parsed,
-            truncated=truncated,
-            language=language if extract else None,
-            sentences=sentences if extract else None,
-            question_id=extract.question_id if extract else None,
-            kept_ids=extract.kept_ids if extract else (),
-        )
+            context, question, parsed = (
+                (sections.context.strip(), sections.question.strip(), True)
+                if sections is not None
+                else read_rewrite(raw, single=self.variant == "single", original=parts.text)
+            )
+            candidate = Candidate(
+                raw=raw,
+                original=parts.text,
+                context=restore_neutralized(context),
+                question=restore_neutralized(question),
+                parsed=parsed,
+                truncated=truncated,
+            )
         reason = rejection_reason(
             candidate,
             variant=self.variant,
@@ -261,7 +252,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             min_number_share=self.min_number_share,
         )
         ok = reason is None
-        kept = extract if ok else None
+        provenance = candidate.extract.provenance() if ok and candidate.extract else {}
         return S2ARewrite(
             original=parts.text,
             context=candidate.context if ok else "",
@@ -274,22 +265,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             fallback_reason=reason,
             raw=raw,
             attempts=1,
-            kept_ids=kept.kept_ids if kept else None,
-            kept_spans=kept.kept_spans if kept else None,
-            question_id=kept.question_id if kept else None,
-            question_span=kept.question_span if kept else None,
+            **provenance,
         )
 
     @property
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of this rewriter's model calls."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
-
-    @property
-    def _structured_policy(self) -> CallPolicy:
-        # In "auto" mode a failing structured call is not retried: the text path follows.
-        attempts = self.max_attempts if self.structured_output is True else 1
-        return CallPolicy(timeout=self.timeout, max_attempts=attempts)
 
     def _structured_error(self, exc: Exception) -> None:
         """Raise ``exc``, or take the text path (for good when structured output is unsupported)."""
@@ -317,9 +299,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> _Call:
         """Build an attempt's request; the extractive input is split here, once."""
         language = self.resolve_language(parts.text)
-        sentences = (
-            split_sentences(parts.text, language=language) if self.variant == "extractive" else None
-        )
+        extractive = self.variant == "extractive"
+        sentences = split_sentences(parts.text, language=language) if extractive else None
         messages = self.build_messages(
             parts.text, language=language, previous=previous, sentences=sentences
         )
@@ -327,9 +308,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         return _Call(parts, language, sentences, messages, config, time.perf_counter())
 
     def _structured_args(self, call: _Call) -> tuple[Any, ...]:
-        return sections_model(self.model), call.messages, call.config, self._structured_policy
+        # In "auto" mode a failing structured call is not retried: the text path follows.
+        attempts = self.max_attempts if self.structured_output is True else 1
+        policy = CallPolicy(timeout=self.timeout, max_attempts=attempts)
+        return sections_model(self.model), call.messages, call.config, policy
 
-    def _reply_args(self, call: _Call) -> tuple[Any, ...]:
+    def _text_args(self, call: _Call) -> tuple[Any, ...]:
         model = self.model
         if self.constrained and call.sentences is not None:
             model = constrain_extractive(model, len(call.sentences), language=call.language)
@@ -337,13 +321,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
     def _finish(self, reply: Any, call: _Call) -> S2ARewrite:
         message = message_of(reply)
-        truncated = is_truncated(message)
+        text, truncated = message.text, is_truncated(message)
         rewrite = self.interpret(
-            message.text,
-            call.parts,
-            language=call.language,
-            truncated=truncated,
-            sentences=call.sentences,
+            text, call.parts, language=call.language, truncated=truncated, sentences=call.sentences
         )
         return self._done(rewrite, message, call)
 
@@ -351,9 +331,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """The rewrite with the reply's token usage and the attempt's wall time."""
         usage = getattr(reply, "usage_metadata", None)
         elapsed = time.perf_counter() - call.started
-        return rewrite.model_copy(
-            update={"usage": dict(usage) if usage else None, "latency_s": elapsed}
-        )
+        update = {"usage": dict(usage) if usage else None, "latency_s": elapsed}
+        return rewrite.model_copy(update=update)
 
     def attempt(
         self,
@@ -366,12 +345,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         call = self._start(parts, config, previous)
         if self._use_structured():
             try:
-                out = call_model(*self._structured_args(call))
-                if (result := self._from_structured(out, call)) is not None:
+                result = self._from_structured(call_model(*self._structured_args(call)), call)
+                if result is not None:
                     return result
             except Exception as exc:
                 self._structured_error(exc)
-        return self._finish(call_model(*self._reply_args(call)), call)
+        return self._finish(call_model(*self._text_args(call)), call)
 
     async def aattempt(
         self,
@@ -385,11 +364,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         if self._use_structured():
             try:
                 out = await acall_model(*self._structured_args(call))
-                if (result := self._from_structured(out, call)) is not None:
+                result = self._from_structured(out, call)
+                if result is not None:
                     return result
             except Exception as exc:
                 self._structured_error(exc)
-        return self._finish(await acall_model(*self._reply_args(call)), call)
+        return self._finish(await acall_model(*self._text_args(call)), call)
 
     def check(self, rewrite: S2ARewrite) -> S2ARewrite:
         """Apply ``on_failure``: raise :class:`S2ARewriteError` for a fallback if asked to."""
@@ -403,19 +383,19 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2ARewrite:
-        rewrite = self.check(self.attempt(self._parts(input), config))
+        rewrite = self.check(
+            self.attempt(coerce_input(input, max_chars=self.max_input_chars), config)
+        )
         dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
         return rewrite
 
     async def _ainvoke(
         self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig
     ) -> S2ARewrite:
-        rewrite = self.check(await self.aattempt(self._parts(input), config))
+        parts = coerce_input(input, max_chars=self.max_input_chars)
+        rewrite = self.check(await self.aattempt(parts, config))
         await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
         return rewrite
-
-    def _parts(self, input: Any) -> InputParts:
-        return coerce_input(input, max_chars=self.max_input_chars)
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2ARewrite:
         """Rewrite one input. See the class docstring."""

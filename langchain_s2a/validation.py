@@ -24,8 +24,8 @@ from langchain_core.messages import BaseMessage
 
 from langchain_s2a._question import check_question_kept, content_tokens, new_names
 from langchain_s2a._types import FallbackReason, Language, Preset, Variant
+from langchain_s2a.extractive import Extract
 from langchain_s2a.numbers import numbers_in
-from langchain_s2a.segmentation import Sentence
 
 __all__ = [
     "REWRITE_RULES_VERSION",
@@ -140,12 +140,24 @@ class Candidate:
     """Whether the model stopped at its token limit (:func:`is_truncated`)."""
     language: Language | None = None
     """How ``question_lost`` splits ``original`` into sentences (by script when ``None``)."""
-    sentences: Sequence[Sentence] | None = None
-    """``extractive`` only: the input's sentences, as numbered for the model."""
-    question_id: int | None = None
-    """``extractive`` only: number of the sentence taken as the question."""
-    kept_ids: Sequence[int] = ()
-    """``extractive`` only: numbers of the sentences kept as context."""
+    extract: Extract | None = None
+    """``extractive`` only: the selection read from the reply, with the input's sentences."""
+
+    @classmethod
+    def from_extract(
+        cls, extract: Extract, *, raw: str, original: str, truncated: bool, language: Language
+    ) -> Candidate:
+        """The candidate an extractive reply makes (its sentences split for ``language``)."""
+        return cls(
+            raw=raw,
+            original=original,
+            context=extract.context,
+            question=extract.question,
+            parsed=extract.parsed,
+            truncated=truncated,
+            language=language,
+            extract=extract,
+        )
 
 
 def reply_problem(raw: str, *, parsed: bool, truncated: bool) -> FallbackReason | None:
@@ -166,11 +178,12 @@ def reply_problem(raw: str, *, parsed: bool, truncated: bool) -> FallbackReason 
 
 def _asks_nothing(candidate: Candidate) -> bool:
     """The chosen "question" sentence asks nothing while another sentence does (extractive)."""
+    extract = candidate.extract
     return (
-        candidate.question_id is not None
-        and candidate.sentences is not None
+        extract is not None
+        and extract.question_id is not None
         and not candidate.question.rstrip().endswith(_QUESTION_MARKS)
-        and any(s.text.rstrip().endswith(_QUESTION_MARKS) for s in candidate.sentences)
+        and any(s.text.rstrip().endswith(_QUESTION_MARKS) for s in extract.sentences)
     )
 
 
@@ -182,12 +195,13 @@ def _opening_dropped(candidate: Candidate, preset: Preset) -> bool:
     caught all 11 selections that dropped a needed sentence and none of the 28 that
     removed exactly the distractor.
     """
+    extract = candidate.extract
     return (
         preset == "relevance"
-        and candidate.sentences is not None
-        and len(candidate.sentences) > 2
-        and candidate.question_id != 1
-        and 1 not in candidate.kept_ids
+        and extract is not None
+        and len(extract.sentences) > 2
+        and extract.question_id != 1
+        and 1 not in extract.kept_ids
     )
 
 
@@ -231,7 +245,10 @@ def rejection_reason(
         return "too_long"
     if not c.question:
         return "empty" if variant == "single" else "missing_question"
-    kept = check_question_kept(c.question, c.original, context=c.context, language=c.language)
+    split = [s.text for s in c.extract.sentences] if c.extract else None
+    kept = check_question_kept(
+        c.question, c.original, context=c.context, language=c.language, sentences=split
+    )
     if not kept or _asks_nothing(c):
         return "question_lost"
     numbers_kept = min_number_share is None or check_numbers_kept(
