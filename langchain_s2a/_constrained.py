@@ -1,10 +1,11 @@
-"""Constrained decoding of extractive replies (``Keep: 1, 3`` / ``Question: 4``).
+"""Constrained replies: extractive ones (``Keep: 1, 3`` / ``Question: 4``), structured sections.
 
 On the embedded llama.cpp model a GBNF grammar admits only the reply format with
 sentence numbers that exist, so the reply always parses and ends right after the
 question number; a model with structured output (``with_structured_output``) is asked
 for ``{"keep": [...], "question": n}``, turned back into the same text. Other models
-are called as they are.
+are called as they are. The ``split`` variant's structured output (:class:`Sections`)
+and what a failing structured call means (:func:`structured_unsupported`) are here too.
 
 Example:
     >>> print(extractive_grammar(3, language="en"))
@@ -15,14 +16,26 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field
 
+from langchain_s2a._calls import is_unsupported
 from langchain_s2a._types import Language
+
+__all__ = [
+    "ExtractiveReply",
+    "Sections",
+    "constrain_extractive",
+    "extractive_grammar",
+    "has_structured_output",
+    "reply_text",
+    "sections_model",
+    "structured_unsupported",
+]
 
 _LABELS: dict[str, tuple[str, str, str]] = {
     "en": ("Keep: ", "Question: ", "none"),
@@ -70,7 +83,14 @@ def reply_text(reply: ExtractiveReply, *, language: Language) -> str:
     return f"{keep_label}{keep}\n{question_label}{reply.question}"
 
 
-def _has_structured_output(model: Runnable[Any, Any]) -> bool:
+def has_structured_output(model: Runnable[Any, Any]) -> bool:
+    """Whether ``model`` is a chat model with its own tool calling / structured output.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> has_structured_output(GenericFakeChatModel(messages=iter([])))
+        False
+    """
     if not isinstance(model, BaseChatModel):
         return False
     cls = type(model)
@@ -99,7 +119,7 @@ def constrain_extractive(
 
     if isinstance(model, ChatLocalLlama):
         return model.bind(grammar=extractive_grammar(n_sentences, language=language))
-    if not _has_structured_output(model):
+    if not has_structured_output(model):
         return model
     structured = model.with_structured_output(ExtractiveReply, include_raw=True)  # type: ignore[attr-defined]
 
@@ -116,3 +136,44 @@ def constrain_extractive(
 
     chain: Runnable[LanguageModelInput, BaseMessage] = structured | RunnableLambda(to_message)
     return chain
+
+
+class Sections(BaseModel):
+    """Sections of an S2A rewrite (structured-output schema of the ``split`` variant)."""
+
+    context: str = Field(description="The kept context; empty string if none is kept.")
+    question: str = Field(description="The user's question, stated completely.")
+
+
+def sections_model(
+    model: Runnable[LanguageModelInput, BaseMessage],
+) -> Runnable[LanguageModelInput, dict[str, Any]]:
+    """``model`` asked for :class:`Sections` (``{"raw", "parsed", "parsing_error"}`` out)."""
+    chat = cast("BaseChatModel", model)
+    return cast(
+        "Runnable[LanguageModelInput, dict[str, Any]]",
+        chat.with_structured_output(Sections, include_raw=True),
+    )
+
+
+def structured_unsupported(exc: Exception, *, forced: bool) -> bool:
+    """Decide what a failed structured-output call means.
+
+    With ``forced`` (``structured_output=True``) it is raised. Otherwise timeouts,
+    lost connections and rate limits are raised, since a text call would fail the
+    same way; a definite "not supported" answer (:func:`is_unsupported`) returns
+    ``True``: the caller switches to the text path for good; any other error (a
+    5xx, a parser error) returns ``False``: only this call takes the text path.
+
+    Raises:
+        Exception: ``exc`` itself, when a text call cannot do better.
+
+    Example:
+        >>> structured_unsupported(NotImplementedError(), forced=False)
+        True
+    """
+    if forced or isinstance(exc, TimeoutError | ConnectionError):
+        raise exc
+    if any(name in type(exc).__name__ for name in ("APIConnection", "APITimeout", "RateLimit")):
+        raise exc
+    return is_unsupported(exc)

@@ -1,7 +1,7 @@
 """Does a rewritten question still ask the user's question? (the ``question_lost`` rule).
 
-Re-exported by :mod:`langchain_s2a.parsing`, where the rest of the checks on a
-rewrite live.
+Re-exported by :mod:`langchain_s2a.validation`, where the rest of the rules on a
+rewrite live (and, for existing imports, by :mod:`langchain_s2a.parsing`).
 
 Example:
     >>> check_question_kept("Who wrote Hamlet?", "Who wrote Hamlet? I think Marlowe.")
@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from langchain_s2a._types import Language
 from langchain_s2a.numbers import find_numbers, numbers_in
@@ -263,6 +264,7 @@ def check_question_kept(
     context: str = "",
     language: Language | None = None,
     min_share: float = 0.5,
+    sentences: Sequence[str] | None = None,
 ) -> bool:
     """Tell whether a rewritten question still asks the original input's question.
 
@@ -284,6 +286,8 @@ def check_question_kept(
         language: How to split ``original`` into sentences (by its script when
             omitted).
         min_share: Smallest share of the input question's content to keep.
+        sentences: The sentences of ``original`` when already split (as
+            ``language`` splits them), so they are not split again.
 
     Returns:
         ``True`` when the question is still the original's.
@@ -305,7 +309,8 @@ def check_question_kept(
     if not o_tokens:
         # Nothing to compare against (e.g. a one-word input): any non-empty question passes.
         return bool(question.strip())
-    sentences = [s.text for s in split_sentences(original, language=language)]
+    if sentences is None:
+        sentences = [s.text for s in split_sentences(original, language=language)]
     asking = [s for s in sentences if _asks(s)] or sentences
     if question.strip() in asking:
         return True  # a question sentence of the input, verbatim

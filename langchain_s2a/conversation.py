@@ -46,20 +46,13 @@ from langchain_s2a._types import (
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
+from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
 from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
-
-_ROLES = {
-    "en": {"human": "User", "ai": "Assistant", "tool": "Tool result"},
-    "zh": {"human": "用户", "ai": "助手", "tool": "工具结果"},
-}
-_HEADER = {
-    "en": "Conversation so far; the user's last turn holds the question to answer.",
-    "zh": "到目前为止的对话；用户的最后一轮包含要回答的问题。",
-}
 
 
 def _as_messages(value: Any) -> list[BaseMessage]:

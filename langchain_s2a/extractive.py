@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from langchain_s2a.prompts import neutralize
+from langchain_s2a.prompts import neutralize, restore_neutralized
 from langchain_s2a.segmentation import Sentence
 
-__all__ = ["Selection", "assemble", "number_sentences", "parse_selection", "repair_question"]
+__all__ = [
+    "Extract",
+    "Selection",
+    "assemble",
+    "number_sentences",
+    "parse_selection",
+    "read_selection",
+    "repair_question",
+]
 
 _LEAD = r"^[ \t]*(?:[>#*_\-•]+[ \t]*)*(?:\*\*|__)?"
 _KEEP_RE = re.compile(
@@ -194,3 +203,86 @@ def assemble(
     question = by_id[question_id].text if question_id else selection.question_text
     spans = [(by_id[i].start, by_id[i].end) for i in kept]
     return "".join(parts), question, kept, spans, question_id
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The verbatim rewrite an extractive reply yields (before the rules judge it)."""
+
+    context: str
+    """The kept sentences, joined as :func:`assemble` joins them."""
+    question: str
+    """The question sentence, or the question the model wrote out; empty if none."""
+    kept_ids: list[int]
+    """Numbers of the kept sentences (the question's excluded)."""
+    kept_spans: list[tuple[int, int]]
+    """Character spans of the kept sentences."""
+    question_id: int | None
+    """Number of the question sentence, when a valid one was named."""
+    question_span: tuple[int, int] | None
+    """Character span of the question sentence."""
+    parsed: bool
+    """Whether the reply had a ``Keep:`` or ``Question:`` line (or a written question)."""
+    sentences: list[Sentence]
+    """The input's sentences, as numbered for the model."""
+
+    def provenance(self) -> dict[str, Any]:
+        """The :class:`~langchain_s2a.S2ARewrite` fields recording what was kept."""
+        return {
+            "kept_ids": self.kept_ids,
+            "kept_spans": self.kept_spans,
+            "question_id": self.question_id,
+            "question_span": self.question_span,
+        }
+
+
+def read_selection(
+    raw: str,
+    original: str,
+    sentences: list[Sentence],
+    *,
+    is_opinion: Callable[[str], bool] | None = None,
+) -> Extract:
+    """Read an extractive reply into the verbatim rewrite it selects.
+
+    The reply is parsed (:func:`parse_selection`), its question repaired
+    (:func:`repair_question`), and with ``is_opinion`` (the opinion preset) the
+    user's opinion sentences are never kept; then the rewrite is assembled
+    (:func:`assemble`).
+
+    Args:
+        raw: The model's reply.
+        original: The input text.
+        sentences: Its sentences, as numbered for the model.
+        is_opinion: Tells an opinion sentence (the opinion preset), or ``None``.
+
+    Returns:
+        The selected rewrite.
+
+    Example:
+        >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
+        >>> read_selection("Keep: 2\\nQuestion: 1", "Who wrote Hamlet? I think Marlowe.", s,
+        ...                is_opinion=lambda text: text.startswith("I think")).question_span
+        (0, 17)
+    """
+    selection = parse_selection(raw)
+    if selection.keep is not None or selection.question_id is not None:
+        selection = repair_question(sentences, selection, is_opinion=is_opinion)
+    if is_opinion is not None and selection.keep:
+        by_id = {s.id: s for s in sentences}
+        keep = [i for i in selection.keep if i not in by_id or not is_opinion(by_id[i].text)]
+        selection = replace(selection, keep=keep)
+    context, question, kept, spans, question_id = assemble(original, sentences, selection)
+    if question_id is None:  # the model wrote the question out instead of a number
+        question = restore_neutralized(question)
+    chosen = sentences[question_id - 1] if question_id is not None else None
+    return Extract(
+        context=context,
+        question=question,
+        kept_ids=kept,
+        kept_spans=spans,
+        question_id=question_id,
+        question_span=(chosen.start, chosen.end) if chosen is not None else None,
+        parsed=selection.keep is not None or selection.question_id is not None or bool(question),
+        sentences=sentences,
+    )

@@ -1,4 +1,4 @@
-"""Parse and validate the rewrite a model produced.
+"""Parse the rewrite a model produced; the rules that judge it are in ``validation.py``.
 
 The parser accepts the labels our prompts ask for and the common forms models
 produce instead: markdown bold or headers, ``:`` or ``：``, any letter case,
@@ -17,9 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from langchain_s2a._question import check_question_kept, content_tokens, new_names
 from langchain_s2a.numbers import find_numbers, numbers_in
+from langchain_s2a.validation import (
+    check_numbers_kept,
+    check_question_kept,
+    content_tokens,
+    max_rewrite_chars,
+    new_names,
+)
 
+# The checks and number readers once defined or re-exported here stay importable from here.
 __all__ = [
     "ParsedSections",
     "check_numbers_kept",
@@ -31,6 +38,7 @@ __all__ = [
     "new_names",
     "numbers_in",
     "parse_sections",
+    "read_rewrite",
 ]
 
 _CONTEXT_LABELS = [
@@ -238,50 +246,27 @@ def clean_single(text: str, *, original: str | None = None) -> str:
     return _clean_value(value)
 
 
-def max_rewrite_chars(original: str) -> int:
-    """The longest rewrite accepted for ``original``: ``max(4 × len, len + 2,000)`` characters.
-
-    A rewrite only removes from its input, so one much longer than it is a model
-    gone astray (a loop, an essay); it is rejected as ``too_long``.
+def read_rewrite(raw: str, *, single: bool, original: str | None = None) -> tuple[str, str, bool]:
+    """Read a ``split`` (or, with ``single``, a ``single``) reply.
 
     Args:
-        original: The user's text.
+        raw: The model's raw reply.
+        single: Whether it is a ``single``-variant reply (:func:`clean_single`),
+            else a ``split`` one (:func:`parse_sections`).
+        original: The user's text, when known.
 
     Returns:
-        The limit, in characters, on the kept context and question together.
+        ``(context, question, parsed)``; ``parsed`` is ``False`` for a ``split``
+        reply without any section label. An empty reply reads as empty sections.
 
     Example:
-        >>> max_rewrite_chars("Who wrote Hamlet?"), max_rewrite_chars("x" * 1000)
-        (2017, 4000)
-
+        >>> read_rewrite("Context: none\\nQuestion: Who wrote Hamlet?", single=False)
+        ('', 'Who wrote Hamlet?', True)
     """
-    return max(4 * len(original), len(original) + 2000)
-
-
-def check_numbers_kept(rewrite: str, original: str, *, min_share: float = 0.5) -> bool:
-    """Tell whether a rewrite kept enough of the numbers written in the original.
-
-    A small rewriter sometimes drops the facts of a word problem ("Context: None")
-    or keeps only the irrelevant sentence. Inputs with fewer than two distinct
-    numbers (digits) always pass; otherwise at least ``min_share`` of them must
-    still appear in the rewrite (a relevance rewrite may drop a distractor's).
-
-    Args:
-        rewrite: The kept context and question, as the answer step will see them.
-        original: The user's original text.
-        min_share: Smallest share of the original's numbers to keep.
-
-    Returns:
-        ``True`` when enough numbers were kept.
-
-    Example:
-        >>> text = "Ann has 3 pens and buys 4 more. Tom is 80. How many pens?"
-        >>> check_numbers_kept("Ann has 3 pens and buys 4 more. How many pens?", text)
-        True
-        >>> check_numbers_kept("How many pens does Ann have?", text)
-        False
-    """
-    wanted = numbers_in(original)
-    if len(wanted) < 2:
-        return True
-    return len(wanted & numbers_in(rewrite)) >= min_share * len(wanted)
+    if not raw.strip():
+        return "", "", True
+    if single:
+        return "", clean_single(raw, original=original), True
+    found = parse_sections(raw, original=original)
+    parsed = found.found_context_label or found.found_question_label
+    return found.context, found.question, parsed

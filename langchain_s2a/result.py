@@ -1,17 +1,20 @@
-"""Results of the S2A chain: the answer, the model message and the rewrite."""
+"""Every record an S2A step returns: the rewrite, the answer, the streamed chunks."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.utils import message_chunk_to_message
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from langchain_s2a._types import Mode
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a._types import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
+from langchain_s2a.prompts import get_prompts
 
-__all__ = ["Mode", "S2AResult", "S2AResultChunk"]
+__all__ = ["Mode", "S2AResult", "S2AResultChunk", "S2ARewrite"]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _as_ai_message(message: BaseMessage) -> AIMessage:
@@ -21,6 +24,116 @@ def _as_ai_message(message: BaseMessage) -> AIMessage:
     if isinstance(message, AIMessage):
         return message
     return AIMessage(content=message.content, response_metadata=message.response_metadata)
+
+
+class S2ARewrite(BaseModel):
+    """What the rewriter produced, and what the answer step will see.
+
+    When the rewrite is unusable and the rewriter falls back, ``fallback`` is
+    ``True``, ``fallback_reason`` says why, and :attr:`text` is the original input
+    byte for byte, so nothing is lost.
+
+    Example:
+        >>> r = S2ARewrite(original="Who wrote Hamlet? I think Marlowe.", question="Who wrote Hamlet?")
+        >>> r.text
+        'Who wrote Hamlet?'
+        >>> print(S2ARewrite(original="Q?", context="Some fact.", question="Q?").text)
+        Context: Some fact.
+        <BLANKLINE>
+        Question: Q?
+
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    original: str
+    """The user's text that was rewritten (the last human turn for chat input)."""
+    context: str = ""
+    """The kept context; empty when none was kept or for the ``single`` variant."""
+    question: str = ""
+    """The question; for the ``single`` variant, the whole rewritten text."""
+    variant: RecordVariant = "split"
+    """How the rewrite was made; ``"none"`` when no rewrite step ran (baseline modes)."""
+    preset: Preset = "opinion"
+    """The prompt preset used."""
+    language: Language = "en"
+    """The prompt language used."""
+    prompt_style: PromptStyle = "ours"
+    """The prompt wording used (``paper``: the paper's own prompts)."""
+    fallback: bool = False
+    """Whether the original input is used because the rewrite was unusable."""
+    fallback_reason: FallbackReason | None = None
+    """Why the rewrite was rejected, when ``fallback`` is set."""
+    raw: str = ""
+    """The model's raw reply (for debugging and evaluation)."""
+    kept_ids: list[int] | None = None
+    """``extractive`` only: numbers (from 1) of the input sentences kept as context."""
+    kept_spans: list[tuple[int, int]] | None = None
+    """``extractive`` only: ``(start, end)`` character spans of the kept sentences."""
+    question_id: int | None = None
+    """``extractive`` only: number of the input sentence used as the question."""
+    question_span: tuple[int, int] | None = None
+    """``extractive`` only: ``(start, end)`` character span of the question sentence."""
+    attempts: int = 0
+    """How many rewrite calls were made (0 when no rewrite step ran)."""
+    usage: dict[str, Any] | None = Field(default=None)
+    """Token usage of the rewrite call(s), when the model reports it."""
+    latency_s: float | None = None
+    """Wall time of the rewrite step in seconds."""
+
+    @property
+    def text(self) -> str:
+        """The text the answer step sees (without any answer instruction)."""
+        return self.render()
+
+    def render(self) -> str:
+        """Render the rewrite as the answer step's input.
+
+        Returns:
+            The original input on fallback or when no rewrite ran; for
+            ``extractive``, the kept sentences and the question exactly as they
+            stand in the input, in input order (so a rewrite that keeps every
+            sentence is the input itself, and the answer step sees what a plain
+            call would); the rewritten text for ``single``; otherwise the
+            labelled context (when any) and the question.
+
+        """
+        if self.fallback or self.variant == "none":
+            return self.original
+        if self.variant == "extractive" and self.question_span is not None:
+            return self.verbatim()
+        if self.variant == "single" or not self.context:
+            return self.question
+        labels = get_prompts(self.preset, self.language)
+        return f"{labels.context_label}: {self.context}\n\n{labels.question_label}: {self.question}"
+
+    def verbatim(self) -> str:
+        """The kept sentences and the question, verbatim and in input order (``extractive``).
+
+        Adjacent sentences keep the white space between them in the input; others
+        are joined with one space (none between Chinese sentences).
+
+        Example:
+            >>> text = "Who wrote Hamlet? I think Marlowe."
+            >>> S2ARewrite(original=text, variant="extractive", question="Who wrote Hamlet?",
+            ...            kept_spans=[], question_span=(0, 17)).verbatim()
+            'Who wrote Hamlet?'
+        """
+        spans = sorted(
+            {*(self.kept_spans or []), *([self.question_span] if self.question_span else [])}
+        )
+        out: list[str] = []
+        previous_end: int | None = None
+        for start, end in spans:
+            piece = self.original[start:end]
+            if previous_end is not None:
+                gap = self.original[previous_end:start]
+                if gap.strip():
+                    gap = "" if _CJK.match(piece) else " "
+                out.append(gap)
+            out.append(piece)
+            previous_end = end
+        return "".join(out)
 
 
 class S2AResult(BaseModel):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -12,37 +12,26 @@ from langchain_core.callbacks.manager import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
 from langchain_core.runnables.config import patch_config
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, is_unsupported, message_of
-from langchain_s2a._constrained import constrain_extractive
+from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._constrained import (
+    Sections,
+    constrain_extractive,
+    has_structured_output,
+    sections_model,
+    structured_unsupported,
+)
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._types import (
-    FallbackReason,
-    LanguageOption,
-    OnFailure,
-    StructuredOutput,
-    Variant,
-)
+from langchain_s2a._types import LanguageOption, OnFailure, StructuredOutput, Variant
 from langchain_s2a.errors import S2ARewriteError
-from langchain_s2a.extractive import (
-    assemble,
-    number_sentences,
-    parse_selection,
-    repair_question,
-)
+from langchain_s2a.extractive import number_sentences, read_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.parsing import (
-    check_numbers_kept,
-    check_question_kept,
-    clean_single,
-    max_rewrite_chars,
-    parse_sections,
-)
+from langchain_s2a.parsing import read_rewrite
 from langchain_s2a.prompts import (
     Language,
     Preset,
@@ -52,8 +41,9 @@ from langchain_s2a.prompts import (
     neutralize,
     restore_neutralized,
 )
-from langchain_s2a.rewrite import S2ARewrite
-from langchain_s2a.segmentation import is_opinion, split_sentences
+from langchain_s2a.result import S2ARewrite
+from langchain_s2a.segmentation import Sentence, is_opinion, split_sentences
+from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
 
@@ -66,27 +56,16 @@ REWRITE_RUN_NAME = "s2a_rewrite"
 """Run name of the rewrite's model call."""
 
 
-class _Sections(BaseModel):
-    """Sections of an S2A rewrite (structured-output schema)."""
+@dataclass(frozen=True)
+class _Call:
+    """One attempt, built once for the sync and async paths: they differ in the model call."""
 
-    context: str = Field(description="The kept context; empty string if none is kept.")
-    question: str = Field(description="The user's question, stated completely.")
-
-
-def _supports_structured_output(model: Runnable[Any, Any]) -> bool:
-    if not isinstance(model, BaseChatModel):
-        return False
-    cls = type(model)
-    return (
-        cls.bind_tools is not BaseChatModel.bind_tools
-        or cls.with_structured_output is not BaseChatModel.with_structured_output
-    )
-
-
-def _is_truncated(message: BaseMessage) -> bool:
-    meta = message.response_metadata or {}
-    reason = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
-    return reason in {"length", "max_tokens"}
+    parts: InputParts
+    language: Language
+    sentences: list[Sentence] | None  # extractive: the input split once per attempt
+    messages: list[BaseMessage]
+    config: RunnableConfig
+    started: float
 
 
 class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
@@ -96,7 +75,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ``PromptValue`` (the last human turn is rewritten). Output: :class:`S2ARewrite`.
 
     A rewrite that is empty, unparseable, truncated, too long (see
-    :func:`~langchain_s2a.parsing.max_rewrite_chars`) or has lost the question never
+    :func:`~langchain_s2a.validation.max_rewrite_chars`) or has lost the question never
     reaches the answer step: with ``on_failure="original"`` the original input is
     used and ``fallback=True`` records why; with ``"raise"``,
     :class:`~langchain_s2a.S2ARewriteError` is raised.
@@ -162,8 +141,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     timeout: float | None = Field(default=None, gt=0)
     """Seconds one rewrite call may take (``None``: no limit); a timeout is a transient error."""
     max_attempts: int = Field(default=3, ge=1)
-    min_number_share: float | None = Field(default=0.5, ge=0.0, le=1.0)
     """Attempts per rewrite call for transient errors (timeouts, rate limits, 5xx)."""
+    min_number_share: float | None = Field(default=0.5, ge=0.0, le=1.0)
+    """Smallest share of the input's numbers a rewrite keeps (``None``: no check)."""
     constrained: bool = False
     """Constrain extractive replies by a grammar / structured output."""
     name: str | None = "s2a_rewrite"
@@ -192,7 +172,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         return detect_language(text) if self.language == "auto" else self.language
 
     def build_messages(
-        self, text: str, *, language: Language, previous: S2ARewrite | None = None
+        self,
+        text: str,
+        *,
+        language: Language,
+        previous: S2ARewrite | None = None,
+        sentences: list[Sentence] | None = None,
     ) -> list[BaseMessage]:
         """Build the rewrite prompt for ``text``.
 
@@ -201,6 +186,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             language: Prompt language.
             previous: A rejected earlier attempt; its reply and the reason are
                 sent back so a retry can correct itself.
+            sentences: ``extractive``: ``text`` already split into sentences
+                (split here when omitted).
 
         Returns:
             The messages to send to the model.
@@ -208,18 +195,16 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """
         prompts = get_prompts(self.preset, language, self.prompt_style)
         if self.variant == "extractive":
-            body = number_sentences(split_sentences(text, language=language))
-            prompt = prompts.extractive.format(text=body)
+            sentences = split_sentences(text, language=language) if sentences is None else sentences
+            prompt = prompts.extractive.format(text=number_sentences(sentences))
         else:
             template = prompts.split if self.variant == "split" else prompts.single
             prompt = template.format(text=neutralize(text))
         messages: list[BaseMessage] = [SystemMessage(prompts.system)] if prompts.system else []
         messages.append(HumanMessage(prompt))
         if previous is not None and previous.fallback_reason is not None:
-            messages.append(AIMessage(previous.raw))
-            messages.append(
-                HumanMessage(prompts.retry_feedback.format(reason=previous.fallback_reason))
-            )
+            feedback = prompts.retry_feedback.format(reason=previous.fallback_reason)
+            messages += [AIMessage(previous.raw), HumanMessage(feedback)]
         return messages
 
     # ---------------------------------------------------------------- interpret
@@ -229,104 +214,50 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         parts: InputParts,
         *,
         language: Language,
-        sections: _Sections | None = None,
+        sections: Sections | None = None,
         truncated: bool = False,
+        sentences: list[Sentence] | None = None,
     ) -> S2ARewrite:
-        """Turn a model reply into an :class:`S2ARewrite`, falling back when unusable."""
+        """Turn a model reply into an :class:`S2ARewrite`, falling back when unusable.
+
+        The reply is read (parsed, or its selection assembled verbatim for
+        ``extractive``, whose input ``sentences`` may be passed when already split),
+        then judged by :func:`~langchain_s2a.validation.rejection_reason`.
+        """
         if self.variant == "extractive" and sections is None:
-            return self._interpret_extractive(raw, parts, language=language, truncated=truncated)
-        context, question = "", ""
-        reason: FallbackReason | None = None
-        if sections is not None:
-            context, question = sections.context.strip(), sections.question.strip()
-        elif not raw.strip():
-            reason = "empty"
-        elif self.variant == "single":
-            question = clean_single(raw, original=parts.text)
+            sentences = sentences or split_sentences(parts.text, language=language)
+            opinion = is_opinion if self.preset == "opinion" else None
+            extract = read_selection(raw, parts.text, sentences, is_opinion=opinion)
+            candidate = Candidate.from_extract(
+                extract, raw=raw, original=parts.text, truncated=truncated, language=language
+            )
         else:
-            parsed = parse_sections(raw, original=parts.text)
-            if not (parsed.found_context_label or parsed.found_question_label):
-                reason = "unparseable"
-            context, question = parsed.context, parsed.question
-        context, question = restore_neutralized(context), restore_neutralized(question)
-        if reason is None:
-            if truncated:
-                reason = "truncated"
-            elif len(context) + len(question) > max_rewrite_chars(parts.text):
-                reason = "too_long"
-            elif not question:
-                reason = "empty" if self.variant == "single" else "missing_question"
-            elif not check_question_kept(question, parts.text, context=context):
-                reason = "question_lost"
-            elif not self._numbers_kept(f"{context}\n{question}", parts.text):
-                reason = "facts_lost"
-        return S2ARewrite(
-            original=parts.text,
-            context="" if reason else context,
-            question="" if reason else question,
+            context, question, parsed = (
+                (sections.context.strip(), sections.question.strip(), True)
+                if sections is not None
+                else read_rewrite(raw, single=self.variant == "single", original=parts.text)
+            )
+            candidate = Candidate(
+                raw=raw,
+                original=parts.text,
+                context=restore_neutralized(context),
+                question=restore_neutralized(question),
+                parsed=parsed,
+                truncated=truncated,
+            )
+        reason = rejection_reason(
+            candidate,
             variant=self.variant,
             preset=self.preset,
-            language=language,
-            prompt_style=self.prompt_style,
-            fallback=reason is not None,
-            fallback_reason=reason,
-            raw=raw,
-            attempts=1,
+            min_number_share=self.min_number_share,
         )
-
-    def _numbers_kept(self, rewrite: str, original: str) -> bool:
-        if self.min_number_share is None:
-            return True
-        return check_numbers_kept(rewrite, original, min_share=self.min_number_share)
-
-    def _interpret_extractive(
-        self, raw: str, parts: InputParts, *, language: Language, truncated: bool
-    ) -> S2ARewrite:
-        sentences = split_sentences(parts.text, language=language)
-        selection = parse_selection(raw)
-        opinion = is_opinion if self.preset == "opinion" else None
-        if selection.keep is not None or selection.question_id is not None:
-            selection = repair_question(sentences, selection, is_opinion=opinion)
-        if opinion is not None and selection.keep:
-            # The opinion preset never keeps the user's own opinion sentences.
-            by_id = {s.id: s for s in sentences}
-            keep = [i for i in selection.keep if i not in by_id or not opinion(by_id[i].text)]
-            selection = replace(selection, keep=keep)
-        context, question, kept, spans, question_id = assemble(parts.text, sentences, selection)
-        if question_id is None:  # the model wrote the question out instead of a number
-            question = restore_neutralized(question)
-        reason: FallbackReason | None = None
-        if not raw.strip():
-            reason = "empty"
-        elif selection.keep is None and selection.question_id is None and not question:
-            reason = "unparseable"
-        elif truncated:
-            reason = "truncated"
-        elif len(context) + len(question) > max_rewrite_chars(parts.text):
-            reason = "too_long"
-        elif not question:
-            reason = "missing_question"
-        elif not check_question_kept(question, parts.text, context=context, language=language) or (
-            # The chosen "question" sentence asks nothing while another sentence does.
-            question_id is not None
-            and not question.rstrip().endswith(("?", "？"))
-            and any(s.text.rstrip().endswith(("?", "？")) for s in sentences)
-        ):
-            reason = "question_lost"
-        elif not self._numbers_kept(f"{context}\n{question}", parts.text) or (
-            # Relevance preset: the opening sentence of a problem sets it up (who, how
-            # many); a selection that drops it lost the problem, not a distractor.
-            # Tune split (68 GSM-IC items): it caught all 11 selections that dropped a
-            # needed sentence and none of the 28 that removed exactly the distractor.
-            self.preset == "relevance" and len(sentences) > 2 and question_id != 1 and 1 not in kept
-        ):
-            reason = "facts_lost"
         ok = reason is None
+        provenance = candidate.extract.provenance() if ok and candidate.extract else {}
         return S2ARewrite(
             original=parts.text,
-            context=context if ok else "",
-            question=question if ok else "",
-            variant="extractive",
+            context=candidate.context if ok else "",
+            question=candidate.question if ok else "",
+            variant=self.variant,
             preset=self.preset,
             language=language,
             prompt_style=self.prompt_style,
@@ -334,14 +265,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             fallback_reason=reason,
             raw=raw,
             attempts=1,
-            kept_ids=kept if ok else None,
-            kept_spans=spans if ok else None,
-            question_id=question_id if ok else None,
-            question_span=(
-                (sentences[question_id - 1].start, sentences[question_id - 1].end)
-                if ok and question_id is not None
-                else None
-            ),
+            **provenance,
         )
 
     @property
@@ -349,55 +273,67 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Timeout and retry policy of this rewriter's model calls."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
 
-    @property
-    def _structured_policy(self) -> CallPolicy:
-        # In "auto" mode a failing structured call is not retried: the text path follows.
-        attempts = self.max_attempts if self.structured_output is True else 1
-        return CallPolicy(timeout=self.timeout, max_attempts=attempts)
-
     def _structured_error(self, exc: Exception) -> None:
-        """Decide what a failed structured-output call means.
-
-        With ``structured_output=True`` it is raised. In ``"auto"`` mode timeouts,
-        lost connections and rate limits are raised, since a text call would fail
-        the same way; a definite "not supported" answer (:func:`is_unsupported`)
-        switches this rewriter to the text path for good; any other error (a 5xx,
-        a parser error) sends only this call down the text path.
-        """
-        if self.structured_output is True or isinstance(exc, TimeoutError | ConnectionError):
-            raise exc
-        if any(name in type(exc).__name__ for name in ("APIConnection", "APITimeout", "RateLimit")):
-            raise exc
-        if is_unsupported(exc):
+        """Raise ``exc``, or take the text path (for good when structured output is unsupported)."""
+        if structured_unsupported(exc, forced=self.structured_output is True):
             self._structured_failed = True
 
     def _use_structured(self) -> bool:
         if self.variant != "split" or self._structured_failed:
             return False
         if self.structured_output == "auto":
-            return _supports_structured_output(self.model)
+            return has_structured_output(self.model)
         return bool(self.structured_output)
 
-    def _structured_model(self) -> Runnable[LanguageModelInput, dict[str, Any]]:
-        model = cast("BaseChatModel", self.model)
-        return cast(
-            "Runnable[LanguageModelInput, dict[str, Any]]",
-            model.with_structured_output(_Sections, include_raw=True),
-        )
-
-    def _from_structured(
-        self, out: dict[str, Any], parts: InputParts, language: Language
-    ) -> S2ARewrite | None:
+    def _from_structured(self, out: dict[str, Any], call: _Call) -> S2ARewrite | None:
         parsed = out.get("parsed")
-        raw_msg = out.get("raw")
-        if not isinstance(parsed, _Sections):
+        if not isinstance(parsed, Sections):
             return None  # this call only: the text path follows
         raw = parsed.model_dump_json()
-        rewrite = self.interpret(raw, parts, language=language, sections=parsed)
-        usage = getattr(raw_msg, "usage_metadata", None)
-        return rewrite.model_copy(update={"usage": dict(usage) if usage else None})
+        rewrite = self.interpret(raw, call.parts, language=call.language, sections=parsed)
+        return self._done(rewrite, out.get("raw"), call)
 
     # --------------------------------------------------------------- one attempt
+    def _start(
+        self, parts: InputParts, config: RunnableConfig | None, previous: S2ARewrite | None
+    ) -> _Call:
+        """Build an attempt's request; the extractive input is split here, once."""
+        language = self.resolve_language(parts.text)
+        extractive = self.variant == "extractive"
+        sentences = split_sentences(parts.text, language=language) if extractive else None
+        messages = self.build_messages(
+            parts.text, language=language, previous=previous, sentences=sentences
+        )
+        config = patch_config(config, run_name=REWRITE_RUN_NAME)
+        return _Call(parts, language, sentences, messages, config, time.perf_counter())
+
+    def _structured_args(self, call: _Call) -> tuple[Any, ...]:
+        # In "auto" mode a failing structured call is not retried: the text path follows.
+        attempts = self.max_attempts if self.structured_output is True else 1
+        policy = CallPolicy(timeout=self.timeout, max_attempts=attempts)
+        return sections_model(self.model), call.messages, call.config, policy
+
+    def _text_args(self, call: _Call) -> tuple[Any, ...]:
+        model = self.model
+        if self.constrained and call.sentences is not None:
+            model = constrain_extractive(model, len(call.sentences), language=call.language)
+        return model, call.messages, call.config, self.call_policy
+
+    def _finish(self, reply: Any, call: _Call) -> S2ARewrite:
+        message = message_of(reply)
+        text, truncated = message.text, is_truncated(message)
+        rewrite = self.interpret(
+            text, call.parts, language=call.language, truncated=truncated, sentences=call.sentences
+        )
+        return self._done(rewrite, message, call)
+
+    def _done(self, rewrite: S2ARewrite, reply: Any, call: _Call) -> S2ARewrite:
+        """The rewrite with the reply's token usage and the attempt's wall time."""
+        usage = getattr(reply, "usage_metadata", None)
+        elapsed = time.perf_counter() - call.started
+        update = {"usage": dict(usage) if usage else None, "latency_s": elapsed}
+        return rewrite.model_copy(update=update)
+
     def attempt(
         self,
         parts: InputParts,
@@ -406,24 +342,15 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
         """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
-        language = self.resolve_language(parts.text)
-        messages = self.build_messages(parts.text, language=language, previous=previous)
-        config = patch_config(config, run_name=REWRITE_RUN_NAME)
-        started = time.perf_counter()
-        result: S2ARewrite | None = None
+        call = self._start(parts, config, previous)
         if self._use_structured():
             try:
-                out = call_model(
-                    self._structured_model(), messages, config, self._structured_policy
-                )
-                result = self._from_structured(out, parts, language)
+                result = self._from_structured(call_model(*self._structured_args(call)), call)
+                if result is not None:
+                    return result
             except Exception as exc:
                 self._structured_error(exc)
-        if result is None:
-            model = self._reply_model(parts.text, language)
-            message = message_of(call_model(model, messages, config, self.call_policy))
-            result = self._finish(message, parts, language)
-        return result.model_copy(update={"latency_s": time.perf_counter() - started})
+        return self._finish(call_model(*self._text_args(call)), call)
 
     async def aattempt(
         self,
@@ -432,40 +359,17 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         *,
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
-        """Async twin of :meth:`attempt`."""
-        language = self.resolve_language(parts.text)
-        messages = self.build_messages(parts.text, language=language, previous=previous)
-        config = patch_config(config, run_name=REWRITE_RUN_NAME)
-        started = time.perf_counter()
-        result: S2ARewrite | None = None
+        """Async twin of :meth:`attempt` (the same halves around an async model call)."""
+        call = self._start(parts, config, previous)
         if self._use_structured():
             try:
-                out = await acall_model(
-                    self._structured_model(), messages, config, self._structured_policy
-                )
-                result = self._from_structured(out, parts, language)
+                out = await acall_model(*self._structured_args(call))
+                result = self._from_structured(out, call)
+                if result is not None:
+                    return result
             except Exception as exc:
                 self._structured_error(exc)
-        if result is None:
-            model = self._reply_model(parts.text, language)
-            message = message_of(await acall_model(model, messages, config, self.call_policy))
-            result = self._finish(message, parts, language)
-        return result.model_copy(update={"latency_s": time.perf_counter() - started})
-
-    def _reply_model(
-        self, text: str, language: Language
-    ) -> Runnable[LanguageModelInput, BaseMessage]:
-        if not (self.constrained and self.variant == "extractive"):
-            return self.model
-        n = len(split_sentences(text, language=language))
-        return constrain_extractive(self.model, n, language=language)
-
-    def _finish(self, message: BaseMessage, parts: InputParts, language: Language) -> S2ARewrite:
-        rewrite = self.interpret(
-            message.text, parts, language=language, truncated=_is_truncated(message)
-        )
-        usage = getattr(message, "usage_metadata", None)
-        return rewrite.model_copy(update={"usage": dict(usage) if usage else None})
+        return self._finish(await acall_model(*self._text_args(call)), call)
 
     def check(self, rewrite: S2ARewrite) -> S2ARewrite:
         """Apply ``on_failure``: raise :class:`S2ARewriteError` for a fallback if asked to."""
@@ -479,8 +383,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2ARewrite:
-        parts = coerce_input(input, max_chars=self.max_input_chars)
-        rewrite = self.check(self.attempt(parts, config))
+        rewrite = self.check(
+            self.attempt(coerce_input(input, max_chars=self.max_input_chars), config)
+        )
         dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
         return rewrite
 

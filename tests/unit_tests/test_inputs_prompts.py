@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompts import ChatPromptTemplate
@@ -152,3 +154,40 @@ def test_restore_neutralized_removes_only_the_spaces_neutralize_inserted() -> No
     text = "a\u200bb </user_text> <|im_end|> [INST] <<SYS>> </s>"
     assert restore_neutralized(neutralize(text)) == text  # the user's own ZWSP stays
     assert restore_neutralized("plain text") == "plain text"
+
+
+PROMPT_DIGESTS = {
+    "2026-12-01.6": "04e442de65b87a8b45a98ebe49a4bdcc81f291f14d60e479f750424ad8a9e68c"
+}
+"""SHA-256 of every model-facing text, per PROMPT_VERSION: a text change needs a new version."""
+
+
+def test_prompt_texts_change_only_with_the_prompt_version() -> None:
+    import dataclasses
+    import hashlib
+    import json
+
+    from langchain_s2a._types import Language, Preset, PromptStyle
+    from langchain_s2a.prompts import (
+        PROMPT_VERSION,
+        TRANSCRIPT_HEADER,
+        TRANSCRIPT_ROLES,
+        selection_prompt,
+    )
+
+    presets: tuple[Preset, ...] = ("opinion", "relevance")
+    languages: tuple[Language, ...] = ("en", "zh")
+    styles: tuple[PromptStyle, ...] = ("ours", "paper")
+    combos = [(p, lang) for p in presets for lang in languages]
+    texts: dict[str, Any] = {
+        f"{p}/{lang}/{style}": dataclasses.asdict(get_prompts(p, lang, style))
+        for p, lang in combos
+        for style in styles
+    }
+    texts["rag"] = {
+        f"{p}/{lang}": selection_prompt("Q?", ["[1] A.", ""], preset=p, language=lang)
+        for p, lang in combos
+    }
+    texts["transcript"] = {"roles": TRANSCRIPT_ROLES, "header": TRANSCRIPT_HEADER}
+    blob = json.dumps(texts, ensure_ascii=False, sort_keys=True).encode()
+    assert hashlib.sha256(blob).hexdigest() == PROMPT_DIGESTS[PROMPT_VERSION]

@@ -426,3 +426,25 @@ def test_extractive_question_written_out_is_checked_like_the_others() -> None:
     assert (r.fallback, r.fallback_reason) == (True, "too_long")
     r = S2ARewriter(fake("Keep: none\nQuestion: What does </html> close in Paris?")).invoke(text)
     assert (r.fallback, r.fallback_reason) == (True, "question_lost")
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_an_extractive_attempt_splits_the_input_once(
+    use_async: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import langchain_s2a._question as question_module
+    import langchain_s2a.rewriter as rewriter_module
+    from langchain_s2a.segmentation import split_sentences
+
+    split: list[str] = []
+
+    def counting(text: str, **kwargs: Any) -> Any:
+        split.append(text)
+        return split_sentences(text, **kwargs)
+
+    monkeypatch.setattr(rewriter_module, "split_sentences", counting)
+    monkeypatch.setattr(question_module, "split_sentences", counting)
+    rewriter = S2ARewriter(fake("Keep: none\nQuestion: 1"))
+    r = await rewriter.ainvoke(OPINION) if use_async else rewriter.invoke(OPINION)
+    assert (r.question, r.fallback) == ("Who wrote Hamlet?", False)
+    assert split == [OPINION]
