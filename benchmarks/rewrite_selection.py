@@ -15,6 +15,8 @@ Use the ``tune`` split for choices.
 
     python benchmarks/rewrite_selection.py --split tune --limit 68 \\
         --cache-dir docs/results/cache --output benchmarks/results/rewrite_selection_tune.json
+    python benchmarks/rewrite_selection.py --split tune --limit 68 --clean \\
+        --cache-dir docs/results/cache --output benchmarks/results/rewrite_selection_tune_clean.json
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text).strip().lower()
 
 
-def classify(item: EvalItem, kept_text: str, fallback: bool) -> str:
-    """One of ``fallback``, ``kept_all``, ``removed_distractor``, ``dropped_needed``, ``other``."""
+def classify(item: EvalItem, kept_text: str, fallback: bool, *, clean: bool = False) -> str:
+    """One of ``fallback``, ``kept_all``, ``removed_distractor``, ``dropped_needed``, ``other``.
+
+    With ``clean``, the rewrite is of the problem without its distractor
+    (``oracle_prompt``), where every sentence is needed.
+    """
     if fallback:
         return "fallback"
-    distractor = distractor_sentence(item) or ""
-    sentences = [s.text for s in split_sentences(item.prompt)]
+    distractor = "" if clean else distractor_sentence(item) or ""
+    sentences = [s.text for s in split_sentences(item.oracle_prompt if clean else item.prompt)]
     kept = _norm(kept_text)
     missing = [s for s in sentences if _norm(s) not in kept]
     if not missing:
@@ -57,10 +63,12 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
     _, rewriter_model = _Models(None, None, Path(args.cache_dir)).get()
     rewriter = S2ARewriter(rewriter_model, preset="relevance")
+    if args.clean:  # one clean problem per base problem
+        items = list({item.group_id: item for item in reversed(items)}.values())[::-1]
     rows = []
     for n, item in enumerate(items, 1):
-        rewrite = await rewriter.ainvoke(item.prompt)
-        kind = classify(item, rewrite.text, rewrite.fallback)
+        rewrite = await rewriter.ainvoke(item.oracle_prompt if args.clean else item.prompt)
+        kind = classify(item, rewrite.text, rewrite.fallback, clean=args.clean)
         rows.append(
             {
                 "item_id": item.item_id,
@@ -78,6 +86,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "command": "python benchmarks/rewrite_selection.py " + " ".join(args.argv),
         "split": args.split,
+        "inputs": "clean (no distractor)" if args.clean else "with distractor",
         "n_items": len(rows),
         "n_units": len({r["group_id"] for r in rows}),
         "outcomes": {k: v / len(rows) for k, v in sorted(counts.items())},
@@ -94,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default="docs/results/cache")
     parser.add_argument("--output", default=None)
+    parser.add_argument(
+        "--clean", action="store_true", help="rewrite each base problem without its distractor"
+    )
     args = parser.parse_args(argv)
     import sys
 

@@ -131,18 +131,11 @@ def repair_question(
     question, and when no sentence has a question mark the only sentence that is
     not an opinion is taken ("Name the largest ocean" + "I think it's X.").
 
-    When the model swapped the roles (it kept the real question and named another
-    sentence, not an opinion, as the question), that sentence is kept as context:
-    "Keep: 2 / Question: 1" on a fact followed by the question keeps both, instead
-    of dropping the fact.
 
     Example:
         >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
         >>> repair_question(s, Selection(keep=[1, 2], question_id=2, question_text="")).question_id
         1
-        >>> f = [Sentence(1, "Oli has 4 scoops.", 0, 17), Sentence(2, "How many has he?", 18, 34)]
-        >>> repair_question(f, Selection(keep=[2], question_id=1, question_text=""))
-        Selection(keep=[2, 1], question_id=2, question_text='')
     """
     if selection.question_text:
         return selection
@@ -154,17 +147,7 @@ def repair_question(
     candidates = pool if len(pool) == 1 else [s for s in pool if _asks(s)]
     if len(candidates) != 1:
         return selection
-    keep = list(selection.keep or [])
-    if (
-        chosen is not None
-        and candidates[0].id in keep
-        and chosen.id not in keep
-        and not (is_opinion and is_opinion(chosen.text))
-    ):
-        # The model swapped the roles: it kept the question and named a fact as the
-        # question. The fact stays, as context, instead of being dropped.
-        keep.append(chosen.id)
-    return Selection(keep=keep, question_id=candidates[0].id, question_text="")
+    return Selection(keep=selection.keep, question_id=candidates[0].id, question_text="")
 
 
 def assemble(

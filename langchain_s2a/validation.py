@@ -41,7 +41,7 @@ __all__ = [
     "selection_problem",
 ]
 
-REWRITE_RULES_VERSION = 6
+REWRITE_RULES_VERSION = 8
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
@@ -52,7 +52,11 @@ question's content, while a question sentence of the input taken verbatim always
 ``max(4 × input, input + 2,000)`` characters; labels copied from the user's text no
 longer garble the parse; the ``single`` variant drops ``Context:``/``Question:`` labels
 the model added; 6: extractive, relevance preset: a selection that drops the opening
-sentence of a problem of three or more sentences is ``facts_lost``).
+sentence of a problem of three or more sentences is ``facts_lost``; 7: withdrawn (a
+repair keeping a sentence the model named as the question; on the tune split it kept the
+distractor in 25 of the 28 items whose distractor was removed); 8: the opening-sentence
+rule covers two-sentence problems, where dropping the opening sentence leaves the
+question alone).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
@@ -193,16 +197,16 @@ def _opening_dropped(candidate: Candidate, preset: Preset) -> bool:
     The opening sentence of a problem sets it up (who, how many); a selection that
     drops it lost the problem, not a distractor. Tune split (68 GSM-IC items): it
     caught all 11 selections that dropped a needed sentence and none of the 28 that
-    removed exactly the distractor.
+    removed exactly the distractor. Since rules 8 a two-sentence problem counts too:
+    its opening sentence is its only fact, and the selection that drops it is the
+    question alone ("Keep: 2 / Question: 1", repaired to sentence 2).
     """
     extract = candidate.extract
-    return (
-        preset == "relevance"
-        and extract is not None
-        and len(extract.sentences) > 2
-        and extract.question_id != 1
-        and 1 not in extract.kept_ids
-    )
+    if preset != "relevance" or extract is None or 1 in extract.kept_ids:
+        return False
+    if len(extract.sentences) == 2:  # the question alone, taken as sentence 2
+        return extract.question_id == 2
+    return len(extract.sentences) > 2 and extract.question_id != 1
 
 
 def rejection_reason(
@@ -220,7 +224,7 @@ def rejection_reason(
     (:func:`check_question_kept`; for ``extractive`` also a question sentence that
     asks nothing while another sentence asks) and ``facts_lost``
     (:func:`check_numbers_kept`; for ``extractive`` with the relevance preset also
-    a selection dropping the opening sentence of three or more).
+    a selection dropping the opening sentence of two or more).
 
     Args:
         candidate: The rewrite as read from the reply.
