@@ -28,8 +28,7 @@ from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.models.llama import load_local_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
 from langchain_s2a.rag import S2ADocumentCompressor, create_s2a_document_cleaner
-from langchain_s2a.result import S2AResult, S2AResultChunk
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = [

@@ -8,7 +8,7 @@ from langgraph.constants import TAG_NOSTREAM
 from langchain_s2a._inputs import InputParts
 from langchain_s2a._types import Instructed, Language, Mode, Preset
 from langchain_s2a.prompts import detect_language, get_prompts
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2ARewrite
 
 ANSWER_RUN_NAME = "s2a_answer"
 """Run name of the answer step's model call (chain and graph)."""

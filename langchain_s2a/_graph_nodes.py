@@ -20,7 +20,7 @@ from langchain_s2a._inputs import InputParts, coerce_input
 from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
 from langchain_s2a._types import Instructed, Mode
 from langchain_s2a.models import resolve_chat_model
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AGraphNodes"]

@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable
 
 from langchain_s2a._answer import passthrough_rewrite
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = [

@@ -38,8 +38,9 @@ from langchain_s2a._inputs import InputParts, replace_text
 from langchain_s2a._types import Instructed, OnError, OnFailure, Preset, Variant
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
+from langchain_s2a.prompts import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
 from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AAgentState", "S2AMiddleware", "S2ATool", "S2AToolInput"]
@@ -47,7 +48,7 @@ __all__ = ["S2AAgentState", "S2AMiddleware", "S2ATool", "S2AToolInput"]
 STREAM_KEY = "s2a_rewrite"
 """Key of the custom-stream event sent for each cleaned message."""
 
-NOTHING_RELEVANT = "No sentence of the passage is relevant to the question."
+NOTHING_RELEVANT = TOOL_NOTHING_RELEVANT
 """What :class:`S2ATool` returns when it keeps nothing."""
 
 
@@ -347,11 +348,7 @@ class S2ATool(BaseTool):
     """
 
     name: str = "s2a_clean_passage"
-    description: str = (
-        "Remove every sentence of a passage that is irrelevant to a question or only states "
-        "an opinion, keeping the relevant sentences word for word. Use it before answering "
-        "from a long or noisy passage."
-    )
+    description: str = TOOL_DESCRIPTION
     args_schema: type[BaseModel] = S2AToolInput
     compressor: S2ADocumentCompressor
     """The compressor that does the work."""

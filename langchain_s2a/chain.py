@@ -40,8 +40,7 @@ from langchain_s2a._types import (
     Variant,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.result import S2AResult, S2AResultChunk
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
 from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]

@@ -30,7 +30,7 @@ from langchain_s2a._inputs import InputParts, chat_parts
 from langchain_s2a._nesting import NestingChatModel
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.rewrite import S2ARewrite
+from langchain_s2a.result import S2ARewrite
 
 __all__ = ["METADATA_KEY", "S2AChatModel"]
 

@@ -5,25 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.utils import message_chunk_to_message
+from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel, ConfigDict, Field
 
+from langchain_s2a._calls import as_ai_message
 from langchain_s2a._types import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
 from langchain_s2a.prompts import get_prompts
 
 __all__ = ["Mode", "S2AResult", "S2AResultChunk", "S2ARewrite"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _as_ai_message(message: BaseMessage) -> AIMessage:
-    if isinstance(message, AIMessageChunk):
-        converted = message_chunk_to_message(message)
-        return converted if isinstance(converted, AIMessage) else AIMessage(converted.content)
-    if isinstance(message, AIMessage):
-        return message
-    return AIMessage(content=message.content, response_metadata=message.response_metadata)
 
 
 class S2ARewrite(BaseModel):
@@ -250,7 +241,7 @@ class S2AResultChunk(BaseModel):
             raise ValueError("the stream carried no rewrite chunk")
         return S2AResult(
             answer=self.answer,
-            message=_as_ai_message(self.message or AIMessageChunk(content="")),
+            message=as_ai_message(self.message or AIMessageChunk(content="")),
             rewrite=self.rewrite,
             mode=self.mode,
             answer_latency_s=self.answer_latency_s,

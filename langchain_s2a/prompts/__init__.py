@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from langchain_s2a._types import Language, Preset, PromptStyle, Variant
 from langchain_s2a.prompts import _en, _zh
+from langchain_s2a.prompts._agents import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
 from langchain_s2a.prompts._conversation import TRANSCRIPT_HEADER, TRANSCRIPT_ROLES
 from langchain_s2a.prompts._language import detect_language
 from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = [
     "PROMPT_VERSION",
     "REWRITE_RULES_VERSION",
+    "TOOL_DESCRIPTION",
+    "TOOL_NOTHING_RELEVANT",
     "TRANSCRIPT_HEADER",
     "TRANSCRIPT_ROLES",
     "Language",

@@ -342,6 +342,10 @@ def test_the_rules_keep_their_old_import_paths() -> None:
 
     for name in ("check_numbers_kept", "check_question_kept", "max_rewrite_chars", "new_names"):
         assert getattr(parsing, name) is getattr(validation, name)
-    assert prompts.REWRITE_RULES_VERSION == langchain_s2a.REWRITE_RULES_VERSION == validation.REWRITE_RULES_VERSION
+    assert (
+        prompts.REWRITE_RULES_VERSION
+        == langchain_s2a.REWRITE_RULES_VERSION
+        == validation.REWRITE_RULES_VERSION
+    )
     assert prompts.REWRITE_RULES_VERSION is validation.REWRITE_RULES_VERSION
     assert rewrite.S2ARewrite is S2ARewrite is langchain_s2a.S2ARewrite
