@@ -62,7 +62,7 @@ def classify(item: EvalItem, kept_text: str, fallback: bool, *, clean: bool = Fa
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
     _, rewriter_model = _Models(None, None, Path(args.cache_dir)).get()
-    rewriter = S2ARewriter(rewriter_model, preset="relevance")
+    rewriter = S2ARewriter(rewriter_model, preset="relevance", constrained=args.constrained)
     if args.clean:  # one clean problem per base problem
         items = list({item.group_id: item for item in reversed(items)}.values())[::-1]
     rows = []
@@ -87,6 +87,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "command": "python benchmarks/rewrite_selection.py " + " ".join(args.argv),
         "split": args.split,
         "inputs": "clean (no distractor)" if args.clean else "with distractor",
+        "constrained": args.constrained,
         "n_items": len(rows),
         "n_units": len({r["group_id"] for r in rows}),
         "outcomes": {k: v / len(rows) for k, v in sorted(counts.items())},
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", default=None)
     parser.add_argument(
         "--clean", action="store_true", help="rewrite each base problem without its distractor"
+    )
+    parser.add_argument(
+        "--constrained", action="store_true", help="grammar-constrained reply (constrained=True)"
     )
     args = parser.parse_args(argv)
     import sys
