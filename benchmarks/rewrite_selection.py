@@ -59,12 +59,25 @@ def classify(item: EvalItem, kept_text: str, fallback: bool, *, clean: bool = Fa
     return "removed_distractor"
 
 
+def one_per_base_problem(items: list[EvalItem]) -> list[EvalItem]:
+    """The first item of each base problem, in order (its clean problem is shared)."""
+    return list({item.group_id: item for item in reversed(items)}.values())[::-1]
+
+
+def tally(rows: list[dict[str, Any]], key: str = "outcome") -> dict[str, int]:
+    """How many rows have each value of ``key``."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[key]] = counts.get(row[key], 0) + 1
+    return counts
+
+
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
     _, rewriter_model = _Models(None, None, Path(args.cache_dir)).get()
     rewriter = S2ARewriter(rewriter_model, preset="relevance", constrained=args.constrained)
     if args.clean:  # one clean problem per base problem
-        items = list({item.group_id: item for item in reversed(items)}.values())[::-1]
+        items = one_per_base_problem(items)
     rows = []
     for n, item in enumerate(items, 1):
         rewrite = await rewriter.ainvoke(item.oracle_prompt if args.clean else item.prompt)
@@ -80,9 +93,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         print(f"{n}/{len(items)} {kind} {rewrite.raw!r}", flush=True)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    counts = tally(rows)
     return {
         "command": "python benchmarks/rewrite_selection.py " + " ".join(args.argv),
         "split": args.split,

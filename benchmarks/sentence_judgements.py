@@ -8,8 +8,9 @@ item's calls, so the embedded model's prefix reuse reads it once per item.
 
 Outcomes use the same classes as ``rewrite_selection.py`` (``removed_distractor``,
 ``kept_all``, ``dropped_needed``), so the two can be compared on the same tune items;
-``outcome_with_rules`` also applies the package's ``facts_lost`` rules (under half of the
-numbers kept, or the opening sentence dropped: a fallback to the original). Use the
+``outcome_with_rules`` also runs the package's rejection ladder
+(:func:`langchain_s2a.validation.rejection_reason`, as on an extractive reply naming
+the same sentences): a rejected selection is a fallback to the original. Use the
 ``tune`` split for choices.
 
     python benchmarks/sentence_judgements.py --split tune --limit 68 \\
@@ -33,12 +34,13 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from rewrite_selection import classify  # noqa: E402
+from rewrite_selection import classify, one_per_base_problem, tally  # noqa: E402
 
 from langchain_s2a.eval.datasets import load_gsm_ic  # noqa: E402
 from langchain_s2a.eval.runner import _Models  # noqa: E402
-from langchain_s2a.segmentation import split_sentences  # noqa: E402
-from langchain_s2a.validation import check_numbers_kept  # noqa: E402
+from langchain_s2a.extractive import read_selection  # noqa: E402
+from langchain_s2a.segmentation import Sentence, split_sentences  # noqa: E402
+from langchain_s2a.validation import Candidate, rejection_reason  # noqa: E402
 
 SYSTEM = (
     "You judge whether one sentence of a math word problem is needed to answer the "
@@ -62,11 +64,22 @@ def is_yes(reply: str) -> bool:
     return not reply.strip().lower().lstrip("*\"' ").startswith("no")
 
 
+def rejected(text: str, sentences: list[Sentence], kept_ids: list[int]) -> bool:
+    """Whether the package's rules reject keeping ``kept_ids`` and the last sentence."""
+    question_id = sentences[-1].id
+    reply = f"Keep: {', '.join(map(str, kept_ids)) or 'none'}\nQuestion: {question_id}"
+    extract = read_selection(reply, text, sentences)
+    candidate = Candidate.from_extract(
+        extract, raw=reply, original=text, truncated=False, language="en"
+    )
+    return rejection_reason(candidate, variant="extractive", preset="relevance") is not None
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Judge every sentence of every item; return the report."""
     items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
     if args.clean:  # one clean problem per base problem
-        items = list({item.group_id: item for item in reversed(items)}.values())[::-1]
+        items = one_per_base_problem(items)
     model, _ = _Models(None, None, Path(args.cache_dir)).get()
     model = model.model_copy(update={"max_tokens": 3})
     rows = []
@@ -74,17 +87,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         text = item.oracle_prompt if args.clean else item.prompt
         sentences = split_sentences(text)
         question = sentences[-1]
-        kept = []
+        kept: list[Sentence] = []
         replies = []
         for sentence in sentences[:-1]:
             reply = str(model.invoke(judge_prompt(text, question.text, sentence.text)).content)
             replies.append(reply)
             if is_yes(reply):
-                kept.append(sentence.text)
-        rewrite = " ".join([*kept, question.text])
+                kept.append(sentence)
+        rewrite = " ".join([*(s.text for s in kept), question.text])
         kind = classify(item, rewrite, False, clean=args.clean)
-        opening_dropped = not kept or kept[0] != sentences[0].text
-        facts_lost = opening_dropped or not check_numbers_kept(rewrite, text, min_share=0.5)
+        facts_lost = rejected(text, sentences, [s.id for s in kept])
         rows.append(
             {
                 "item_id": item.item_id,
@@ -96,12 +108,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         print(f"{n}/{len(items)} {kind} {replies}", flush=True)
-    counts: dict[str, int] = {}
-    with_rules: dict[str, int] = {}
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
-        ruled = row["outcome_with_rules"]
-        with_rules[ruled] = with_rules.get(ruled, 0) + 1
+    counts = tally(rows)
+    with_rules = tally(rows, "outcome_with_rules")
     return {
         "command": "python benchmarks/sentence_judgements.py " + " ".join(args.argv),
         "split": args.split,

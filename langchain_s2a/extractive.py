@@ -131,7 +131,6 @@ def repair_question(
     question, and when no sentence has a question mark the only sentence that is
     not an opinion is taken ("Name the largest ocean" + "I think it's X.").
 
-
     Example:
         >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
         >>> repair_question(s, Selection(keep=[1, 2], question_id=2, question_text="")).question_id
