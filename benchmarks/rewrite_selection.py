@@ -17,6 +17,9 @@ Use the ``tune`` split for choices.
         --cache-dir docs/results/cache --output benchmarks/results/rewrite_selection_tune.json
     python benchmarks/rewrite_selection.py --split tune --limit 68 --clean \\
         --cache-dir docs/results/cache --output benchmarks/results/rewrite_selection_tune_clean.json
+
+With ``--judge-sentences`` the rewriter selects by one yes/no judgement per sentence
+(``S2ARewriter(judge_sentences=True)``; results in ``rewrite_selection_judged_tune*.json``).
 """
 
 from __future__ import annotations
@@ -75,7 +78,12 @@ def tally(rows: list[dict[str, Any]], key: str = "outcome") -> dict[str, int]:
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_gsm_ic(split=args.split, limit=args.limit, seed=args.seed)
     _, rewriter_model = _Models(None, None, Path(args.cache_dir)).get()
-    rewriter = S2ARewriter(rewriter_model, preset="relevance", constrained=args.constrained)
+    rewriter = S2ARewriter(
+        rewriter_model,
+        preset="relevance",
+        constrained=args.constrained,
+        judge_sentences=args.judge_sentences,
+    )
     if args.clean:  # one clean problem per base problem
         items = one_per_base_problem(items)
     rows = []
@@ -99,6 +107,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "split": args.split,
         "inputs": "clean (no distractor)" if args.clean else "with distractor",
         "constrained": args.constrained,
+        "judge_sentences": args.judge_sentences,
         "n_items": len(rows),
         "n_units": len({r["group_id"] for r in rows}),
         "outcomes": {k: v / len(rows) for k, v in sorted(counts.items())},
@@ -120,6 +129,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--constrained", action="store_true", help="grammar-constrained reply (constrained=True)"
+    )
+    parser.add_argument(
+        "--judge-sentences",
+        action="store_true",
+        help="one yes/no judgement per sentence (judge_sentences=True)",
     )
     args = parser.parse_args(argv)
     import sys

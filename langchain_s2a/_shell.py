@@ -37,6 +37,7 @@ REWRITER_OPTIONS: dict[str, Any] = {
     "structured_output": "auto",
     "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
     "prompt_style": "ours",
+    "judge_sentences": False,
 }
 """The factories' shorthand options for the rewriter they build, with their defaults.
 

@@ -292,6 +292,7 @@ def create_s2a_chain(
     max_attempts: int = 3,
     max_retries: int = 0,
     prompt_style: PromptStyle = "ours",
+    judge_sentences: bool = False,
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
 
@@ -302,7 +303,7 @@ def create_s2a_chain(
             may differ from ``model``, and its own options). The rewriter options
             below (``rewriter_model``, ``preset``, ``variant``, ``language``,
             ``on_failure``, ``structured_output``, ``max_input_chars``,
-            ``prompt_style``) are a shorthand for building one and must then stay
+            ``prompt_style``, ``judge_sentences``) are a shorthand for building one and must then stay
             at their defaults (``ValueError`` otherwise); ``timeout`` and
             ``max_attempts`` then apply to the answer call only.
         rewriter_model: A separate model for the rewrite (e.g. a cheap one);
@@ -335,6 +336,8 @@ def create_s2a_chain(
             (default) falls back at once.
         prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
             :class:`S2ARewriter`).
+        judge_sentences: ``extractive``: select the sentences by one yes/no
+            judgement each instead of one list (see :class:`S2ARewriter`).
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.
@@ -373,6 +376,7 @@ def create_s2a_chain(
             structured_output=structured_output,
             max_input_chars=max_input_chars,
             prompt_style=prompt_style,
+            judge_sentences=judge_sentences,
         ),
         mode=mode,
         keep_original=keep_original,

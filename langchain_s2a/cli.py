@@ -40,6 +40,11 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--language", choices=["auto", "en", "zh"], default="auto")
     parser.add_argument(
+        "--judge-sentences",
+        action="store_true",
+        help="extractive: choose the sentences by one yes/no judgement each",
+    )
+    parser.add_argument(
         "--model",
         help="answer model: 'local' (default), 'local:0.5b', 'local:135m', or an "
         "init_chat_model name such as 'openai:gpt-4o-mini' (default: $S2A_MODEL or local)",
@@ -154,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         model,
         rewriter_model=rewriter,
         variant=args.variant,
+        judge_sentences=args.judge_sentences,
         keep_original=args.keep_original,
         instructed=False if args.no_instruct else "auto",
         on_failure=args.on_failure,

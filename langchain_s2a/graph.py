@@ -52,6 +52,7 @@ def build_s2a_graph(
     max_attempts: int = _DEFAULT_ATTEMPTS,
     retry_policy: RetryPolicy | None = None,
     prompt_style: PromptStyle = "ours",
+    judge_sentences: bool = False,
     checkpointer: Checkpointer = None,
     name: str = "s2a",
 ) -> CompiledStateGraph[S2AState, S2AContext, S2AInput, S2AOutput]:
@@ -85,7 +86,7 @@ def build_s2a_graph(
             ``max_attempts`` retries inside the node's ``retry_policy``). The
             rewriter options below (``rewriter_model``, ``preset``, ``variant``,
             ``language``, ``on_failure``, ``structured_output``,
-            ``max_input_chars``, ``prompt_style``) are a shorthand for building
+            ``max_input_chars``, ``prompt_style``, ``judge_sentences``) are a shorthand for building
             one and must then stay at their defaults (``ValueError`` otherwise);
             ``timeout`` then applies to the answer call only.
         rewriter_model: A separate rewrite model; defaults to ``model``.
@@ -119,6 +120,8 @@ def build_s2a_graph(
             retry_on=is_transient)``.
         retry_policy: The nodes' full ``RetryPolicy``, instead of ``max_attempts``.
         prompt_style: ``"ours"`` or ``"paper"`` (see :class:`~langchain_s2a.S2ARewriter`).
+        judge_sentences: ``extractive``: one yes/no judgement per sentence instead
+            of one list (see :class:`~langchain_s2a.S2ARewriter`).
         checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
             on a thread starts fresh (attempts, rewrite, route); the thread keeps
             the latest run's state and the history of all.
@@ -175,6 +178,7 @@ def build_s2a_graph(
             structured_output=structured_output,
             max_input_chars=max_input_chars,
             prompt_style=prompt_style,
+            judge_sentences=judge_sentences,
         ),
         mode=mode,
         keep_original=keep_original,

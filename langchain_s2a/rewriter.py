@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,14 @@ from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_in
 from langchain_s2a._types import LanguageOption, OnFailure, StructuredOutput, Variant
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import number_sentences, read_selection
+from langchain_s2a.judged import (
+    JudgementPlan,
+    judge_messages,
+    judge_model,
+    plan_judgements,
+    selection_reply,
+    sum_usage,
+)
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import read_rewrite
 from langchain_s2a.prompts import (
@@ -109,6 +118,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             ``Keep:`` / ``Question:`` format with existing sentence numbers, by a
             grammar on the embedded llama.cpp model or structured output where
             the model has it (off by default).
+        judge_sentences: ``extractive`` only: instead of one reply listing the
+            sentences to keep, one short yes/no judgement per sentence over the
+            shared text (see :mod:`langchain_s2a.judged`); more calls, each a few
+            tokens. A retry (``max_retries``) asks for the one-reply selection.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -146,10 +159,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Smallest share of the input's numbers a rewrite keeps (``None``: no check)."""
     constrained: bool = False
     """Constrain extractive replies by a grammar / structured output."""
+    judge_sentences: bool = False
+    """Select the extractive rewrite by one yes/no judgement per sentence."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""
 
     _structured_failed: bool = PrivateAttr(default=False)
+    _judge: Runnable[LanguageModelInput, BaseMessage] | None = PrivateAttr(default=None)
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -158,6 +174,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             raise ValueError(
                 "prompt_style='paper' has no extractive prompt; use 'split' or 'single'"
             )
+        if kwargs.get("judge_sentences") and kwargs.get("variant", "extractive") != "extractive":
+            raise ValueError(
+                "judge_sentences=True selects sentences: it needs variant='extractive'"
+            )
+        if kwargs.get("judge_sentences") and kwargs.get("constrained"):
+            raise ValueError("judge_sentences=True and constrained=True cannot be combined")
         kwargs["model"] = resolve_chat_model(model)
         super().__init__(**kwargs)
 
@@ -334,6 +356,30 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         update = {"usage": dict(usage) if usage else None, "latency_s": elapsed}
         return rewrite.model_copy(update=update)
 
+    # ------------------------------------------------------ per-sentence judgements
+    def _judger(self) -> Runnable[LanguageModelInput, BaseMessage]:
+        if self._judge is None:
+            self._judge = judge_model(self.model)
+        return self._judge
+
+    def _plan(
+        self, parts: InputParts, config: RunnableConfig | None
+    ) -> tuple[_Call, JudgementPlan | None, list[list[BaseMessage]]]:
+        """The attempt, its judgement plan and one request per judged sentence."""
+        call = self._start(parts, config, None)
+        if not call.sentences:
+            return call, None, []
+        plan = plan_judgements(call.sentences, preset=self.preset)
+        requests = judge_messages(parts.text, plan, preset=self.preset, language=call.language)
+        return call, plan, requests
+
+    def _judged(self, call: _Call, plan: JudgementPlan | None, replies: list[Any]) -> S2ARewrite:
+        messages = [message_of(r) for r in replies]
+        raw = selection_reply(plan, [m.text for m in messages]) if plan else ""
+        rewrite = self.interpret(raw, call.parts, language=call.language, sentences=call.sentences)
+        elapsed = time.perf_counter() - call.started
+        return rewrite.model_copy(update={"usage": sum_usage(messages), "latency_s": elapsed})
+
     def attempt(
         self,
         parts: InputParts,
@@ -342,6 +388,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
         """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
+        if self.judge_sentences and previous is None:
+            call, plan, requests = self._plan(parts, config)
+            replies = [
+                call_model(self._judger(), m, call.config, self.call_policy) for m in requests
+            ]
+            return self._judged(call, plan, replies)
         call = self._start(parts, config, previous)
         if self._use_structured():
             try:
@@ -360,6 +412,13 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
         """Async twin of :meth:`attempt` (the same halves around an async model call)."""
+        if self.judge_sentences and previous is None:
+            call, plan, requests = self._plan(parts, config)
+            judger, policy = self._judger(), self.call_policy
+            replies = await asyncio.gather(
+                *(acall_model(judger, m, call.config, policy) for m in requests)
+            )
+            return self._judged(call, plan, list(replies))
         call = self._start(parts, config, previous)
         if self._use_structured():
             try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from langchain_s2a._types import Instructed, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.eval.datasets import EvalItem
+from langchain_s2a.prompts._judge import JUDGE_PROMPT_VERSION
 
 __all__ = [
     "ANSWER_FORMATS",
@@ -54,6 +55,8 @@ class Condition:
         instructed: Debiasing instruction in the answer step (``False``: S2A-NI).
         oracle: Send the item's oracle prompt (no opinion / no distractor)
             instead of its prompt; on trivia only the plain template is run.
+        prompt_style: ``"ours"`` or ``"paper"``.
+        judge_sentences: Extractive selection by one yes/no judgement per sentence.
     """
 
     name: str
@@ -63,6 +66,7 @@ class Condition:
     instructed: Instructed = True
     oracle: bool = False
     prompt_style: PromptStyle = "ours"
+    judge_sentences: bool = False
 
     def signature(self) -> str:
         """Canonical description of what the chain does (part of the cache key)."""
@@ -70,7 +74,8 @@ class Condition:
             return self.mode
         instr = self.instructed if self.instructed == "auto" else int(self.instructed)
         style = "" if self.prompt_style == "ours" else f":style={self.prompt_style}"
-        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}"
+        judged = f":judged={JUDGE_PROMPT_VERSION}" if self.judge_sentences else ""
+        return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}{judged}"
 
     def applies_to(self, item: EvalItem) -> bool:
         """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
@@ -100,6 +105,7 @@ CONDITIONS: dict[str, Condition] = {
         Condition("s2a_single", variant="single"),
         Condition("s2a_extractive", variant="extractive", instructed="auto"),
         Condition("s2a_extractive_instr", variant="extractive"),
+        Condition("s2a_judged", variant="extractive", instructed="auto", judge_sentences=True),
         Condition("s2a_paper", prompt_style="paper"),
         Condition("s2a_keeporig", keep_original=True),
         Condition("s2a_ni", instructed=False),
@@ -108,7 +114,8 @@ CONDITIONS: dict[str, Condition] = {
 }
 """The conditions by name: ``s2a`` is the package default (today the extractive
 variant, answered without the instruction); ``s2a_split`` is the paper's S2A in our
-wording, ``s2a_paper`` in the paper's; ``s2a_keeporig``, ``s2a_ni`` and
+wording, ``s2a_paper`` in the paper's; ``s2a_judged`` selects the extractive
+rewrite by one yes/no judgement per sentence; ``s2a_keeporig``, ``s2a_ni`` and
 ``s2a_single`` are the paper's variants of ``s2a_split``."""
 
 DEFAULT_CONDITIONS = (

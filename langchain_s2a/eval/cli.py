@@ -64,6 +64,14 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     parser.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="run only items K, K+N, K+2N, ... of the sample (1-based), to share a long run "
+        "between processes with one --cache-dir; a later run without it reads their cache",
+    )
+    parser.add_argument(
         "--split",
         choices=get_args(Split),
         default="report",
@@ -121,7 +129,23 @@ def _items(args: argparse.Namespace) -> list[EvalItem]:
     for task in tasks:
         path = args.data if args.data is not None else paths.get(task)
         items += load_items(task, path, limit=args.limit, seed=args.seed, split=args.split)
+    if args.shard is not None:
+        k, n = args.shard
+        items = items[k - 1 :: n]
     return items
+
+
+def _shard(value: str) -> tuple[int, int]:
+    """Parse ``K/N`` (``1 <= K <= N``) for ``--shard``.
+
+    Example:
+        >>> _shard("2/3")
+        (2, 3)
+    """
+    k, sep, n = value.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {value!r}")
+    return int(k), int(n)
 
 
 def _check_models(args: argparse.Namespace) -> None:

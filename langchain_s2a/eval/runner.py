@@ -218,6 +218,7 @@ async def arun_eval(
                 answer_format=ANSWER_FORMATS[task],
                 on_failure="original",
                 prompt_style=cond.prompt_style,
+                judge_sentences=cond.judge_sentences,
             )
         return chains[(cond.name, task)]
 

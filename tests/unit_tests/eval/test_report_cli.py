@@ -308,3 +308,32 @@ def test_cli_clean_inputs_flag(
     assert [m["condition"] for m in on] == ["baseline", "oracle", "s2a", "s2a@clean"]
     assert [m["condition"] for m in off] == ["baseline", "oracle", "s2a"]
     assert on[2]["clean_cost"]["diff"] == 0.0 and off[2]["clean_cost"] is None
+
+
+def test_cli_shards_split_the_sample_and_fill_one_cache(
+    tmp_path: Path, trivia_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain_s2a.eval.cli import _items
+
+    base = ["--task", "trivia", "--data", str(trivia_file), "--split", "all", "--limit", "3"]
+    whole = [i.item_id for i in _items(_parse(*base))]
+    first = [i.item_id for i in _items(_parse(*base, "--shard", "1/2"))]
+    second = [i.item_id for i in _items(_parse(*base, "--shard", "2/2"))]
+    assert (
+        first == whole[0::2] and second == whole[1::2] and sorted(first + second) == sorted(whole)
+    )
+    for bad in ("0/2", "3/2", "2", "a/b"):
+        with pytest.raises(SystemExit):
+            _parse(*base, "--shard", bad)
+    model = SycophantFake(knowledge=KNOWLEDGE)
+    monkeypatch.setattr(runner_module, "resolve_chat_model", lambda spec: model)
+    run = [*base, "--model", "fake", "--conditions", "baseline", "--no-progress"]
+    run += ["--cache-dir", str(tmp_path / "cache")]
+    for shard in ("1/2", "2/2"):
+        assert (
+            run_eval_command(_parse(*run, "--shard", shard, "--out", str(tmp_path / shard[0]))) == 0
+        )
+    calls = model.calls
+    assert calls == len(whole)
+    assert run_eval_command(_parse(*run, "--out", str(tmp_path / "all"))) == 0
+    assert model.calls == calls  # the whole sample is served from the shards' cache

@@ -1,0 +1,163 @@
+"""Per-sentence judgements: the extractive selection made one yes/no at a time.
+
+The extractive variant asks the model once for the numbers of the sentences to
+keep; a small model often lists every sentence, distractor included. With
+``S2ARewriter(..., judge_sentences=True)`` the model is instead asked about each
+sentence on its own ("Is the sentence needed to answer the question? yes / no"),
+with the whole text shown first as data, so a model with prefix reuse reads the
+text once per input. The sentences judged needed and the question sentence then
+form the same verbatim rewrite an extractive reply naming them would give, and
+the same rules judge it (:func:`~langchain_s2a.validation.rejection_reason`).
+
+The plan is made without a model call: the question sentence is the last
+sentence that asks (a question mark), else the last sentence; with the opinion
+preset an opinion sentence is never judged (it is never kept). A judgement reply
+other than a clear "no" keeps its sentence.
+
+Example:
+    >>> from langchain_s2a.segmentation import split_sentences
+    >>> sentences = split_sentences("Ann has 3 pens. Bo has 2 cats. How many pens has Ann?")
+    >>> plan = plan_judgements(sentences, preset="relevance")
+    >>> plan.question_id, [s.id for s in plan.judged]
+    (3, [1, 2])
+    >>> print(selection_reply(plan, ["yes", "no"]))
+    [1] yes
+    [2] no
+    Keep: 1
+    Question: 3
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+
+from langchain_s2a._types import Language, Preset
+from langchain_s2a.prompts._judge import judge_prompt, judged_needed
+from langchain_s2a.segmentation import Sentence, is_opinion
+
+__all__ = [
+    "JUDGE_MAX_TOKENS",
+    "JudgementPlan",
+    "judge_messages",
+    "judge_model",
+    "plan_judgements",
+    "selection_reply",
+    "sum_usage",
+]
+
+JUDGE_MAX_TOKENS = 3
+"""Reply length of one judgement, where the model has a ``max_tokens`` field."""
+
+
+def _asks(sentence: Sentence) -> bool:
+    return sentence.text.rstrip().rstrip("\"'”’」』）)]").rstrip().endswith(("?", "？"))
+
+
+@dataclass(frozen=True)
+class JudgementPlan:
+    """Which sentences of an input are judged, and which one is its question."""
+
+    sentences: list[Sentence]
+    """The input's sentences, numbered from 1."""
+    question_id: int
+    """Number of the question sentence (never judged: it is always kept)."""
+    judged: list[Sentence]
+    """The sentences asked about, in order."""
+
+    @property
+    def question(self) -> Sentence:
+        """The question sentence."""
+        return self.sentences[self.question_id - 1]
+
+
+def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> JudgementPlan:
+    """Choose the question sentence and the sentences to judge.
+
+    Args:
+        sentences: The input's sentences (at least one).
+        preset: With ``"opinion"`` an opinion sentence is neither the question nor judged.
+
+    Returns:
+        The plan.
+
+    Raises:
+        ValueError: If ``sentences`` is empty.
+
+    Example:
+        >>> from langchain_s2a.segmentation import split_sentences
+        >>> s = split_sentences("Who wrote Hamlet? I think it was Marlowe.")
+        >>> plan = plan_judgements(s, preset="opinion")
+        >>> plan.question.text, plan.judged
+        ('Who wrote Hamlet?', [])
+    """
+    if not sentences:
+        raise ValueError("there is no sentence to judge")
+    opinion = preset == "opinion"
+    pool = [s for s in sentences if not (opinion and is_opinion(s.text))] or list(sentences)
+    asking = [s for s in pool if _asks(s)]
+    question = (asking or pool)[-1]
+    judged = [s for s in sentences if s.id != question.id and not (opinion and is_opinion(s.text))]
+    return JudgementPlan(sentences=list(sentences), question_id=question.id, judged=judged)
+
+
+def judge_messages(
+    text: str, plan: JudgementPlan, *, preset: Preset, language: Language
+) -> list[list[BaseMessage]]:
+    """The messages of each judgement of ``plan``, in order (the text is their shared prefix)."""
+    out: list[list[BaseMessage]] = []
+    for sentence in plan.judged:
+        system, human = judge_prompt(
+            text, plan.question.text, sentence.text, preset=preset, language=language
+        )
+        out.append([SystemMessage(system), HumanMessage(human)])
+    return out
+
+
+def selection_reply(plan: JudgementPlan, replies: Sequence[str]) -> str:
+    """The judgements written as an extractive reply (``Keep:`` / ``Question:`` lines).
+
+    Each judged sentence gets a ``[n] yes`` / ``[n] no`` line first, so the
+    rewrite's ``raw`` records every verdict.
+
+    Raises:
+        ValueError: If there is not one reply per judged sentence.
+    """
+    if len(replies) != len(plan.judged):
+        raise ValueError(f"{len(replies)} judgements for {len(plan.judged)} sentences")
+    verdicts = [judged_needed(r) for r in replies]
+    lines = [f"[{s.id}] {'yes' if v else 'no'}" for s, v in zip(plan.judged, verdicts, strict=True)]
+    kept = [str(s.id) for s, v in zip(plan.judged, verdicts, strict=True) if v]
+    lines += [f"Keep: {', '.join(kept) or 'none'}", f"Question: {plan.question_id}"]
+    return "\n".join(lines)
+
+
+def judge_model(
+    model: Runnable[LanguageModelInput, BaseMessage],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` with its reply cut to :data:`JUDGE_MAX_TOKENS`, where it has ``max_tokens``.
+
+    A model without such a field (a fake, a binding) is used as it is; the reply
+    is read by its first word anyway.
+    """
+    fields = getattr(type(model), "model_fields", {})
+    if "max_tokens" in fields and hasattr(model, "model_copy"):
+        copy: Runnable[LanguageModelInput, BaseMessage] = model.model_copy(
+            update={"max_tokens": JUDGE_MAX_TOKENS}
+        )
+        return copy
+    return model
+
+
+def sum_usage(replies: Sequence[Any]) -> dict[str, Any] | None:
+    """The token usage of several replies added up (``None`` when none reports any)."""
+    usages = [u for u in (getattr(r, "usage_metadata", None) for r in replies) if u]
+    if not usages:
+        return None
+    keys = ("input_tokens", "output_tokens", "total_tokens")
+    return {k: sum(int(u.get(k, 0)) for u in usages) for k in keys}
