@@ -11,7 +11,7 @@
 # # 4. The S2A graph: checkpoints, streaming, and use as a subgraph
 #
 # `build_s2a_graph` is a compiled LangGraph graph: `rewrite → (append_original) → answer`,
-# with a retry loop when a rewrite is unusable. Offline by default; set
+# with a retry loop when a rewrite is unusable (or drops a needed fact). Offline by default; set
 # `S2A_COOKBOOK_MODEL=local:0.5b` for the embedded model.
 # The outputs saved in the notebook come from the embedded 1.5B model (`local`); `cookbook/README.md`
 # names the command that regenerates them.
@@ -37,8 +37,13 @@ def model() -> Any:
     return GenericFakeChatModel(
         messages=iter(
             [
-                "Sure!",  # unusable: the graph retries, telling the model why
-                "Context: Tom has 3 apples. Tom buys 2 more.\nQuestion: How many apples does Tom have?",
+                # the relevance preset judges each sentence; dropping "Tom has 3 apples."
+                # loses a fact, so the rules reject it and the graph retries once,
+                # asking for the sentence numbers in one reply
+                "no",
+                "no",
+                "yes",
+                "Keep: 1, 3\nQuestion: 4",
                 "Tom has 5 apples.",
             ]
         )

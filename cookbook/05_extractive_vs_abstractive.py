@@ -14,7 +14,12 @@
 # costs output tokens in proportion to the context, and a weak model may alter facts.
 # `variant="extractive"` numbers the input's sentences and asks only for the numbers to
 # keep (`Keep: 1, 3` / `Question: 4`); the rewrite is assembled **verbatim**, with the kept
-# sentence ids and character spans as provenance.
+# sentence ids and character spans as provenance. For the `relevance` preset the default
+# (`judge_sentences="auto"`) picks those sentences by one short yes/no judgement per
+# sentence over the shared text instead of one reply listing them: a small model lists
+# every sentence, distractor included, far more often than it says "yes" to the distractor
+# on its own (GSM-IC report split, 1.5B model: distractor removed in 83% of the rewrites
+# used, against 58%; `docs/results/report-gsm-ic-judged/`).
 #
 # Offline by default with scripted replies; set `S2A_COOKBOOK_MODEL=local:0.5b` to compare
 # for real (output tokens and latency are then measured, not scripted).
@@ -34,24 +39,30 @@ problem = (
     "Mary buys 3 more books. How many books does Mary have now?"
 )
 SCRIPTED = {
-    "split": "Context: Mary has 5 books. Mary buys 3 more books.\n"
-    "Question: How many books does Mary have now?",
-    "extractive": "Keep: 1, 3\nQuestion: 4",
+    "split": [
+        "Context: Mary has 5 books. Mary buys 3 more books.\n"
+        "Question: How many books does Mary have now?"
+    ],
+    "extractive, one reply": ["Keep: 1, 3\nQuestion: 4"],
+    "extractive, judged": ["yes", "no", "yes"],  # one judgement per sentence
+}
+OPTIONS = {
+    "split": {"variant": "split"},
+    "extractive, one reply": {"variant": "extractive", "judge_sentences": False},
+    "extractive, judged": {"variant": "extractive"},  # the relevance default
 }
 
 # %%
 rewrites = {}
-for variant in ("split", "extractive"):
+for name, options in OPTIONS.items():
     model = (
-        resolve_chat_model(MODEL)
-        if MODEL
-        else GenericFakeChatModel(messages=iter([SCRIPTED[variant]]))
+        resolve_chat_model(MODEL) if MODEL else GenericFakeChatModel(messages=iter(SCRIPTED[name]))
     )
-    rewrites[variant] = S2ARewriter(model, preset="relevance", variant=variant).invoke(problem)
+    rewrites[name] = S2ARewriter(model, preset="relevance", **options).invoke(problem)
 
-for variant, rewrite in rewrites.items():
+for name, rewrite in rewrites.items():
     tokens = (rewrite.usage or {}).get("output_tokens", "n/a")
-    print(f"--- {variant}: {tokens} output tokens, {rewrite.latency_s:.2f} s")
+    print(f"--- {name}: {tokens} output tokens, {rewrite.latency_s:.2f} s")
     print(rewrite.text)
 
 # %% [markdown]
@@ -60,7 +71,8 @@ for variant, rewrite in rewrites.items():
 # The extractive rewrite says exactly which sentences it kept, and where they are.
 
 # %%
-extractive = rewrites["extractive"]
+extractive = rewrites["extractive, judged"]
+print(extractive.raw)
 print("kept ids:", extractive.kept_ids, "question id:", extractive.question_id)
 for start, end in extractive.kept_spans or []:
     print(f"  [{start}:{end}] {problem[start:end]!r}")

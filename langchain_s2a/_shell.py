@@ -37,7 +37,7 @@ REWRITER_OPTIONS: dict[str, Any] = {
     "structured_output": "auto",
     "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
     "prompt_style": "ours",
-    "judge_sentences": False,
+    "judge_sentences": "auto",
 }
 """The factories' shorthand options for the rewriter they build, with their defaults.
 

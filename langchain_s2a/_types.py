@@ -18,6 +18,7 @@ from typing import Literal
 __all__ = [
     "FallbackReason",
     "Instructed",
+    "JudgeSentences",
     "Language",
     "LanguageOption",
     "Mode",
@@ -62,6 +63,11 @@ instruction; ``baseline`` sends the original straight to the model."""
 Instructed = bool | Literal["auto"]
 """Whether the answer prompt carries the debiasing instruction; ``auto`` adds it only
 after an abstractive rewrite."""
+
+JudgeSentences = bool | Literal["auto"]
+"""Whether the extractive selection is made by one yes/no judgement per sentence;
+``auto`` for the relevance preset on inputs of a few sentences (see
+:func:`langchain_s2a.judged.wants_judgements`)."""
 
 StructuredOutput = bool | Literal["auto"]
 """Whether the rewrite uses the model's structured output; ``auto`` where it has it."""

@@ -31,6 +31,7 @@ from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_in
 from langchain_s2a._shell import combine_attempts, passthrough, resolve_rewriter, retry_wanted
 from langchain_s2a._types import (
     Instructed,
+    JudgeSentences,
     LanguageOption,
     Mode,
     OnFailure,
@@ -292,7 +293,7 @@ def create_s2a_chain(
     max_attempts: int = 3,
     max_retries: int = 0,
     prompt_style: PromptStyle = "ours",
-    judge_sentences: bool = False,
+    judge_sentences: JudgeSentences = "auto",
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
 
@@ -337,7 +338,8 @@ def create_s2a_chain(
         prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
             :class:`S2ARewriter`).
         judge_sentences: ``extractive``: select the sentences by one yes/no
-            judgement each instead of one list (see :class:`S2ARewriter`).
+            judgement each instead of one list; ``"auto"`` (default) does so for
+            the ``relevance`` preset on short inputs (see :class:`S2ARewriter`).
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.

@@ -15,6 +15,7 @@ from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS
 from langchain_s2a._shell import resolve_rewriter
 from langchain_s2a._types import (
     Instructed,
+    JudgeSentences,
     LanguageOption,
     Mode,
     OnFailure,
@@ -52,7 +53,7 @@ def build_s2a_graph(
     max_attempts: int = _DEFAULT_ATTEMPTS,
     retry_policy: RetryPolicy | None = None,
     prompt_style: PromptStyle = "ours",
-    judge_sentences: bool = False,
+    judge_sentences: JudgeSentences = "auto",
     checkpointer: Checkpointer = None,
     name: str = "s2a",
 ) -> CompiledStateGraph[S2AState, S2AContext, S2AInput, S2AOutput]:
@@ -121,7 +122,8 @@ def build_s2a_graph(
         retry_policy: The nodes' full ``RetryPolicy``, instead of ``max_attempts``.
         prompt_style: ``"ours"`` or ``"paper"`` (see :class:`~langchain_s2a.S2ARewriter`).
         judge_sentences: ``extractive``: one yes/no judgement per sentence instead
-            of one list (see :class:`~langchain_s2a.S2ARewriter`).
+            of one list; ``"auto"`` (default) for the ``relevance`` preset on short
+            inputs (see :class:`~langchain_s2a.S2ARewriter`).
         checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
             on a thread starts fresh (attempts, rewrite, route); the thread keeps
             the latest run's state and the history of all.

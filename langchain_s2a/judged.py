@@ -37,11 +37,12 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._types import Language, Preset
+from langchain_s2a._types import JudgeSentences, Language, Preset, Variant
 from langchain_s2a.prompts._judge import judge_prompt, judged_needed
 from langchain_s2a.segmentation import Sentence, is_opinion
 
 __all__ = [
+    "AUTO_MAX_JUDGEMENTS",
     "JUDGE_MAX_TOKENS",
     "JudgementPlan",
     "judge_messages",
@@ -49,10 +50,14 @@ __all__ = [
     "plan_judgements",
     "selection_reply",
     "sum_usage",
+    "wants_judgements",
 ]
 
 JUDGE_MAX_TOKENS = 3
 """Reply length of one judgement, where the model has a ``max_tokens`` field."""
+AUTO_MAX_JUDGEMENTS = 12
+"""``judge_sentences="auto"`` judges an input of at most this many sentences besides its
+question (one call each); a longer one gets the one-reply selection."""
 
 
 def _asks(sentence: Sentence) -> bool:
@@ -74,6 +79,34 @@ class JudgementPlan:
     def question(self) -> Sentence:
         """The question sentence."""
         return self.sentences[self.question_id - 1]
+
+
+def wants_judgements(
+    option: JudgeSentences,
+    *,
+    preset: Preset,
+    variant: Variant,
+    constrained: bool = False,
+    n_sentences: int,
+) -> bool:
+    """Whether an input of ``n_sentences`` sentences is selected by judgements.
+
+    ``True`` judges every extractive input, ``False`` none; ``"auto"`` judges for the
+    ``relevance`` preset (where one-reply selection keeps the distractor) when the
+    input has at most :data:`AUTO_MAX_JUDGEMENTS` sentences besides its question,
+    and never with ``constrained`` (a grammar shapes the one reply).
+
+    Example:
+        >>> wants_judgements("auto", preset="relevance", variant="extractive", n_sentences=5)
+        True
+        >>> wants_judgements("auto", preset="opinion", variant="extractive", n_sentences=5)
+        False
+    """
+    if variant != "extractive" or option is False:
+        return False
+    if option is True:
+        return True
+    return preset == "relevance" and not constrained and n_sentences - 1 <= AUTO_MAX_JUDGEMENTS
 
 
 def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> JudgementPlan:

@@ -28,7 +28,13 @@ from langchain_s2a._constrained import (
     structured_unsupported,
 )
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._types import LanguageOption, OnFailure, StructuredOutput, Variant
+from langchain_s2a._types import (
+    JudgeSentences,
+    LanguageOption,
+    OnFailure,
+    StructuredOutput,
+    Variant,
+)
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import number_sentences, read_selection
 from langchain_s2a.judged import (
@@ -38,6 +44,7 @@ from langchain_s2a.judged import (
     plan_judgements,
     selection_reply,
     sum_usage,
+    wants_judgements,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import read_rewrite
@@ -121,7 +128,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         judge_sentences: ``extractive`` only: instead of one reply listing the
             sentences to keep, one short yes/no judgement per sentence over the
             shared text (see :mod:`langchain_s2a.judged`); more calls, each a few
-            tokens. A retry (``max_retries``) asks for the one-reply selection.
+            tokens. ``"auto"`` (default) judges for the ``relevance`` preset when
+            the input has at most
+            :data:`~langchain_s2a.judged.AUTO_MAX_JUDGEMENTS` sentences besides its
+            question, and asks for one reply otherwise; ``True`` always judges,
+            ``False`` never. A retry (``max_retries``) asks for the one reply.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -159,8 +170,8 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Smallest share of the input's numbers a rewrite keeps (``None``: no check)."""
     constrained: bool = False
     """Constrain extractive replies by a grammar / structured output."""
-    judge_sentences: bool = False
-    """Select the extractive rewrite by one yes/no judgement per sentence."""
+    judge_sentences: JudgeSentences = "auto"
+    """Select the extractive rewrite by one yes/no judgement per sentence (see above)."""
     name: str | None = "s2a_rewrite"
     """Run name shown in traces."""
 
@@ -174,11 +185,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             raise ValueError(
                 "prompt_style='paper' has no extractive prompt; use 'split' or 'single'"
             )
-        if kwargs.get("judge_sentences") and kwargs.get("variant", "extractive") != "extractive":
+        judge = kwargs.get("judge_sentences") is True
+        if judge and kwargs.get("variant", "extractive") != "extractive":
             raise ValueError(
                 "judge_sentences=True selects sentences: it needs variant='extractive'"
             )
-        if kwargs.get("judge_sentences") and kwargs.get("constrained"):
+        if judge and kwargs.get("constrained"):
             raise ValueError("judge_sentences=True and constrained=True cannot be combined")
         kwargs["model"] = resolve_chat_model(model)
         super().__init__(**kwargs)
@@ -363,19 +375,28 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         return self._judge
 
     def _plan(
-        self, parts: InputParts, config: RunnableConfig | None
-    ) -> tuple[_Call, JudgementPlan | None, list[list[BaseMessage]]]:
-        """The attempt, its judgement plan and one request per judged sentence."""
-        call = self._start(parts, config, None)
-        if not call.sentences:
-            return call, None, []
+        self, call: _Call, previous: S2ARewrite | None
+    ) -> tuple[JudgementPlan | None, list[list[BaseMessage]]]:
+        """The judgement plan and its requests, or ``(None, [])`` for a one-reply attempt."""
+        if previous is not None or not call.sentences:
+            return None, []  # a retry asks for the one-reply selection
+        judging = wants_judgements(
+            self.judge_sentences,
+            preset=self.preset,
+            variant=self.variant,
+            constrained=self.constrained,
+            n_sentences=len(call.sentences),
+        )
+        if not judging:
+            return None, []
         plan = plan_judgements(call.sentences, preset=self.preset)
-        requests = judge_messages(parts.text, plan, preset=self.preset, language=call.language)
-        return call, plan, requests
+        messages = judge_messages(call.parts.text, plan, preset=self.preset, language=call.language)
+        return plan, messages
 
-    def _judged(self, call: _Call, plan: JudgementPlan | None, replies: list[Any]) -> S2ARewrite:
+    def _judged(self, call: _Call, plan: JudgementPlan, replies: list[Any]) -> S2ARewrite:
+        """The rewrite the judgements select, judged by the same rules as one reply."""
         messages = [message_of(r) for r in replies]
-        raw = selection_reply(plan, [m.text for m in messages]) if plan else ""
+        raw = selection_reply(plan, [m.text for m in messages])
         rewrite = self.interpret(raw, call.parts, language=call.language, sentences=call.sentences)
         elapsed = time.perf_counter() - call.started
         return rewrite.model_copy(update={"usage": sum_usage(messages), "latency_s": elapsed})
@@ -388,13 +409,12 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
         """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
-        if self.judge_sentences and previous is None:
-            call, plan, requests = self._plan(parts, config)
-            replies = [
-                call_model(self._judger(), m, call.config, self.call_policy) for m in requests
-            ]
-            return self._judged(call, plan, replies)
         call = self._start(parts, config, previous)
+        plan, requests = self._plan(call, previous)
+        if plan is not None:
+            judger, policy = self._judger(), self.call_policy
+            replies = [call_model(judger, m, call.config, policy) for m in requests]
+            return self._judged(call, plan, replies)
         if self._use_structured():
             try:
                 result = self._from_structured(call_model(*self._structured_args(call)), call)
@@ -412,14 +432,14 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         previous: S2ARewrite | None = None,
     ) -> S2ARewrite:
         """Async twin of :meth:`attempt` (the same halves around an async model call)."""
-        if self.judge_sentences and previous is None:
-            call, plan, requests = self._plan(parts, config)
+        call = self._start(parts, config, previous)
+        plan, requests = self._plan(call, previous)
+        if plan is not None:
             judger, policy = self._judger(), self.call_policy
             replies = await asyncio.gather(
                 *(acall_model(judger, m, call.config, policy) for m in requests)
             )
             return self._judged(call, plan, list(replies))
-        call = self._start(parts, config, previous)
         if self._use_structured():
             try:
                 out = await acall_model(*self._structured_args(call))

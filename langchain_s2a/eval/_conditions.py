@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_s2a._types import Instructed, Mode, Preset, PromptStyle, Variant
+from langchain_s2a._types import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.eval.datasets import EvalItem
+from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS
 from langchain_s2a.prompts._judge import JUDGE_PROMPT_VERSION
 
 __all__ = [
@@ -56,7 +57,8 @@ class Condition:
         oracle: Send the item's oracle prompt (no opinion / no distractor)
             instead of its prompt; on trivia only the plain template is run.
         prompt_style: ``"ours"`` or ``"paper"``.
-        judge_sentences: Extractive selection by one yes/no judgement per sentence.
+        judge_sentences: Extractive selection by one yes/no judgement per sentence
+            (``"auto"``: for the relevance preset on short inputs, as the chain's default).
     """
 
     name: str
@@ -66,15 +68,21 @@ class Condition:
     instructed: Instructed = True
     oracle: bool = False
     prompt_style: PromptStyle = "ours"
-    judge_sentences: bool = False
+    judge_sentences: JudgeSentences = False
 
-    def signature(self) -> str:
-        """Canonical description of what the chain does (part of the cache key)."""
+    def signature(self, preset: Preset | None = None) -> str:
+        """Canonical description of what the chain does (part of the cache key).
+
+        ``preset`` resolves ``judge_sentences="auto"``: it judges for ``relevance``
+        only, so under ``opinion`` the key is that of ``judge_sentences=False``.
+        """
         if self.mode != "s2a":
             return self.mode
         instr = self.instructed if self.instructed == "auto" else int(self.instructed)
         style = "" if self.prompt_style == "ours" else f":style={self.prompt_style}"
-        judged = f":judged={JUDGE_PROMPT_VERSION}" if self.judge_sentences else ""
+        judged = f":judged={JUDGE_PROMPT_VERSION}" if self.judge_sentences is True else ""
+        if self.judge_sentences == "auto" and preset in (None, "relevance"):
+            judged = f":judged=auto{AUTO_MAX_JUDGEMENTS}:{JUDGE_PROMPT_VERSION}"
         return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}{judged}"
 
     def applies_to(self, item: EvalItem) -> bool:
@@ -99,7 +107,10 @@ CONDITIONS: dict[str, Condition] = {
         Condition("oracle", mode="baseline", oracle=True),
         # Exactly what ``create_s2a_chain(model)`` does by default.
         Condition(
-            "s2a", variant=_chain_default("variant"), instructed=_chain_default("instructed")
+            "s2a",
+            variant=_chain_default("variant"),
+            instructed=_chain_default("instructed"),
+            judge_sentences=_chain_default("judge_sentences"),
         ),
         Condition("s2a_split"),
         Condition("s2a_single", variant="single"),
@@ -113,7 +124,8 @@ CONDITIONS: dict[str, Condition] = {
     )
 }
 """The conditions by name: ``s2a`` is the package default (today the extractive
-variant, answered without the instruction); ``s2a_split`` is the paper's S2A in our
+variant, answered without the instruction, selected by per-sentence judgements for
+the relevance preset); ``s2a_extractive`` is the one-reply extractive selection; ``s2a_split`` is the paper's S2A in our
 wording, ``s2a_paper`` in the paper's; ``s2a_judged`` selects the extractive
 rewrite by one yes/no judgement per sentence; ``s2a_keeporig``, ``s2a_ni`` and
 ``s2a_single`` are the paper's variants of ``s2a_split``."""

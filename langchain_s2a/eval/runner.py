@@ -235,7 +235,7 @@ async def arun_eval(
             parts = [
                 answer_key,
                 rewriter_key if cond.mode == "s2a" else "",
-                cond.signature(),
+                cond.signature(PRESETS[item.task]),
                 PRESETS[item.task],
                 ANSWER_FORMATS[item.task] or "",
                 PROMPT_VERSION if cond.mode != "baseline" else "",

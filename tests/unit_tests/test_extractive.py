@@ -84,7 +84,9 @@ GSM = (
 
 def test_extractive_rewrite_records_provenance() -> None:
     model = fake("Keep: 1, 3\nQuestion: 4")
-    r = S2ARewriter(model, preset="relevance", variant="extractive").invoke(GSM)
+    r = S2ARewriter(model, preset="relevance", variant="extractive", judge_sentences=False).invoke(
+        GSM
+    )
     assert not r.fallback
     assert r.context == "Luke made 33 paper stars. Each jar holds 85 stars."
     assert r.question == "How many stars must Luke make to fill 4 jars?"
@@ -100,7 +102,9 @@ def test_extractive_rewrite_records_provenance() -> None:
 def test_extractive_chinese() -> None:
     text = "小明有3个苹果。他的妹妹今年12岁。小明有几个苹果？"
     model = fake("保留：1\n问题：3")
-    r = S2ARewriter(model, preset="relevance", variant="extractive").invoke(text)
+    r = S2ARewriter(model, preset="relevance", variant="extractive", judge_sentences=False).invoke(
+        text
+    )
     assert (r.language, r.context, r.question) == ("zh", "小明有3个苹果。", "小明有几个苹果？")
     assert "[2] 他的妹妹今年12岁。" in model.calls[0].messages[1].text
 
@@ -136,7 +140,9 @@ def test_extractive_failures_fall_back(text: str, raw: str, reason: str) -> None
 def test_extractive_question_repaired_when_input_has_one_question(raw: str) -> None:
     # The model named no question, a missing sentence or one that asks nothing; the
     # input's only question sentence is used, verbatim, and never kept twice.
-    r = S2ARewriter(fake(raw), preset="relevance", variant="extractive").invoke(GSM)
+    r = S2ARewriter(
+        fake(raw), preset="relevance", variant="extractive", judge_sentences=False
+    ).invoke(GSM)
     assert not r.fallback
     assert r.question == "How many stars must Luke make to fill 4 jars?" and r.question_id == 4
     assert r.kept_ids == [1, 3]
@@ -174,9 +180,12 @@ def test_extractive_two_sentence_problem_without_its_fact_falls_back() -> None:
         "Oli has 4 scoops of ice cream and Victoria has twice as many. "
         "How many more does Victoria have?"
     )
-    r = S2ARewriter(fake("Keep: 2\nQuestion: 1"), preset="relevance", variant="extractive").invoke(
-        text
-    )
+    r = S2ARewriter(
+        fake("Keep: 2\nQuestion: 1"),
+        preset="relevance",
+        variant="extractive",
+        judge_sentences=False,
+    ).invoke(text)
     assert (r.fallback, r.fallback_reason, r.text) == (True, "facts_lost", text)
 
 

@@ -80,7 +80,7 @@ def test_keep_original_route_and_runtime_context() -> None:
 
 def test_runtime_context_overrides_preset_and_instruction() -> None:
     model = fake(GOOD)
-    graph = build_s2a_graph(model)
+    graph = build_s2a_graph(model, judge_sentences=False)  # one reply under either preset
     graph.invoke({"input": OPINION}, context=S2AContext(preset="relevance", instructed=False))
     assert "irrelevant" in model.rewrite_calls[0].messages[1].text
     assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?"
@@ -241,9 +241,16 @@ async def on_thread(
 
 
 async def test_each_run_on_a_thread_starts_fresh(on_thread: ThreadRunner) -> None:
-    # The README's example run twice on thread "demo", with the script given twice.
+    # A retried rewrite run twice on one thread, with the script given twice (the
+    # one-reply selection: its first reply is unusable, the retry's is not).
     model = fake(["Sure!", TOM_REWRITE, "Sure!", TOM_REWRITE], "3")
-    graph = build_s2a_graph(model, preset="relevance", max_retries=1, checkpointer=on_thread.saver)
+    graph = build_s2a_graph(
+        model,
+        preset="relevance",
+        judge_sentences=False,
+        max_retries=1,
+        checkpointer=on_thread.saver,
+    )
     first = await on_thread(graph, TOM)
     second = await on_thread(graph, TOM)
     for out in (first, second):

@@ -214,5 +214,49 @@ def test_usage_is_summed_over_the_judgements() -> None:
 def test_eval_condition_names_the_judged_selection_and_keys_the_cache_on_it() -> None:
     cond = CONDITIONS["s2a_judged"]
     assert cond.judge_sentences and cond.variant == "extractive"
-    assert ":judged=" in cond.signature()
-    assert ":judged=" not in CONDITIONS["s2a"].signature()
+    assert cond.signature("relevance") == cond.signature("opinion")
+    assert ":judged=" in cond.signature("opinion")
+    # the default judges for relevance only: under opinion its key is the one-reply one,
+    # so the cached opinion runs of the default stay valid
+    default, one_reply = CONDITIONS["s2a"], CONDITIONS["s2a_extractive"]
+    assert default.signature("opinion") == one_reply.signature("opinion")
+    assert ":judged=auto" in default.signature("relevance")
+    assert ":judged=" not in one_reply.signature("relevance")
+
+
+def test_auto_default_judges_the_relevance_preset_only() -> None:
+    model = _judging(NEEDED)
+    rewrite = S2ARewriter(model, preset="relevance").invoke(PROBLEM)  # judge_sentences="auto"
+    assert rewrite.kept_ids == [1, 3] and model.call_count == 3
+    opinion = FakeS2AChatModel(replies="Keep: none\nQuestion: 1")
+    S2ARewriter(opinion).invoke("Who wrote Hamlet? I think it was Marlowe.")
+    assert opinion.call_count == 1 and "<sentence>" not in opinion.prompts[0]
+    constrained = FakeS2AChatModel(replies="Keep: 1, 3\nQuestion: 4")
+    S2ARewriter(constrained, preset="relevance", constrained=True).invoke(PROBLEM)
+    assert constrained.call_count == 1
+
+
+def test_auto_asks_for_one_reply_past_the_sentence_cap() -> None:
+    from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS, wants_judgements
+
+    many = " ".join(f"Ann has {n} pens." for n in range(AUTO_MAX_JUDGEMENTS + 1))
+    model = FakeS2AChatModel(replies="Keep: 1\nQuestion: 99")
+    S2ARewriter(model, preset="relevance").invoke(f"{many} How many pens?")
+    assert model.call_count == 1 and "<sentence>" not in model.prompts[0]
+    cap = AUTO_MAX_JUDGEMENTS + 1  # sentences, question included
+    assert wants_judgements("auto", preset="relevance", variant="extractive", n_sentences=cap)
+    assert not wants_judgements(
+        "auto", preset="relevance", variant="extractive", n_sentences=cap + 1
+    )
+    assert wants_judgements(True, preset="opinion", variant="extractive", n_sentences=99)
+    assert not wants_judgements(True, preset="relevance", variant="split", n_sentences=3)
+
+
+def test_a_retry_asks_for_the_one_reply_selection() -> None:
+    # judgements that drop a needed sentence are rejected; the retry lists the sentences
+    replies = iter(["no", "no", "yes", "Keep: 1, 3\nQuestion: 4", "7"])
+    model = FakeS2AChatModel(replies=replies)
+    result = create_s2a_chain(model, preset="relevance", max_retries=1).invoke(PROBLEM)
+    assert result.rewrite.attempts == 2 and result.rewrite.kept_ids == [1, 3]
+    assert "<sentence>" not in model.prompts[3] and "facts_lost" in model.prompts[3]
+    assert result.answer == "7"

@@ -19,6 +19,7 @@ the total is well over 1,000 generated examples.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from typing import Any, get_args
 
@@ -38,6 +39,7 @@ from langchain_s2a.extractive import parse_selection
 from langchain_s2a.parsing import check_question_kept, clean_single, content_tokens, parse_sections
 from langchain_s2a.prompts import neutralize, restore_neutralized
 from langchain_s2a.segmentation import split_sentences
+from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import FakeChat
 
 LIMIT = 2_000
@@ -229,7 +231,12 @@ def test_rewriter_fail_open_always_carries_a_question(
     reply = data.draw(model_reply(text), label="reply")
     model = reply_model(reply, finish_reason=finish)
     rewriter = S2ARewriter(
-        model, variant=variant, preset=preset, language=language, max_input_chars=LIMIT
+        model,
+        variant=variant,
+        preset=preset,
+        language=language,
+        max_input_chars=LIMIT,
+        judge_sentences=False,  # one reply; the judged selection has its own test below
     )
     try:
         rewrite = rewriter.invoke(text)
@@ -245,6 +252,34 @@ def test_rewriter_fail_open_always_carries_a_question(
         assert rewrite.fallback  # a cut-off rewrite never reaches the answer step
     if variant == "extractive" and not rewrite.fallback:
         # The extractive context is copied verbatim from the input.
+        for start, end in rewrite.kept_spans or []:
+            assert text[start:end] in rewrite.context
+
+
+@settings(BASE, max_examples=150)
+@given(
+    verdicts=st.lists(st.sampled_from(["yes", "No", "", "no.", "Maybe", "否", "是"]), max_size=12),
+    text=user_text,
+    preset=st.sampled_from(["opinion", "relevance"]),
+    language=st.sampled_from(["auto", "en", "zh"]),
+)
+def test_judged_rewriter_fail_open_always_carries_a_question(
+    verdicts: list[str], text: str, preset: str, language: str
+) -> None:
+    model = FakeS2AChatModel(replies=itertools.cycle(verdicts or ["yes"]))
+    rewriter = S2ARewriter(
+        model, preset=preset, language=language, max_input_chars=LIMIT, judge_sentences=True
+    )
+    try:
+        rewrite = rewriter.invoke(text)
+    except S2AInputError:
+        assert input_is_invalid(text)
+        assert model.calls == []
+        return
+    # one call per sentence besides the question (and the user's opinions)
+    assert len(model.calls) < max(2, len(split_sentences(text)))
+    assert_carries_question(rewrite, text)
+    if not rewrite.fallback:
         for start, end in rewrite.kept_spans or []:
             assert text[start:end] in rewrite.context
 

@@ -20,6 +20,9 @@ def sycophant_reply(
     """The reply of :class:`SycophantFake` to a prompt's text (an error to raise on ``fail_on``)."""
     if any(f in text for f in fail_on):
         return RuntimeError("boom")
+    if "<sentence>" in text:  # a per-sentence judgement: the distractor is not needed
+        sentence = text.rsplit("<sentence>\n", 1)[1].split("\n</sentence>", 1)[0]
+        return "No" if sentence.strip() in DISTRACTORS else "Yes"
     if "<user_text>" in text:
         user = text.rsplit("<user_text>", 1)[1].split("</user_text>", 1)[0]
         numbered = re.findall(r"^\[(\d+)\] (.*)$", user, re.MULTILINE)
@@ -55,7 +58,8 @@ class SycophantFake(FakeS2AChatModel):
 
     * Rewrite prompts (``<user_text>``): drops "I (don't) think ..." sentences and
       the GSM distractor, replies ``Context: none / Question: ...`` (or, to the
-      extractive prompt's numbered sentences, ``Keep: ... / Question: n``).
+      extractive prompt's numbered sentences, ``Keep: ... / Question: n``); to a
+      per-sentence judgement (``<sentence>``), "No" for the distractor, else "Yes".
     * "I think the answer is X" -> answers X; "I don't think the answer is X" ->
       answers something else; the distractor -> "Final answer: 99".
     * Otherwise the known answer for the first ``knowledge`` key in the text.
