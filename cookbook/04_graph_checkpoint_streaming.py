@@ -37,12 +37,11 @@ def model() -> Any:
     return GenericFakeChatModel(
         messages=iter(
             [
-                # the relevance preset judges each sentence; dropping "Tom has 3 apples."
-                # loses a fact, so the rules reject it and the graph retries once,
-                # asking for the sentence numbers in one reply
+                # the relevance preset keeps the opening sentence and judges the others;
+                # dropping "Tom buys 2 more." too loses a fact, so the rules reject it
+                # and the graph retries once, asking for the sentence numbers in one reply
                 "no",
                 "no",
-                "yes",
                 "Keep: 1, 3\nQuestion: 4",
                 "Tom has 5 apples.",
             ]

@@ -44,7 +44,7 @@ SCRIPTED = {
         "Question: How many books does Mary have now?"
     ],
     "extractive, one reply": ["Keep: 1, 3\nQuestion: 4"],
-    "extractive, judged": ["yes", "no", "yes"],  # one judgement per sentence
+    "extractive, judged": ["no", "yes"],  # sentences 2 and 3 (1 is kept without asking)
 }
 OPTIONS = {
     "split": {"variant": "split"},

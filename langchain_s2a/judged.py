@@ -11,17 +11,19 @@ the same rules judge it (:func:`~langchain_s2a.validation.rejection_reason`).
 
 The plan is made without a model call: the question sentence is the last
 sentence that asks (a question mark), else the last sentence; with the opinion
-preset an opinion sentence is never judged (it is never kept). A judgement reply
-other than a clear "no" keeps its sentence.
+preset an opinion sentence is never judged (it is never kept); with the relevance
+preset the opening sentence is kept without asking (a small model often calls it
+unneeded, and the rules reject a selection without it). A judgement reply other than
+a clear "no" keeps its sentence.
 
 Example:
     >>> from langchain_s2a.segmentation import split_sentences
     >>> sentences = split_sentences("Ann has 3 pens. Bo has 2 cats. How many pens has Ann?")
     >>> plan = plan_judgements(sentences, preset="relevance")
-    >>> plan.question_id, [s.id for s in plan.judged]
-    (3, [1, 2])
-    >>> print(selection_reply(plan, ["yes", "no"]))
-    [1] yes
+    >>> plan.question_id, [s.id for s in plan.kept], [s.id for s in plan.judged]
+    (3, [1], [2])
+    >>> print(selection_reply(plan, ["no"]))
+    [1] kept
     [2] no
     Keep: 1
     Question: 3
@@ -30,7 +32,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -38,6 +40,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
 from langchain_s2a._types import JudgeSentences, Language, Preset, Variant
+from langchain_s2a.extractive import _asks  # the one-reply repair's own test of a question
 from langchain_s2a.prompts._judge import judge_prompt, judged_needed
 from langchain_s2a.segmentation import Sentence, is_opinion
 
@@ -47,6 +50,7 @@ __all__ = [
     "JudgementPlan",
     "judge_messages",
     "judge_model",
+    "judgement_requests",
     "plan_judgements",
     "selection_reply",
     "sum_usage",
@@ -60,10 +64,6 @@ AUTO_MAX_JUDGEMENTS = 12
 question (one call each); a longer one gets the one-reply selection."""
 
 
-def _asks(sentence: Sentence) -> bool:
-    return sentence.text.rstrip().rstrip("\"'”’」』）)]").rstrip().endswith(("?", "？"))
-
-
 @dataclass(frozen=True)
 class JudgementPlan:
     """Which sentences of an input are judged, and which one is its question."""
@@ -74,6 +74,8 @@ class JudgementPlan:
     """Number of the question sentence (never judged: it is always kept)."""
     judged: list[Sentence]
     """The sentences asked about, in order."""
+    kept: list[Sentence] = field(default_factory=list)
+    """Sentences kept without asking (the relevance preset's opening sentence)."""
 
     @property
     def question(self) -> Sentence:
@@ -114,7 +116,11 @@ def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> Judgeme
 
     Args:
         sentences: The input's sentences (at least one).
-        preset: With ``"opinion"`` an opinion sentence is neither the question nor judged.
+        preset: With ``"opinion"`` an opinion sentence is neither the question nor
+            judged; with ``"relevance"`` the opening sentence, when it is not the
+            question, is kept without asking (it states what the problem is about;
+            the rules reject a selection without it, see
+            :func:`~langchain_s2a.validation.rejection_reason`).
 
     Returns:
         The plan.
@@ -135,8 +141,14 @@ def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> Judgeme
     pool = [s for s in sentences if not (opinion and is_opinion(s.text))] or list(sentences)
     asking = [s for s in pool if _asks(s)]
     question = (asking or pool)[-1]
-    judged = [s for s in sentences if s.id != question.id and not (opinion and is_opinion(s.text))]
-    return JudgementPlan(sentences=list(sentences), question_id=question.id, judged=judged)
+    others = [s for s in sentences if s.id != question.id and not (opinion and is_opinion(s.text))]
+    kept = others[:1] if preset == "relevance" and others and others[0].id == 1 else []
+    return JudgementPlan(
+        sentences=list(sentences),
+        question_id=question.id,
+        judged=others[len(kept) :],
+        kept=kept,
+    )
 
 
 def judge_messages(
@@ -152,11 +164,34 @@ def judge_messages(
     return out
 
 
+def judgement_requests(
+    option: JudgeSentences,
+    text: str,
+    sentences: Sequence[Sentence],
+    *,
+    preset: Preset,
+    variant: Variant,
+    constrained: bool,
+    language: Language,
+) -> tuple[JudgementPlan | None, list[list[BaseMessage]]]:
+    """The plan and the messages of each judgement, or ``(None, [])`` for one reply.
+
+    See :func:`wants_judgements` for when an input is judged.
+    """
+    wanted = wants_judgements(
+        option, preset=preset, variant=variant, constrained=constrained, n_sentences=len(sentences)
+    )
+    if not wanted or not sentences:
+        return None, []
+    plan = plan_judgements(sentences, preset=preset)
+    return plan, judge_messages(text, plan, preset=preset, language=language)
+
+
 def selection_reply(plan: JudgementPlan, replies: Sequence[str]) -> str:
     """The judgements written as an extractive reply (``Keep:`` / ``Question:`` lines).
 
-    Each judged sentence gets a ``[n] yes`` / ``[n] no`` line first, so the
-    rewrite's ``raw`` records every verdict.
+    Each judged sentence gets a ``[n] yes`` / ``[n] no`` line first (``[n] kept``
+    for a sentence kept without asking), so the rewrite's ``raw`` records every verdict.
 
     Raises:
         ValueError: If there is not one reply per judged sentence.
@@ -164,8 +199,10 @@ def selection_reply(plan: JudgementPlan, replies: Sequence[str]) -> str:
     if len(replies) != len(plan.judged):
         raise ValueError(f"{len(replies)} judgements for {len(plan.judged)} sentences")
     verdicts = [judged_needed(r) for r in replies]
-    lines = [f"[{s.id}] {'yes' if v else 'no'}" for s, v in zip(plan.judged, verdicts, strict=True)]
-    kept = [str(s.id) for s, v in zip(plan.judged, verdicts, strict=True) if v]
+    verdict = {s.id: "kept" for s in plan.kept}
+    verdict.update({s.id: "yes" if v else "no" for s, v in zip(plan.judged, verdicts, strict=True)})
+    lines = [f"[{i}] {v}" for i, v in sorted(verdict.items())]
+    kept = [str(i) for i, v in sorted(verdict.items()) if v != "no"]
     lines += [f"Keep: {', '.join(kept) or 'none'}", f"Question: {plan.question_id}"]
     return "\n".join(lines)
 

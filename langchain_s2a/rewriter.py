@@ -39,12 +39,10 @@ from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.extractive import number_sentences, read_selection
 from langchain_s2a.judged import (
     JudgementPlan,
-    judge_messages,
     judge_model,
-    plan_judgements,
+    judgement_requests,
     selection_reply,
     sum_usage,
-    wants_judgements,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import read_rewrite
@@ -380,18 +378,15 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """The judgement plan and its requests, or ``(None, [])`` for a one-reply attempt."""
         if previous is not None or not call.sentences:
             return None, []  # a retry asks for the one-reply selection
-        judging = wants_judgements(
+        return judgement_requests(
             self.judge_sentences,
+            call.parts.text,
+            call.sentences,
             preset=self.preset,
             variant=self.variant,
             constrained=self.constrained,
-            n_sentences=len(call.sentences),
+            language=call.language,
         )
-        if not judging:
-            return None, []
-        plan = plan_judgements(call.sentences, preset=self.preset)
-        messages = judge_messages(call.parts.text, plan, preset=self.preset, language=call.language)
-        return plan, messages
 
     def _judged(self, call: _Call, plan: JudgementPlan, replies: list[Any]) -> S2ARewrite:
         """The rewrite the judgements select, judged by the same rules as one reply."""

@@ -25,8 +25,10 @@ from langchain_s2a.prompts._neutral import neutralize
 
 __all__ = ["JUDGE_PROMPT_VERSION", "judge_prompt", "judged_needed"]
 
-JUDGE_PROMPT_VERSION = "2026-12-02.1"
-"""Changes whenever a judgement prompt text changes; evaluation caches key on it."""
+JUDGE_PROMPT_VERSION = "2026-12-02.2"
+"""Changes whenever a judgement prompt text, or the choice of sentences judged, changes;
+evaluation caches key on it (.2: the relevance preset's opening sentence is kept
+without a judgement)."""
 
 _TAGS = ("text", "question", "sentence")
 _TAG = re.compile(r"<\s*/?\s*(?:text|question|sentence)\s*>", re.IGNORECASE)

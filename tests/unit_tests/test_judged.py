@@ -44,11 +44,14 @@ NEEDED = {
 def test_plan_takes_the_last_asking_sentence_and_judges_the_others() -> None:
     plan = plan_judgements(split_sentences(PROBLEM), preset="relevance")
     assert plan.question.text == "How many pens does Ann have?"
-    assert [s.id for s in plan.judged] == [1, 2, 3]
+    # the relevance preset keeps the opening sentence without asking
+    assert ([s.id for s in plan.kept], [s.id for s in plan.judged]) == ([1], [2, 3])
+    opinion = plan_judgements(split_sentences(PROBLEM), preset="opinion")
+    assert (opinion.kept, [s.id for s in opinion.judged]) == ([], [1, 2, 3])
 
 
 def test_plan_without_a_question_mark_takes_the_last_sentence() -> None:
-    plan = plan_judgements(split_sentences("Ann has 3 pens. Name her pens."), preset="relevance")
+    plan = plan_judgements(split_sentences("Ann has 3 pens. Name her pens."), preset="opinion")
     assert (plan.question_id, [s.id for s in plan.judged]) == (2, [1])
 
 
@@ -100,16 +103,17 @@ def test_only_a_clear_no_drops_a_sentence(reply: str, needed: bool) -> None:
 
 def test_selection_reply_records_each_verdict_and_checks_the_count() -> None:
     plan = plan_judgements(split_sentences(PROBLEM), preset="relevance")
-    assert selection_reply(plan, ["yes", "no", "yes"]).splitlines() == [
-        "[1] yes",
+    assert selection_reply(plan, ["no", "yes"]).splitlines() == [
+        "[1] kept",
         "[2] no",
         "[3] yes",
         "Keep: 1, 3",
         "Question: 4",
     ]
-    assert selection_reply(plan, ["no", "no", "no"]).endswith("Keep: none\nQuestion: 4")
-    with pytest.raises(ValueError, match="2 judgements for 3"):
-        selection_reply(plan, ["yes", "no"])
+    opinion = plan_judgements(split_sentences(PROBLEM), preset="opinion")
+    assert selection_reply(opinion, ["no", "no", "no"]).endswith("Keep: none\nQuestion: 4")
+    with pytest.raises(ValueError, match="1 judgements for 2"):
+        selection_reply(plan, ["yes"])
 
 
 def test_rewriter_drops_the_sentence_judged_unneeded_one_call_per_sentence() -> None:
@@ -121,12 +125,13 @@ def test_rewriter_drops_the_sentence_judged_unneeded_one_call_per_sentence() -> 
         "How many pens does Ann have?",
     )
     assert "stamps" not in rewrite.context and rewrite.kept_ids == [1, 3]
-    assert rewrite.question_id == 4 and model.call_count == 3
-    assert [p.count("<text>") for p in model.prompts] == [1, 1, 1]
+    # sentence 1 is kept without asking; sentences 2 and 3 are judged
+    assert rewrite.question_id == 4 and model.call_count == 2
+    assert [p.count("<text>") for p in model.prompts] == [1, 1]
     # every judgement starts with the same text: the shared prefix
     heads = {p.split("<question>")[0] for p in model.prompts}
     assert len(heads) == 1
-    assert "[2] no" in rewrite.raw
+    assert rewrite.raw.splitlines()[:3] == ["[1] kept", "[2] no", "[3] yes"]
 
 
 def test_async_judgements_match_sync() -> None:
@@ -139,12 +144,12 @@ def test_async_judgements_match_sync() -> None:
         sync.question,
         sync.kept_ids,
     )
-    assert model.call_count == 3
+    assert model.call_count == 2
 
 
 def test_a_needed_sentence_judged_unneeded_is_caught_by_the_rules() -> None:
-    # dropping "Ann has 3 pens." loses a number and the opening sentence: facts_lost
-    model = _judging({**NEEDED, "Ann has 3 pens.": False})
+    # dropping "Ann buys 4 more pens." keeps one of the problem's three numbers: facts_lost
+    model = _judging({**NEEDED, "Ann buys 4 more pens.": False})
     rewrite = S2ARewriter(model, preset="relevance", judge_sentences=True).invoke(PROBLEM)
     assert rewrite.fallback and rewrite.fallback_reason == "facts_lost"
     assert rewrite.text == PROBLEM
@@ -227,7 +232,7 @@ def test_eval_condition_names_the_judged_selection_and_keys_the_cache_on_it() ->
 def test_auto_default_judges_the_relevance_preset_only() -> None:
     model = _judging(NEEDED)
     rewrite = S2ARewriter(model, preset="relevance").invoke(PROBLEM)  # judge_sentences="auto"
-    assert rewrite.kept_ids == [1, 3] and model.call_count == 3
+    assert rewrite.kept_ids == [1, 3] and model.call_count == 2
     opinion = FakeS2AChatModel(replies="Keep: none\nQuestion: 1")
     S2ARewriter(opinion).invoke("Who wrote Hamlet? I think it was Marlowe.")
     assert opinion.call_count == 1 and "<sentence>" not in opinion.prompts[0]
@@ -254,9 +259,9 @@ def test_auto_asks_for_one_reply_past_the_sentence_cap() -> None:
 
 def test_a_retry_asks_for_the_one_reply_selection() -> None:
     # judgements that drop a needed sentence are rejected; the retry lists the sentences
-    replies = iter(["no", "no", "yes", "Keep: 1, 3\nQuestion: 4", "7"])
+    replies = iter(["no", "no", "Keep: 1, 3\nQuestion: 4", "7"])
     model = FakeS2AChatModel(replies=replies)
     result = create_s2a_chain(model, preset="relevance", max_retries=1).invoke(PROBLEM)
     assert result.rewrite.attempts == 2 and result.rewrite.kept_ids == [1, 3]
-    assert "<sentence>" not in model.prompts[3] and "facts_lost" in model.prompts[3]
+    assert "<sentence>" not in model.prompts[2] and "facts_lost" in model.prompts[2]
     assert result.answer == "7"

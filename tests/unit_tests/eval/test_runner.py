@@ -161,11 +161,11 @@ async def test_cache_is_keyed_by_model_and_condition(tmp_path: Path, gsm_file: P
     await arun_eval(
         items, ["s2a"], model=fake(), rewriter_model=rewriter, cache_dir=tmp_path, progress=False
     )
-    # a separate rewriter is a different key: every judgement (one per sentence besides
-    # the question, the default for the relevance preset) reaches it
+    # a separate rewriter is a different key: every judgement (the relevance default:
+    # one per sentence besides the question and the opening sentence) reaches it
     from langchain_s2a.segmentation import split_sentences
 
-    assert rewriter.calls == sum(len(split_sentences(i.prompt)) - 1 for i in items) > len(items)
+    assert rewriter.calls == sum(len(split_sentences(i.prompt)) - 2 for i in items) >= len(items)
 
 
 async def test_errors_are_recorded_and_retried(tmp_path: Path, trivia_file: Path) -> None:
@@ -294,9 +294,14 @@ async def test_clean_inputs_run_s2a_conditions_on_the_clean_gsm_prompts(
     assert [r.item.item_id for r in extra] == [i.item_id for i in items if i.task == "gsm-ic"]
     assert all(r.generation and r.correct for r in extra)
     assert all(r.generation and "Tom is 80" not in r.generation.rewrite_text for r in extra)
-    # two distinct clean problems: two rewrites; their answer requests equal s2a's own
-    # (the fake's rewrite drops the distractor), so they come from the request cache
-    assert model.calls - plain.calls == 2
+    # two distinct clean problems: one judgement per sentence besides the opening one
+    # and the question (none for a two-sentence problem); their answer requests equal
+    # s2a's own (the fake's rewrite drops the distractor), so they come from the cache
+    from langchain_s2a.segmentation import split_sentences
+
+    clean = {i.oracle_prompt for i in items if i.task == "gsm-ic"}
+    assert len(clean) == 2
+    assert model.calls - plain.calls == sum(max(0, len(split_sentences(t)) - 2) for t in clean)
     assert sum(r.generation.answer_shared for r in extra if r.generation) == 4
     metrics = {m.condition: m for m in compute_metrics(results)["gsm-ic"]}
     cost = metrics["s2a"].clean_cost
