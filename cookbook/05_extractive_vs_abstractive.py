@@ -19,7 +19,9 @@
 # sentence over the shared text instead of one reply listing them: a small model lists
 # every sentence, distractor included, far more often than it says "yes" to the distractor
 # on its own (GSM-IC report split, 1.5B model: distractor removed in 83% of the rewrites
-# used, against 58%; `docs/results/report-gsm-ic-judged/`).
+# used, against 58%; `docs/results/report-gsm-ic-judged/`). Any one problem can go either
+# way: in the saved outputs below the embedded model's one reply drops Max's books and its
+# judgements keep them.
 #
 # Offline by default with scripted replies; set `S2A_COOKBOOK_MODEL=local:0.5b` to compare
 # for real (output tokens and latency are then measured, not scripted).
