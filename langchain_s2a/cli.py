@@ -23,12 +23,16 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._types import JudgeSentences
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import CLIError, S2AError
 from langchain_s2a.models import model_label, resolve_chat_model
 from langchain_s2a.result import S2AResult
 
 __all__ = ["build_parser", "describe_error", "main"]
+
+
+_JUDGE: dict[str, JudgeSentences] = {"auto": "auto", "yes": True, "no": False}
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +45,10 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", choices=["auto", "en", "zh"], default="auto")
     parser.add_argument(
         "--judge-sentences",
-        action="store_true",
-        help="extractive: choose the sentences by one yes/no judgement each",
+        choices=list(_JUDGE),
+        default="auto",
+        help="extractive: choose the sentences by one yes/no judgement each; 'auto' "
+        "(default) does for --preset relevance",
     )
     parser.add_argument(
         "--model",
@@ -159,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
         model,
         rewriter_model=rewriter,
         variant=args.variant,
-        judge_sentences=args.judge_sentences,
+        judge_sentences=_JUDGE[args.judge_sentences],
         keep_original=args.keep_original,
         instructed=False if args.no_instruct else "auto",
         on_failure=args.on_failure,

@@ -73,9 +73,25 @@ def test_stdin_and_file(
 
 
 def test_options_reach_the_chain(model: FakeChat, capsys: pytest.CaptureFixture[str]) -> None:
-    cli.main(["run", OPINION, "--preset", "relevance", "--no-instruct", "--model", "fake"])
+    argv = ["run", OPINION, "--preset", "relevance", "--no-instruct", "--model", "fake"]
+    cli.main([*argv, "--judge-sentences", "no"])  # the one-reply selection
     assert "irrelevant" in model.rewrite_calls[0].messages[1].text
     assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?"
+
+
+def test_relevance_preset_judges_sentences_by_default(
+    model: FakeChat, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", OPINION, "--preset", "relevance", "--model", "fake"]
+    assert cli.main(argv) == 0  # "auto": one judgement, for the sentence besides the question
+    judgements = [c for c in model.calls if "<sentence>" in c.messages[-1].text]
+    assert len(judgements) == 1 and "Marlowe" in judgements[0].messages[-1].text
+    assert not model.rewrite_calls
+    calls = len(model.calls)
+    assert cli.main([*argv, "--judge-sentences", "no"]) == 0
+    assert len(model.calls) == calls + 2 and len(model.rewrite_calls) == 1
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--judge-sentences", "maybe"])
 
 
 def test_fallback_is_reported(
