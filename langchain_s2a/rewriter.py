@@ -174,7 +174,9 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Run name shown in traces."""
 
     _structured_failed: bool = PrivateAttr(default=False)
-    _judge: Runnable[LanguageModelInput, BaseMessage] | None = PrivateAttr(default=None)
+    _judge: tuple[object, Runnable[LanguageModelInput, BaseMessage]] | None = PrivateAttr(
+        default=None
+    )
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -368,9 +370,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
     # ------------------------------------------------------ per-sentence judgements
     def _judger(self) -> Runnable[LanguageModelInput, BaseMessage]:
-        if self._judge is None:
-            self._judge = judge_model(self.model)
-        return self._judge
+        """The judgement model, made once per model (a copy with another model remakes it)."""
+        if self._judge is None or self._judge[0] is not self.model:
+            self._judge = (self.model, judge_model(self.model))
+        return self._judge[1]
 
     def _plan(
         self, call: _Call, previous: S2ARewrite | None

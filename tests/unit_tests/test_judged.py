@@ -265,3 +265,14 @@ def test_a_retry_asks_for_the_one_reply_selection() -> None:
     assert result.rewrite.attempts == 2 and result.rewrite.kept_ids == [1, 3]
     assert "<sentence>" not in model.prompts[2] and "facts_lost" in model.prompts[2]
     assert result.answer == "7"
+
+
+def test_a_copy_with_another_model_judges_with_that_model() -> None:
+    # the graph's per-run context swaps the rewrite model with model_copy
+    first, second = _judging(NEEDED), _judging(NEEDED)
+    rewriter = S2ARewriter(first, preset="relevance")
+    rewriter.invoke(PROBLEM)
+    rewriter.model_copy(update={"model": second}).invoke(PROBLEM)
+    assert (first.call_count, second.call_count) == (2, 2)
+    rewriter.invoke(PROBLEM)
+    assert first.call_count == 4
