@@ -1,11 +1,13 @@
 """Per-stage tokens and latency of S2A with the embedded model, against the limit.
 
 For each development item (``load_items(task, split="tune")``) the conditions
-``baseline``, ``split``, ``single`` and ``extractive`` (the default S2A) run one after
-another on the same model, after a warm-up item that every condition runs first (GSM-IC
+``baseline``, ``split``, ``single`` and ``extractive`` (the default S2A: on GSM-IC, whose
+preset is ``relevance``, the sentences chosen by one yes/no judgement each since judgement
+plan .2) run one after another on the same model, after a warm-up item that every condition runs first (GSM-IC
 with ``preset="relevance"`` and the step-by-step answer format, TriviaQA with
 ``preset="opinion"``, as the evaluation harness does). ``extractive_constrained`` (the
-grammar-constrained reply) can be added with ``--conditions``.
+grammar-constrained reply) and ``extractive_one_reply`` (``judge_sentences=False``) can be
+added with ``--conditions``.
 
 Per call the model reports prompt tokens, the part reused from its prefix cache
 (``input_token_details.cache_read``), generated tokens and the seconds spent reading the
@@ -54,7 +56,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "stages.json"
 CONDITIONS = ("baseline", "split", "single", "extractive")
-OPTIONAL_CONDITIONS = ("extractive_constrained",)
+OPTIONAL_CONDITIONS = ("extractive_constrained", "extractive_one_reply")
 DEFAULT_S2A = "extractive"
 LIMIT_GOAL = 1.10
 RSS_GOAL = 1.15
@@ -81,8 +83,8 @@ def build_chain(
 
     Args:
         model: The chat model.
-        condition: ``baseline``, ``split``, ``single``, ``extractive`` or
-            ``extractive_constrained``.
+        condition: ``baseline``, ``split``, ``single``, ``extractive``,
+            ``extractive_constrained`` or ``extractive_one_reply``.
         task: ``gsm-ic`` or ``trivia``.
 
     Returns:
@@ -99,12 +101,14 @@ def build_chain(
         known = ", ".join(CONDITIONS + OPTIONAL_CONDITIONS)
         raise ValueError(f"unknown condition {condition!r}; choose from {known}")
     constrained = condition == "extractive_constrained"
+    variant = "extractive" if condition in OPTIONAL_CONDITIONS else condition
     chain = create_s2a_chain(
         model,
-        variant="extractive" if constrained else condition,  # type: ignore[arg-type]
+        variant=variant,  # type: ignore[arg-type]
         preset=preset,
         answer_format=answer_format,
         on_failure="original",
+        judge_sentences=False if condition == "extractive_one_reply" else "auto",
     )
     if constrained:
         rewriter = chain.rewriter.model_copy(update={"constrained": True})
