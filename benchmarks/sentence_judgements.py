@@ -68,7 +68,7 @@ def rejected(text: str, sentences: list[Sentence], kept_ids: list[int]) -> bool:
     """Whether the package's rules reject keeping ``kept_ids`` and the last sentence."""
     question_id = sentences[-1].id
     reply = f"Keep: {', '.join(map(str, kept_ids)) or 'none'}\nQuestion: {question_id}"
-    extract = read_selection(reply, text, sentences)
+    extract = read_selection(reply, text, sentences, preset="relevance")
     candidate = Candidate.from_extract(
         extract, raw=reply, original=text, truncated=False, language="en"
     )

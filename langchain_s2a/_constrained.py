@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
@@ -25,13 +26,17 @@ from pydantic import BaseModel, Field
 
 from langchain_s2a._calls import is_unsupported
 from langchain_s2a._types import Language
+from langchain_s2a.prompts._judge import VERDICTS
 
 __all__ = [
     "ExtractiveReply",
     "Sections",
+    "Verdict",
     "constrain_extractive",
+    "constrain_judgement",
     "extractive_grammar",
     "has_structured_output",
+    "judgement_grammar",
     "reply_text",
     "sections_model",
     "structured_unsupported",
@@ -115,27 +120,91 @@ def constrain_extractive(
         ``model`` bound to a grammar (:class:`~langchain_s2a.local_model.ChatLocalLlama`),
         a structured-output call converted to text, or ``model`` itself.
     """
-    from langchain_s2a.local_model import ChatLocalLlama
+    from langchain_s2a.models.llama import ChatLocalLlama
 
     if isinstance(model, ChatLocalLlama):
         return model.bind(grammar=extractive_grammar(n_sentences, language=language))
     if not has_structured_output(model):
         return model
-    structured = model.with_structured_output(ExtractiveReply, include_raw=True)  # type: ignore[attr-defined]
+    return _as_text(model, ExtractiveReply, lambda reply: reply_text(reply, language=language))
+
+
+_S = TypeVar("_S", bound=BaseModel)
+
+
+def _as_text(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    schema: type[_S],
+    render: Callable[[_S], str],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` asked for ``schema`` by structured output, its answer rendered as text.
+
+    An answer that does not parse gives the raw reply (the text path reads it).
+    """
+    structured = model.with_structured_output(schema, include_raw=True)  # type: ignore[attr-defined]
 
     def to_message(out: dict[str, Any]) -> BaseMessage:
-        raw = out.get("raw")
-        parsed = out.get("parsed")
-        if not isinstance(parsed, ExtractiveReply):
+        raw, parsed = out.get("raw"), out.get("parsed")
+        if not isinstance(parsed, schema):
             return raw if isinstance(raw, BaseMessage) else AIMessage("")
         return AIMessage(
-            reply_text(parsed, language=language),
+            render(parsed),
             usage_metadata=getattr(raw, "usage_metadata", None),
             response_metadata=dict(getattr(raw, "response_metadata", None) or {}),
         )
 
     chain: Runnable[LanguageModelInput, BaseMessage] = structured | RunnableLambda(to_message)
     return chain
+
+
+class Verdict(BaseModel):
+    """One judgement (structured-output schema): is the sentence needed?"""
+
+    needed: bool = Field(description="Whether the sentence is needed to answer the question.")
+
+
+def judgement_grammar(language: Language) -> str:
+    """A GBNF grammar admitting only the two verdicts of ``language``.
+
+    Example:
+        >>> judgement_grammar("en")
+        'root ::= "yes" | "no"'
+    """
+    yes, no = VERDICTS[language]
+    return f'root ::= "{yes}" | "{no}"'
+
+
+def constrain_judgement(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    *,
+    language: Language,
+    structured: bool = True,
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` constrained to reply to a judgement with one of the two verdicts.
+
+    The embedded llama.cpp model gets a grammar (the more probable of the two verdicts
+    is taken); a model with structured output (when ``structured``) is asked for a
+    :class:`Verdict`, turned back into the verdict word; other models are called as
+    they are, and their reply is read by :func:`~langchain_s2a.prompts._judge.read_verdict`.
+    So a judgement cannot echo what the judged sentence demands.
+
+    Args:
+        model: The judging model.
+        language: Language of the verdict words.
+        structured: Use structured output where the model has it.
+
+    Returns:
+        A runnable returning an ``AIMessage`` whose text is a verdict (or the model's
+        own reply, for a model that cannot be constrained).
+    """
+    from langchain_s2a.models.llama import ChatLocalLlama
+
+    if isinstance(model, ChatLocalLlama):
+        return model.bind(grammar=judgement_grammar(language))
+    if not structured or not has_structured_output(model):
+        return model
+    yes, no = VERDICTS[language]
+    return _as_text(model, Verdict, lambda verdict: yes if verdict.needed else no)
 
 
 class Sections(BaseModel):

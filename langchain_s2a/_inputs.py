@@ -67,7 +67,9 @@ def message_text(
             blocks; ``"skip"`` leaves them out of the text.
 
     Returns:
-        The text of the message's text blocks, joined.
+        The text of the message's text blocks, joined by a line break where neither
+        side has white space (a block's end is a sentence boundary: "…Sydney." and
+        "What is…" in two blocks are two sentences, not "Sydney.What").
 
     Example:
         >>> m = HumanMessage([{"type": "text", "text": "What is this?"},
@@ -90,7 +92,23 @@ def message_text(
             raise error(
                 f"{who} text only; got a {kind!r} content block in a {type(message).__name__}"
             )
-    return "".join(parts)
+    return _join_blocks(parts)
+
+
+def _join_blocks(parts: list[str]) -> str:
+    """Join text blocks, keeping each block's end a boundary (a line break where needed).
+
+    Example:
+        >>> print(_join_blocks(["I think it's Sydney.", "What is the capital?", " Thanks."]))
+        I think it's Sydney.
+        What is the capital? Thanks.
+    """
+    out = ""
+    for part in parts:
+        if out and part and not out[-1].isspace() and not part[0].isspace():
+            out += "\n"
+        out += part
+    return out
 
 
 def replace_text(message: _M, text: str) -> _M:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from langchain_s2a._types import Language
 from langchain_s2a.numbers import find_numbers, numbers_in
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a.segmentation import asks, split_sentences
 
 __all__ = ["check_question_kept", "content_tokens", "new_names"]
 
@@ -154,12 +154,6 @@ _LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+")
 # Two or more capitalised words in a row, "of"/"and"/"the" allowed between them.
 _TITLE_RUN = re.compile(r"[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the)[ \t]+)?[A-Z][a-z]+)+")
 _SENTENCE_START = tuple(".?!:;。？！：；\n")
-_CLOSERS = "\"'”’」』）)]"
-
-
-def _asks(sentence: str) -> bool:
-    """Whether a sentence asks: it ends with a question mark, maybe inside closing quotes."""
-    return sentence.rstrip(_CLOSERS).rstrip().endswith(("?", "？"))
 
 
 def _stem(token: str) -> str:
@@ -311,7 +305,7 @@ def check_question_kept(
         return bool(question.strip())
     if sentences is None:
         sentences = [s.text for s in split_sentences(original, language=language)]
-    asking = [s for s in sentences if _asks(s)] or sentences
+    asking = [s for s in sentences if asks(s)] or sentences
     if question.strip() in asking:
         return True  # a question sentence of the input, verbatim
     if not q_tokens & o_tokens or new_names(question, original):

@@ -80,5 +80,6 @@ FallbackReason = Literal[
     "facts_lost",
     "truncated",
     "too_long",
+    "out_of_range",
 ]
 """Why a rewrite was rejected and the original input used instead."""

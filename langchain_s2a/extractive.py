@@ -13,12 +13,17 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
+from langchain_s2a._selection import settle
+from langchain_s2a._types import Preset
 from langchain_s2a.prompts import neutralize, restore_neutralized
 from langchain_s2a.segmentation import Sentence
+
+if TYPE_CHECKING:
+    from langchain_s2a._roles import Role
 
 __all__ = [
     "Extract",
@@ -27,7 +32,6 @@ __all__ = [
     "number_sentences",
     "parse_selection",
     "read_selection",
-    "repair_question",
 ]
 
 _LEAD = r"^[ \t]*(?:[>#*_\-•]+[ \t]*)*(?:\*\*|__)?"
@@ -58,6 +62,9 @@ class Selection:
     """Number of the question sentence, when given as a number."""
     question_text: str
     """The question, when given as text instead of a number."""
+    invalid: bool = False
+    """Whether the reply named a number no sentence can have: below 1 (``Keep: -1``,
+    ``Question: 0``) or of more than six digits."""
 
 
 def number_sentences(sentences: list[Sentence]) -> str:
@@ -81,6 +88,11 @@ def _numbers(value: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
+# A number no sentence has: "-1" (a minus not joining a range such as "1 - 3"), "0", or a
+# number too long to be a sentence number.
+_INVALID = re.compile(r"(?:^|[,:：(\[]|(?<![\d\s])\s)\s*-\s*\d|(?:^|[\s,:：(\[])0+(?!\d)|\d{7,}")
+
+
 def parse_selection(text: str) -> Selection:
     """Read the ``Keep:`` and ``Question:`` lines of an extractive reply.
 
@@ -95,9 +107,11 @@ def parse_selection(text: str) -> Selection:
     for match in _QUESTION_RE.finditer(text):
         question_match = match
     keep: list[int] | None = None
+    invalid = False
     if keep_match:
         value = keep_match.group("v").strip().strip("*_ ")
         keep = [] if _NONE.match(value) else _numbers(value)
+        invalid = not _NONE.match(value) and bool(_INVALID.search(value))
     question_id: int | None = None
     question_text = ""
     if question_match:
@@ -105,48 +119,13 @@ def parse_selection(text: str) -> Selection:
         number = _NUMBER_ONLY.match(value) or _NUMBER_PREFIX.match(value)
         if number:
             question_id = int(number.group(1))
+        elif re.match(r"^\s*(?:sentence\s*)?\[?(?:-\s*\d|0+\]?\s*$|\d{7,})", value, re.I):
+            invalid = True
         elif not _NONE.match(value):
             question_text = value
-    return Selection(keep=keep, question_id=question_id, question_text=question_text)
-
-
-def _asks(sentence: Sentence) -> bool:
-    return sentence.text.rstrip().rstrip("\"'”’」』）)]").rstrip().endswith(("?", "？"))
-
-
-def repair_question(
-    sentences: list[Sentence],
-    selection: Selection,
-    *,
-    is_opinion: Callable[[str], bool] | None = None,
-) -> Selection:
-    """Point the question at the input's only question sentence when the model missed it.
-
-    Small models often name a sentence that asks nothing (the user's opinion) or a
-    number that does not exist. When exactly one input sentence is a question (or
-    the input is one sentence), that sentence is taken, verbatim; otherwise the
-    selection is returned unchanged and validation decides.
-
-    With ``is_opinion`` (the opinion preset), an opinion sentence is never the
-    question, and when no sentence has a question mark the only sentence that is
-    not an opinion is taken ("Name the largest ocean" + "I think it's X.").
-
-    Example:
-        >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
-        >>> repair_question(s, Selection(keep=[1, 2], question_id=2, question_text="")).question_id
-        1
-    """
-    if selection.question_text:
-        return selection
-    by_id = {s.id: s for s in sentences}
-    chosen = by_id.get(selection.question_id) if selection.question_id is not None else None
-    if chosen is not None and _asks(chosen) and not (is_opinion and is_opinion(chosen.text)):
-        return selection
-    pool = [s for s in sentences if not (is_opinion and is_opinion(s.text))] or sentences
-    candidates = pool if len(pool) == 1 else [s for s in pool if _asks(s)]
-    if len(candidates) != 1:
-        return selection
-    return Selection(keep=selection.keep, question_id=candidates[0].id, question_text="")
+    return Selection(
+        keep=keep, question_id=question_id, question_text=question_text, invalid=invalid
+    )
 
 
 def assemble(
@@ -192,21 +171,37 @@ class Extract:
     """The verbatim rewrite an extractive reply yields (before the rules judge it)."""
 
     context: str
-    """The kept sentences, joined as :func:`assemble` joins them."""
+    """The kept sentences other than the main question, joined as :func:`assemble` joins them."""
     question: str
     """The question sentence, or the question the model wrote out; empty if none."""
     kept_ids: list[int]
-    """Numbers of the kept sentences (the question's excluded)."""
+    """Numbers of the kept sentences (the main question's excluded)."""
     kept_spans: list[tuple[int, int]]
     """Character spans of the kept sentences."""
     question_id: int | None
-    """Number of the question sentence, when a valid one was named."""
+    """Number of the main question sentence, when there is one."""
     question_span: tuple[int, int] | None
     """Character span of the question sentence."""
     parsed: bool
     """Whether the reply had a ``Keep:`` or ``Question:`` line (or a written question)."""
     sentences: list[Sentence]
     """The input's sentences, as numbered for the model."""
+    out_of_range: bool = False
+    """Whether the reply named a sentence number the input does not have (or one below 1)."""
+    dropped: dict[int, str] = field(default_factory=dict)
+    """Sentences left out, with why (see :class:`~langchain_s2a._selection.Settled`)."""
+    restored: dict[int, str] = field(default_factory=dict)
+    """Sentences the model left out that the rules kept, with why."""
+
+    @property
+    def needed_text(self) -> str:
+        """The input without the sentences the rules drop (opinions, instructions).
+
+        The ``facts_lost`` rule counts the numbers of this text: a number inside the
+        user's guess ("I think it was 1944 or 1946") is not a fact to keep.
+        """
+        justified = {i for i, why in self.dropped.items() if why in ("opinion", "instruction")}
+        return "\n".join(s.text for s in self.sentences if s.id not in justified)
 
     def provenance(self) -> dict[str, Any]:
         """The :class:`~langchain_s2a.S2ARewrite` fields recording what was kept."""
@@ -215,6 +210,8 @@ class Extract:
             "kept_spans": self.kept_spans,
             "question_id": self.question_id,
             "question_span": self.question_span,
+            "dropped": self.dropped,
+            "restored": self.restored,
         }
 
 
@@ -223,41 +220,45 @@ def read_selection(
     original: str,
     sentences: list[Sentence],
     *,
-    is_opinion: Callable[[str], bool] | None = None,
+    preset: Preset,
+    roles: Sequence[Role] | None = None,
 ) -> Extract:
     """Read an extractive reply into the verbatim rewrite it selects.
 
-    The reply is parsed (:func:`parse_selection`), its question repaired
-    (:func:`repair_question`), and with ``is_opinion`` (the opinion preset) the
-    user's opinion sentences are never kept; then the rewrite is assembled
+    The reply is parsed (:func:`parse_selection`) and the selection settled against
+    the sentence roles (:func:`~langchain_s2a._selection.settle`: every question kept,
+    opinions about the answer and instructions left out, a fact the model left out
+    restored where the preset protects it); then the rewrite is assembled
     (:func:`assemble`).
 
     Args:
         raw: The model's reply.
         original: The input text.
         sentences: Its sentences, as numbered for the model.
-        is_opinion: Tells an opinion sentence (the opinion preset), or ``None``.
+        preset: ``"opinion"`` or ``"relevance"``.
+        roles: The sentences' roles when already read.
 
     Returns:
         The selected rewrite.
 
     Example:
-        >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think Marlowe.", 18, 34)]
-        >>> read_selection("Keep: 2\\nQuestion: 1", "Who wrote Hamlet? I think Marlowe.", s,
-        ...                is_opinion=lambda text: text.startswith("I think")).question_span
-        (0, 17)
+        >>> text = "Who wrote Hamlet? I think it was Marlowe."
+        >>> s = [Sentence(1, "Who wrote Hamlet?", 0, 17), Sentence(2, "I think it was Marlowe.", 18, 41)]
+        >>> out = read_selection("Keep: 2\\nQuestion: 1", text, s, preset="opinion")
+        >>> out.question_span, out.kept_ids, out.dropped
+        ((0, 17), [], {2: 'opinion'})
     """
     selection = parse_selection(raw)
-    if selection.keep is not None or selection.question_id is not None:
-        selection = repair_question(sentences, selection, is_opinion=is_opinion)
-    if is_opinion is not None and selection.keep:
-        by_id = {s.id: s for s in sentences}
-        keep = [i for i in selection.keep if i not in by_id or not is_opinion(by_id[i].text)]
-        selection = replace(selection, keep=keep)
-    context, question, kept, spans, question_id = assemble(original, sentences, selection)
+    named_question = [] if selection.question_id is None else [selection.question_id]
+    named = [*(selection.keep or []), *named_question]
+    out_of_range = selection.invalid or any(not 1 <= i <= len(sentences) for i in named)
+    settled = settle(sentences, selection, preset=preset, roles=roles)
+    final = replace(selection, keep=settled.keep, question_id=settled.question_id)
+    context, question, kept, spans, question_id = assemble(original, sentences, final)
     if question_id is None:  # the model wrote the question out instead of a number
         question = restore_neutralized(question)
     chosen = sentences[question_id - 1] if question_id is not None else None
+    parsed = selection.keep is not None or selection.question_id is not None
     return Extract(
         context=context,
         question=question,
@@ -265,6 +266,9 @@ def read_selection(
         kept_spans=spans,
         question_id=question_id,
         question_span=(chosen.start, chosen.end) if chosen is not None else None,
-        parsed=selection.keep is not None or selection.question_id is not None or bool(question),
+        parsed=parsed or bool(selection.question_text),
         sentences=sentences,
+        out_of_range=out_of_range,
+        dropped=settled.dropped,
+        restored=settled.restored,
     )

@@ -9,12 +9,18 @@ text once per input. The sentences judged needed and the question sentence then
 form the same verbatim rewrite an extractive reply naming them would give, and
 the same rules judge it (:func:`~langchain_s2a.validation.rejection_reason`).
 
-The plan is made without a model call: the question sentence is the last
-sentence that asks (a question mark), else the last sentence; with the opinion
-preset an opinion sentence is never judged (it is never kept); with the relevance
-preset the opening sentence is kept without asking (a small model often calls it
-unneeded, and the rules reject a selection without it). A judgement reply other than
-a clear "no" keeps its sentence.
+The plan is made without a model call, from the sentence roles
+(:mod:`langchain_s2a._roles`): every question is kept and the main one is the last
+that asks; opinions about the answer and instructions the rules settle are left
+out unasked; facts about the user are kept unasked; with the relevance preset the
+opening sentence is kept without asking (a small model often calls it unneeded, and
+the rules reject a selection without it), and with the opinion preset only what the
+rules leave to the model is asked about (an imperative to the assistant, a sentence
+without content) — so an opinion-preset input the rules settle costs no call at all.
+A judgement is constrained to yes or no where the model allows it
+(:func:`~langchain_s2a._constrained.constrain_judgement`); a reply that is neither
+keeps its sentence, unless the sentence is an instruction to the assistant (its
+judge was steered by it).
 
 Example:
     >>> from langchain_s2a.segmentation import split_sentences
@@ -39,10 +45,11 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._roles import Role, sentence_roles
+from langchain_s2a._selection import main_question
 from langchain_s2a._types import JudgeSentences, Language, Preset, Variant
-from langchain_s2a.extractive import _asks  # the one-reply repair's own test of a question
-from langchain_s2a.prompts._judge import judge_prompt, judged_needed
-from langchain_s2a.segmentation import Sentence, is_opinion
+from langchain_s2a.prompts._judge import judge_prompt, read_verdict
+from langchain_s2a.segmentation import Sentence
 
 __all__ = [
     "AUTO_MAX_JUDGEMENTS",
@@ -71,11 +78,14 @@ class JudgementPlan:
     sentences: list[Sentence]
     """The input's sentences, numbered from 1."""
     question_id: int
-    """Number of the question sentence (never judged: it is always kept)."""
+    """Number of the main question sentence (never judged: it is always kept)."""
     judged: list[Sentence]
     """The sentences asked about, in order."""
     kept: list[Sentence] = field(default_factory=list)
-    """Sentences kept without asking (the relevance preset's opening sentence)."""
+    """Sentences kept without asking (other questions, facts about the user, the
+    relevance preset's opening sentence, the opinion preset's facts)."""
+    roles: tuple[Role, ...] = ()
+    """The role of every sentence, in order."""
 
     @property
     def question(self) -> Sentence:
@@ -111,16 +121,19 @@ def wants_judgements(
     return preset == "relevance" and not constrained and n_sentences - 1 <= AUTO_MAX_JUDGEMENTS
 
 
-def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> JudgementPlan:
+def plan_judgements(
+    sentences: Sequence[Sentence], *, preset: Preset, roles: Sequence[Role] | None = None
+) -> JudgementPlan:
     """Choose the question sentence and the sentences to judge.
 
     Args:
         sentences: The input's sentences (at least one).
-        preset: With ``"opinion"`` an opinion sentence is neither the question nor
-            judged; with ``"relevance"`` the opening sentence, when it is not the
-            question, is kept without asking (it states what the problem is about;
+        preset: ``"opinion"`` (only what the rules leave to the model is judged) or
+            ``"relevance"`` (every third-person fact is judged but the opening
+            sentence, kept without asking: it states what the problem is about, and
             the rules reject a selection without it, see
             :func:`~langchain_s2a.validation.rejection_reason`).
+        roles: The sentences' roles when already read.
 
     Returns:
         The plan.
@@ -132,23 +145,28 @@ def plan_judgements(sentences: Sequence[Sentence], *, preset: Preset) -> Judgeme
         >>> from langchain_s2a.segmentation import split_sentences
         >>> s = split_sentences("Who wrote Hamlet? I think it was Marlowe.")
         >>> plan = plan_judgements(s, preset="opinion")
-        >>> plan.question.text, plan.judged
-        ('Who wrote Hamlet?', [])
+        >>> plan.question.text, plan.judged, plan.kept
+        ('Who wrote Hamlet?', [], [])
     """
     if not sentences:
         raise ValueError("there is no sentence to judge")
-    opinion = preset == "opinion"
-    pool = [s for s in sentences if not (opinion and is_opinion(s.text))] or list(sentences)
-    asking = [s for s in pool if _asks(s)]
-    question = (asking or pool)[-1]
-    others = [s for s in sentences if s.id != question.id and not (opinion and is_opinion(s.text))]
-    kept = others[:1] if preset == "relevance" and others and others[0].id == 1 else []
-    return JudgementPlan(
-        sentences=list(sentences),
-        question_id=question.id,
-        judged=others[len(kept) :],
-        kept=kept,
-    )
+    roles = tuple(roles if roles is not None else sentence_roles(sentences))
+    question_id = main_question(sentences, roles, None)
+    if question_id is None:
+        open_ = [s.id for s, r in zip(sentences, roles, strict=True) if not r.droppable]
+        question_id = (open_ or [sentences[-1].id])[-1]
+    judged: list[Sentence] = []
+    kept: list[Sentence] = []
+    for sentence, role in zip(sentences, roles, strict=True):
+        if sentence.id == question_id or role.droppable:
+            continue
+        opening = preset == "relevance" and sentence.id == 1
+        settled = preset == "opinion" and role.confident
+        if role.kind == "question" or role.protected or opening or settled:
+            kept.append(sentence)
+        else:
+            judged.append(sentence)
+    return JudgementPlan(list(sentences), question_id, judged, kept, roles)
 
 
 def judge_messages(
@@ -191,18 +209,29 @@ def selection_reply(plan: JudgementPlan, replies: Sequence[str]) -> str:
     """The judgements written as an extractive reply (``Keep:`` / ``Question:`` lines).
 
     Each judged sentence gets a ``[n] yes`` / ``[n] no`` line first (``[n] kept``
-    for a sentence kept without asking), so the rewrite's ``raw`` records every verdict.
+    for a sentence kept without asking, ``[n] <role>`` for one the rules leave out),
+    so the rewrite's ``raw`` records every verdict. A reply that is neither yes nor
+    no keeps its sentence, unless the rules read the sentence as an instruction to
+    the assistant.
 
     Raises:
         ValueError: If there is not one reply per judged sentence.
     """
     if len(replies) != len(plan.judged):
         raise ValueError(f"{len(replies)} judgements for {len(plan.judged)} sentences")
-    verdicts = [judged_needed(r) for r in replies]
+    role = {s.id: r for s, r in zip(plan.sentences, plan.roles, strict=False)}
     verdict = {s.id: "kept" for s in plan.kept}
-    verdict.update({s.id: "yes" if v else "no" for s, v in zip(plan.judged, verdicts, strict=True)})
+    for sentence, reply in zip(plan.judged, replies, strict=True):
+        needed = read_verdict(reply)
+        if needed is None:
+            instruction = sentence.id in role and role[sentence.id].kind == "instruction"
+            needed = not instruction
+        verdict[sentence.id] = "yes" if needed else "no"
+    for i, r in role.items():
+        if r.droppable and i != plan.question_id:
+            verdict[i] = r.kind
     lines = [f"[{i}] {v}" for i, v in sorted(verdict.items())]
-    kept = [str(i) for i, v in sorted(verdict.items()) if v != "no"]
+    kept = [str(i) for i, v in sorted(verdict.items()) if v in ("kept", "yes")]
     lines += [f"Keep: {', '.join(kept) or 'none'}", f"Question: {plan.question_id}"]
     return "\n".join(lines)
 

@@ -65,6 +65,14 @@ class S2ARewrite(BaseModel):
     """``extractive`` only: number of the input sentence used as the question."""
     question_span: tuple[int, int] | None = None
     """``extractive`` only: ``(start, end)`` character span of the question sentence."""
+    dropped: dict[int, str] | None = None
+    """``extractive`` only: the sentences left out, each with why: ``opinion`` (about the
+    answer) or ``instruction`` (to the assistant), by the rules; ``left_out`` or
+    ``irrelevant``, by the model where the rules let it decide."""
+    restored: dict[int, str] | None = None
+    """``extractive`` only: sentences the model left out that the rules kept, each with
+    the reason (``asks``: a question; ``self_report``: a fact about the user;
+    ``new_content``: a fact the opinion preset keeps)."""
     attempts: int = 0
     """How many rewrite calls were made (0 when no rewrite step ran)."""
     usage: dict[str, Any] | None = Field(default=None)

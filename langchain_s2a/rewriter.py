@@ -23,6 +23,7 @@ from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
 from langchain_s2a._constrained import (
     Sections,
     constrain_extractive,
+    constrain_judgement,
     has_structured_output,
     sections_model,
     structured_unsupported,
@@ -56,7 +57,7 @@ from langchain_s2a.prompts import (
     restore_neutralized,
 )
 from langchain_s2a.result import S2ARewrite
-from langchain_s2a.segmentation import Sentence, is_opinion, split_sentences
+from langchain_s2a.segmentation import Sentence, split_sentences
 from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
@@ -260,8 +261,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """
         if self.variant == "extractive" and sections is None:
             sentences = sentences or split_sentences(parts.text, language=language)
-            opinion = is_opinion if self.preset == "opinion" else None
-            extract = read_selection(raw, parts.text, sentences, is_opinion=opinion)
+            extract = read_selection(raw, parts.text, sentences, preset=self.preset)
             candidate = Candidate.from_extract(
                 extract, raw=raw, original=parts.text, truncated=truncated, language=language
             )
@@ -369,11 +369,15 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         return rewrite.model_copy(update=update)
 
     # ------------------------------------------------------ per-sentence judgements
-    def _judger(self) -> Runnable[LanguageModelInput, BaseMessage]:
-        """The judgement model, made once per model (a copy with another model remakes it)."""
+    def _judger(self, language: Language) -> Runnable[LanguageModelInput, BaseMessage]:
+        """The judgement model, constrained to the two verdicts of ``language``.
+
+        Its reply length is cut once per model (a copy with another model remakes it).
+        """
         if self._judge is None or self._judge[0] is not self.model:
             self._judge = (self.model, judge_model(self.model))
-        return self._judge[1]
+        structured = self.structured_output is not False
+        return constrain_judgement(self._judge[1], language=language, structured=structured)
 
     def _plan(
         self, call: _Call, previous: S2ARewrite | None
@@ -410,7 +414,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         call = self._start(parts, config, previous)
         plan, requests = self._plan(call, previous)
         if plan is not None:
-            judger, policy = self._judger(), self.call_policy
+            judger, policy = self._judger(call.language), self.call_policy
             replies = [call_model(judger, m, call.config, policy) for m in requests]
             return self._judged(call, plan, replies)
         if self._use_structured():
@@ -433,7 +437,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         call = self._start(parts, config, previous)
         plan, requests = self._plan(call, previous)
         if plan is not None:
-            judger, policy = self._judger(), self.call_policy
+            judger, policy = self._judger(call.language), self.call_policy
             replies = await asyncio.gather(
                 *(acall_model(judger, m, call.config, policy) for m in requests)
             )

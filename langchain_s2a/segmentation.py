@@ -26,7 +26,7 @@ from typing import Any
 from langchain_s2a._types import Language
 from langchain_s2a.prompts import detect_language
 
-__all__ = ["Sentence", "is_opinion", "split_sentences"]
+__all__ = ["Sentence", "asks", "split_sentences"]
 
 _LOCK = threading.Lock()
 
@@ -53,6 +53,22 @@ def _segmenter(language: Language) -> Any:
 
 
 _CLOSERS = "”’」』）)\"'"
+_ASK_CLOSERS = _CLOSERS + "]》〉*_ \t\n"
+
+
+def asks(text: str) -> bool:
+    """Whether a sentence asks: its last character, past closing quotes and brackets, is ``?``.
+
+    The one test of a question in the package: the rewrite rules, the judgement plan and
+    the question repair all use it.
+
+    Example:
+        >>> asks("Who wrote Hamlet?"), asks("“谁写的？”"), asks('He asked "who wrote it?"'), asks("Hi.")
+        (True, True, True, False)
+    """
+    return text.rstrip(_ASK_CLOSERS).endswith(("?", "？"))
+
+
 _TERMINAL = tuple(".?!。？！…;；:：") + tuple(_CLOSERS)
 _LIST_NUMBER = re.compile(r"\d{1,3}\.(?=\s)")
 
@@ -105,25 +121,10 @@ _OPINION_EN = (
     r"|I am (?:not |pretty |quite |fairly |really )*sure\b|In my (?:opinion|view)\b"
 )
 _OPINION_ZH = r"我(?:不|并不)?(?:认为|觉得|相信|猜)"
-"""How an opinion starts, in English and Chinese (shared by the two patterns below)."""
+"""How an opinion starts, in English and Chinese."""
 _OPINION_OPENER = re.compile(
     rf"(?<=\S)[ \t]+(?=(?:{_OPINION_EN}))|(?<=[^\s，,。？！?!])(?={_OPINION_ZH})"
 )
-_OPINION_START = re.compile(
-    rf"^\s*(?:(?:but|and|so|well|honestly|personally)[, ]+)?(?:{_OPINION_EN}|{_OPINION_ZH})",
-    re.IGNORECASE,
-)
-
-
-def is_opinion(text: str) -> bool:
-    """Whether a sentence is the writer's own opinion or doubt ("I think …", "我认为…").
-
-    Example:
-        >>> is_opinion("I think the answer is Sydney, but I'm really not sure."), is_opinion("Who?")
-        (True, False)
-    """
-    return bool(_OPINION_START.match(text))
-
 
 _QUOTES = '"“”「」『』'  # apostrophes are too common in names to count as quotes
 

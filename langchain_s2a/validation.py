@@ -26,6 +26,7 @@ from langchain_s2a._question import check_question_kept, content_tokens, new_nam
 from langchain_s2a._types import FallbackReason, Language, Preset, Variant
 from langchain_s2a.extractive import Extract
 from langchain_s2a.numbers import numbers_in
+from langchain_s2a.segmentation import asks
 
 __all__ = [
     "REWRITE_RULES_VERSION",
@@ -41,7 +42,7 @@ __all__ = [
     "selection_problem",
 ]
 
-REWRITE_RULES_VERSION = 8
+REWRITE_RULES_VERSION = 9
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
@@ -56,12 +57,15 @@ sentence of a problem of three or more sentences is ``facts_lost``; 7: withdrawn
 repair keeping a sentence the model named as the question; on the tune split it kept the
 distractor in 25 of the 28 items whose distractor was removed); 8: the opening-sentence
 rule covers two-sentence problems, where dropping the opening sentence leaves the
-question alone).
+question alone; 9: extractive: the sentence roles settle the selection — every question of
+the turn is kept, an opinion about the answer and an instruction to the assistant always go,
+a fact the model left out is restored (any fact under the opinion preset, a fact about the
+user under the relevance preset); a reply naming a sentence the input does not have, or one
+below 1, is ``out_of_range``; ``facts_lost`` does not count the numbers of the sentences
+the rules drop ("I think it was 1944 or 1946")).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
-
-_QUESTION_MARKS = ("?", "？")
 
 
 def is_truncated(message: BaseMessage) -> bool:
@@ -186,8 +190,8 @@ def _asks_nothing(candidate: Candidate) -> bool:
     return (
         extract is not None
         and extract.question_id is not None
-        and not candidate.question.rstrip().endswith(_QUESTION_MARKS)
-        and any(s.text.rstrip().endswith(_QUESTION_MARKS) for s in extract.sentences)
+        and not asks(candidate.question)
+        and any(asks(s.text) for s in extract.sentences)
     )
 
 
@@ -219,7 +223,8 @@ def rejection_reason(
     """Why a rewrite must not reach the answer step, or ``None`` when it may.
 
     The rules, in order: ``empty``, ``unparseable``, ``truncated`` (see
-    :func:`reply_problem`), ``too_long`` (:func:`max_rewrite_chars`), no question
+    :func:`reply_problem`), ``out_of_range`` (extractive: a sentence number the input
+    does not have), ``too_long`` (:func:`max_rewrite_chars`), no question
     (``empty`` for ``single``, else ``missing_question``), ``question_lost``
     (:func:`check_question_kept`; for ``extractive`` also a question sentence that
     asks nothing while another sentence asks) and ``facts_lost``
@@ -245,6 +250,8 @@ def rejection_reason(
     reason = reply_problem(c.raw, parsed=c.parsed, truncated=c.truncated)
     if reason is not None:
         return reason
+    if c.extract is not None and c.extract.out_of_range:
+        return "out_of_range"  # it points at sentences that were never shown
     if len(c.context) + len(c.question) > max_rewrite_chars(c.original):
         return "too_long"
     if not c.question:
@@ -255,8 +262,9 @@ def rejection_reason(
     )
     if not kept or _asks_nothing(c):
         return "question_lost"
+    needed = c.extract.needed_text if c.extract is not None else c.original
     numbers_kept = min_number_share is None or check_numbers_kept(
-        f"{c.context}\n{c.question}", c.original, min_share=min_number_share
+        f"{c.context}\n{c.question}", needed, min_share=min_number_share
     )
     if not numbers_kept or _opening_dropped(c, preset):
         return "facts_lost"

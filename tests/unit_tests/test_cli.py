@@ -82,10 +82,16 @@ def test_options_reach_the_chain(model: FakeChat, capsys: pytest.CaptureFixture[
 def test_relevance_preset_judges_sentences_by_default(
     model: FakeChat, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["run", OPINION, "--preset", "relevance", "--model", "fake"]
-    assert cli.main(argv) == 0  # "auto": one judgement, for the sentence besides the question
+    # the opinion about the answer goes without a judgement (the rules drop it) ...
+    assert cli.main(["run", OPINION, "--preset", "relevance", "--model", "fake"]) == 0
+    assert not model.calls[0].messages[-1].text.count("<sentence>")
+    # ... and "auto" judges the sentence besides the opening one and the question
+    problem = "Tom has 3 apples. His sister Ann is 12. How many apples does Tom have?"
+    model.calls.clear()
+    argv = ["run", problem, "--preset", "relevance", "--model", "fake"]
+    assert cli.main(argv) == 0
     judgements = [c for c in model.calls if "<sentence>" in c.messages[-1].text]
-    assert len(judgements) == 1 and "Marlowe" in judgements[0].messages[-1].text
+    assert len(judgements) == 1 and "Ann is 12" in judgements[0].messages[-1].text
     assert not model.rewrite_calls
     calls = len(model.calls)
     assert cli.main([*argv, "--judge-sentences", "no"]) == 0

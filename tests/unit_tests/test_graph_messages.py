@@ -12,10 +12,10 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langchain_s2a import S2AContext, build_s2a_graph
 from tests.fakes import fake
 
-TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
+TOM = "Tom has 3 apples. I think the answer is 5. How many apples does Tom have?"
 TOM_KEEP = "Keep: 1\nQuestion: 3"
 TOM_CLEAN = "Tom has 3 apples. How many apples does Tom have?"
-ANN = "Ann has 5 pears. Ann likes red. How many pears does Ann have?"
+ANN = "Ann has 5 pears. I bet it is 9. How many pears does Ann have?"
 ANN_KEEP = "Keep: 1\nQuestion: 3"
 ANN_CLEAN = "Ann has 5 pears. How many pears does Ann have?"
 IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/apples.png"}}
@@ -56,7 +56,7 @@ def test_content_blocks_reach_the_answer_model_in_order(key: str) -> None:
         {"type": "file", "file_id": "f1"},
     ]
     sent = "\n".join(m.text for m in model.rewrite_calls[0].messages)
-    assert "apples.png" not in sent and "sister" in sent
+    assert "apples.png" not in sent and "answer is 5" in sent
     if key == "messages":
         assert out["messages"][0].content == blocks  # the user's turn as sent
 

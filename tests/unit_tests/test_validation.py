@@ -296,7 +296,7 @@ def test_the_numbers_rule_can_be_turned_off() -> None:
 
 def _extractive(raw: str, original: str, preset: Preset) -> str | None:
     sentences = split_sentences(original, language="en")
-    extract = read_selection(raw, original, sentences)
+    extract = read_selection(raw, original, sentences, preset=preset)
     candidate = Candidate.from_extract(
         extract, raw=raw, original=original, truncated=False, language="en"
     )
@@ -304,10 +304,11 @@ def _extractive(raw: str, original: str, preset: Preset) -> str | None:
 
 
 def test_extractive_rules_on_the_selection() -> None:
-    # a question sentence that asks nothing while other sentences ask
+    # a question sentence that asks nothing while other sentences ask: the questions
+    # of the turn are taken instead, every one of them kept
     pens = "Ann has 3 pens. Does Ann have pens? How many pens does Ann have?"
     assert check_question_kept("Ann has 3 pens.", pens, language="en")
-    assert _extractive("Keep: none\nQuestion: 1", pens, "opinion") == "question_lost"
+    assert _extractive("Keep: none\nQuestion: 1", pens, "opinion") is None
     assert _extractive("Keep: 1\nQuestion: 3", pens, "opinion") is None
     # relevance: the opening sentence of the problem dropped
     assert _extractive("Keep: 2, 3\nQuestion: 4", LUKE, "relevance") == "facts_lost"

@@ -120,7 +120,7 @@ def test_convert_messages_roles() -> None:
     )
     assert out == [
         {"role": "system", "content": "s"},
-        {"role": "user", "content": "ab"},
+        {"role": "user", "content": "a\nb"},
         {"role": "assistant", "content": "c"},
     ]
 

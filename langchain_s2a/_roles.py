@@ -1,0 +1,706 @@
+"""What each sentence of the user's text does, read by rules: the preservation contract.
+
+A rewrite may leave a sentence out only when these rules can say why. Every sentence
+gets a :class:`Role`:
+
+* ``question`` — it asks (:func:`~langchain_s2a.segmentation.asks`); never dropped.
+* ``opinion`` — someone's belief, guess, suggestion or doubt **about the answer**: a
+  stance ("I think", "I'm sure", "my teacher says", "probably", "我认为") whose
+  content is a candidate answer ("it was Marlowe", "around 30", "the answer is
+  Sydney"), the question's own words ("I think I should go to the ER" before "Should I
+  go to the ER?"), or doubt alone ("but I'm really not sure"); also an explicit "the
+  answer is X" and a tag question that only seeks approval of one ("It's Sydney,
+  right?"). Always dropped.
+* ``instruction`` — it tells the assistant what to do instead of answering (an
+  override such as "ignore the question", a forged system/administrator notice or
+  chat-template turn, a demand for a fixed reply). ``confident`` ones are always
+  dropped; other imperatives to the assistant ("Reply in one word.") only when the
+  model leaves them out.
+* ``fact`` — everything else: what the user reports about the world or about
+  themselves, however hedged ("I think I broke my wrist", "I believe my flight leaves
+  at 9 pm", "我觉得我的手腕骨折了"). A stance whose content brings in new words is a
+  report, not an opinion about the answer. Never dropped by the opinion preset; the
+  relevance preset may drop a third-person fact the model judges irrelevant (a
+  distractor), never one about the user (``self_report``).
+
+The rules read the structure of a sentence, not a dataset's wording: the same
+"I think" opens an opinion about the answer or a report of the user's situation,
+and what follows it decides.
+
+Example:
+    >>> from langchain_s2a.segmentation import split_sentences
+    >>> text = "I think I broke my wrist, it is swollen. Should I go to the ER? I'm sure it's nothing."
+    >>> [(r.kind, r.why) for r in sentence_roles(split_sentences(text))]
+    [('fact', 'self_report'), ('question', 'asks'), ('fact', 'new_content')]
+    >>> text = "Who wrote Hamlet? I think it was Marlowe, but I'm really not sure."
+    >>> [(r.kind, r.why) for r in sentence_roles(split_sentences(text))]
+    [('question', 'asks'), ('opinion', 'candidate_answer')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_s2a.segmentation import Sentence, asks
+
+__all__ = ["Role", "RoleKind", "question_words", "sentence_role", "sentence_roles"]
+
+RoleKind = Literal["question", "opinion", "instruction", "fact"]
+"""What a sentence does (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class Role:
+    """The role of one sentence, and why the rules gave it."""
+
+    kind: RoleKind
+    """``question``, ``opinion``, ``instruction`` or ``fact``."""
+    why: str
+    """A short reason: ``asks``, ``candidate_answer``, ``echoes_question``, ``doubt``,
+    ``answer_named``, ``tag_question``, ``override``, ``imperative``, ``self_report``,
+    ``new_content``, ``no_content``."""
+    confident: bool = True
+    """Whether the rules alone settle it (``False``: an imperative to the assistant or a
+    sentence without content, which the model's reply decides)."""
+
+    @property
+    def droppable(self) -> bool:
+        """Whether the rules drop this sentence whatever the model replies."""
+        return self.confident and self.kind in ("opinion", "instruction")
+
+    @property
+    def protected(self) -> bool:
+        """Whether the model's reply cannot drop it: a question or a fact about the user."""
+        return self.kind == "question" or self.why == "self_report"
+
+
+# ----------------------------------------------------------------------- English
+_CONNECTIVE = (
+    r"(?:(?:but|and|so|well|honestly|personally|also|though|although|however|yet|still|"
+    r"anyway|actually|plus|oh|hmm|ok|okay|also,|because|since)\b[,]?\s*)*"
+)
+_INTENSIFIER = (
+    r"(?:really|honestly|personally|actually|kind of|kinda|sort of|still|also|just|strongly|"
+    r"genuinely|do|did|truly|definitely|totally|already|always)"
+)
+_STANCE_VERB = (
+    r"(?:think|thought|believe|believed|guess|suspect|feel|felt|reckon|suppose|assume|bet|"
+    r"expect|imagine|figure|doubt|recall|remember|gather|heard|hear|understand|"
+    r"am guessing|'m guessing|am thinking|'m thinking|am assuming|'m assuming|am betting|"
+    r"'m betting)"
+)
+_CERTAIN = r"(?:sure|certain|positive|convinced|confident)"
+_DEGREE = (
+    r"(?:not|pretty|quite|fairly|really|very|so|totally|absolutely|almost|100%|completely|"
+    r"entirely|reasonably|kind of|kinda|dead|super|most|more or less)"
+)
+_PEOPLE = (
+    r"(?:friend|friends|teacher|dad|father|mom|mum|mother|parents|brother|sister|wife|husband|"
+    r"boss|manager|colleague|coworker|co-worker|partner|son|daughter|kid|kids|roommate|"
+    r"neighbou?r|uncle|aunt|cousin|grandma|grandmother|grandpa|grandfather|professor|tutor|"
+    r"classmate|boyfriend|girlfriend|coach|book|textbook|website|article|internet|"
+    r"google|chatgpt|family|team|everyone|everybody|people|someone|somebody|they|he|she)"
+)
+_HEARSAY_VERB = (
+    r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|told me|tells me|"
+    r"swears|swore|believes|reckons|is sure|was sure|is convinced|keeps saying|kept saying|"
+    r"argues|argued|suggested|suggests|guessed|guesses|knows|is certain)"
+)
+# A stance that opens the sentence (after connectives), in its English forms.
+_STANCE_EN = re.compile(
+    r"^\s*" + _CONNECTIVE + r"(?:"
+    rf"I (?:{_INTENSIFIER} )*(?:don't |do not |didn't |did not |can't help but )?{_STANCE_VERB}"
+    rf"|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}(?: (?:that|of|about))?"
+    rf"|I(?:'d| would) (?:{_INTENSIFIER} )*(?:say|guess|bet|think|imagine|assume|expect)"
+    r"|I(?:'m| am) (?:guessing|thinking|betting|assuming)"
+    r"|my (?:guess|bet|hunch|feeling|gut|gut feeling|instinct|opinion|view|impression|answer|"
+    r"best guess|understanding) (?:is|was|says|tells me)"
+    r"|in my (?:opinion|view|mind|humble opinion)|if you ask me|IMO|IMHO"
+    r"|I have a (?:feeling|hunch|suspicion)"
+    r"|as far as I (?:know|can tell)|if I(?:'m| am) not mistaken"
+    r"|if I remember (?:correctly|right)|I could be wrong(?:,? but)?|I might be wrong(?:,? but)?"
+    r"|correct me if I(?:'m| am) wrong(?:,? but)?"
+    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}{_PEOPLE} {_HEARSAY_VERB}"
+    r"|according to (?:my|the|a|our) \w+(?: \w+)?"
+    r"|I (?:read|heard|was told|saw) (?:somewhere |online |once )?(?:that )?"
+    r"|(?:probably|maybe|perhaps|surely|definitely|obviously|presumably|likely|most likely|"
+    r"possibly|apparently|supposedly|certainly|clearly|undoubtedly|no doubt|of course|"
+    r"I guess|I suppose|I think)"
+    r")(?: that)?\b[,:]?",
+    re.IGNORECASE,
+)
+# A stance said after the content: "It's Sydney, I think." / "Sydney I believe."
+_TRAILING_STANCE_EN = re.compile(
+    rf",?\s*(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}"
+    r"|probably|maybe|perhaps|I guess|I suppose|if I(?:'m| am) not mistaken|if I remember "
+    r"(?:correctly|right))\s*[.!…]*\s*$",
+    re.IGNORECASE,
+)
+# Adverbs that hedge without changing what is said ("It's probably Sydney").
+_HEDGE_ADVERB_EN = re.compile(
+    r"\b(?:probably|maybe|perhaps|surely|definitely|obviously|presumably|likely|possibly|"
+    r"apparently|supposedly|certainly|clearly|undoubtedly|actually|really|honestly|"
+    r"basically|most likely|for sure|i think|i guess|i believe)\b",
+    re.IGNORECASE,
+)
+# Doubt with no content: the clause is about the user's certainty only.
+_DOUBT_EN = re.compile(
+    r"^\s*" + _CONNECTIVE + r"(?:"
+    rf"I(?:'m| am) (?:{_DEGREE} |just |still |also )*(?:not|un)(?: {_DEGREE})* ?{_CERTAIN}"
+    r"(?: (?:though|about (?:it|that|this|the answer)|of it|of that|if (?:that's|it's|I'm) right))?"
+    rf"|(?:not|un) (?:{_DEGREE} )*{_CERTAIN}(?: though)?"
+    r"|I (?:really |honestly |just )?(?:don't|do not) know(?: for sure)?"
+    r"|I could be wrong|I might be wrong|I may be wrong|correct me if I(?:'m| am) wrong"
+    r"|(?:just |only )?(?:a|my) (?:guess|hunch|thought)|who knows|no idea|not 100% sure"
+    r"|but (?:I'm|I am) not (?:an? )?expert|(?:though|tho)"
+    r")\s*[.!…?]*\s*$",
+    re.IGNORECASE,
+)
+# "the answer is X": a clause whose subject is the answer itself.
+_ANSWER_NAMED_EN = re.compile(
+    r"^\s*(?:the |your |my |our )?(?:correct |right |real |actual |final |true )?"
+    r"(?:answer|result|solution|response)(?: (?:to|for|of) (?:this|that|it|the question|"
+    r"your question|my question))?\s*(?:is|was|'s|would be|will be|should be|must be|"
+    r"might be|could be|equals|comes to|=|:)\s+",
+    re.IGNORECASE,
+)
+# A pronoun and a copula that may stand for "the answer is" after a stance.
+_ANSWER_PRONOUN_EN = re.compile(
+    r"^\s*(?:it|that|this|he|she|they|the total|the sum|the number|the figure|the amount)"
+    r"(?:'s| is| was| would be|'d be| will be|'ll be| should be| must be| might be| could be|"
+    r" were| are|'re| equals| comes to)\s+",
+    re.IGNORECASE,
+)
+_TAG_EN = re.compile(
+    r",?\s*(?:right|correct|isn't it|is it not|wasn't it|aren't they|don't you think|yes|"
+    r"no|yeah|true|am I right|agreed|huh|or not|isn't that right|wouldn't it|doesn't it)\s*"
+    r"[?？]+\s*$",
+    re.IGNORECASE,
+)
+_FIRST_PERSON_EN = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|myself|we|us|our|ours)\b")
+_ARTICLE_START_EN = re.compile(r"^\s*(?:a|an|the|some|one)\s", re.IGNORECASE)
+
+# ----------------------------------------------------------------------- Chinese
+_STANCE_ZH = re.compile(
+    r"^\s*(?:(?:但是?|不过|而且|所以|其实|说实话|老实说|那么|嗯|哦)[，,]?\s*)*(?:"
+    r"我(?:个人|真的|其实|还是|也|倒是|一直|总|都)?(?:不|并不|不太|没)?(?:认为|觉得|相信|猜|猜测|"
+    r"估计|想|确定|肯定|敢肯定|怀疑|感觉|以为|记得|听说|印象中|看|判断)"
+    r"|我(?:很|非常|十分|比较|挺|百分之百)?(?:确定|肯定|相信)"
+    r"|(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|父亲|母亲|爸妈|父母|哥哥|姐姐|弟弟|"
+    r"妹妹|同事|老板|同学|丈夫|妻子|老公|老婆|男朋友|女朋友|医生|教练|家人|室友|邻居|书上|网上|"
+    r"课本|大家|别人|有人|他|她|他们)(?:都)?(?:说|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信)"
+    r"|据说|听说|有人说|大家都说|在我看来|依我看|我看|个人认为|我的猜测是|我猜测是"
+    r"|(?:可能|也许|大概|应该|估计|恐怕|说不定|肯定|一定|显然|或许|八成|多半)"
+    r")[，,：:]?",
+)
+_DOUBT_ZH = re.compile(
+    r"^\s*(?:(?:但是?|不过|可是)[，,]?\s*)?(?:我)?(?:真的|也|并|其实|还是)?"
+    r"(?:不(?:太|是很|大)?(?:确定|清楚|知道|敢肯定)|没(?:有)?把握|说不准|拿不准|不一定对)"
+    r"(?:对不对|是不是|啊|呢|吧|哦|的)?\s*[。！…？?!.]*\s*$"
+)
+_ANSWER_NAMED_ZH = re.compile(
+    r"^\s*(?:正确)?(?:答案|结果|正确答案|总数|总共|一共|总和)(?:应该|可能|大概|肯定|一定)?不?(?:是|为|等于)"
+)
+_ANSWER_COPULA_ZH = re.compile(r"^\s*(?:应该|可能|大概|肯定|一定|就)?不?(?:是|为|等于)")
+_TAG_ZH = re.compile(r"[，,]?\s*(?:对吧|是吧|对不对|是不是|没错吧|对吗|是吗|吧)\s*[？?]+\s*$")
+_FIRST_PERSON_ZH = re.compile(r"我")
+_SPEAKER = re.compile(r"^\s*(?:User|Human|Me|Customer|用户|我)\s*[:：]\s*", re.IGNORECASE)
+
+# ------------------------------------------------------------------ instructions
+_OVERRIDE = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|stop following)\b"
+    r"[^.?!\n]{0,50}?\b(?:instructions?|rules?|prompts?|questions?|above|previous|prior|earlier|"
+    r"following|everything|directions?|guidelines?|tasks?|context|constraints?|orders?)\b"
+    r"|\b(?:system|developer|admin(?:istrator)?|moderator|operator|root|sudo)\s*"
+    r"(?:prompt|message|note|notice|override|instructions?|update|command|mode|announcement)s?\b"
+    r"|\b(?:note|message|notice|memo|instructions?|order|announcement|update)s? (?:from|by) "
+    r"(?:the |your |an? )?(?:site |system |chat |platform |openai )?"
+    r"(?:admin(?:istrator)?|developer|moderator|operator|system|owner|staff|openai|creator)s?\b"
+    r"|\b(?:reveal|show|print|repeat|output|display|leak|tell me|share|dump|disclose)\b"
+    r"[^.?!\n]{0,40}\b(?:system prompt|instructions|hidden|secret|password|api key|canary|"
+    r"prompt|configuration|rules)\b"
+    r"|\b(?:new|updated|important|urgent|override|additional|hidden|secret) (?:rule|instruction|"
+    r"task|policy|directive|order|command)s?\b"
+    r"|\bfrom now on\b|\byou are now\b|\byou(?:'re| are) no longer\b|\bact as\b"
+    r"|\bpretend (?:to be|you are|you're)\b|\brole-?play\b|\bjailbreak|\bDAN\b"
+    r"|\byou (?:must|should|have to|need to|will|shall) (?:now |always |only |instead )*"
+    r"(?:reply|respond|answer|say|output|write|print|begin|start|end|include|repeat|type)"
+    r"|\b(?:your|the assistant's|the ai's|the model's) (?:only |new |real |true |actual )+"
+    r"(?:task|job|goal|instruction|purpose|role)\b"
+    r"|\b(?:every|each|all|any) (?:of your )?(?:reply|replies|response|responses|answer|"
+    r"answers|message|messages) (?:must|should|has to|have to|will)\b"
+    r"|\b(?:do not|don't|never|stop)\s+(?:answer|answering|respond|responding|reply|replying)"
+    r"(?: to)?\s+(?:the|any|this|that|these|questions?)\b"
+    r"|\binstead\b[^.?!\n]{0,40}\b(?:reply|respond|answer|output|say|write|print)\b",
+    re.IGNORECASE,
+)
+# A demand for a fixed reply: a verb of replying, a word of exclusivity, and a fixed token
+# (quoted, or a capitalised code such as HACKED or ZEBRA-7731).
+_DEMAND = re.compile(
+    r"(?:^|[.:;,!(\[\n]\s*|\b(?:please|just|only|always|simply|instead|and|then|now|you (?:must|"
+    r"should|will|shall|need to|have to|are to|may only))\s+)"
+    r"(?:reply|respond|answer|output|say|write|print|type|return|begin|start|end|repeat)\b",
+    re.IGNORECASE,
+)
+_EXCLUSIVE = re.compile(
+    r"\b(?:only|just|exactly|nothing (?:but|else)|and nothing|single word|the word|verbatim|"
+    r"no matter|regardless|always)\b",
+    re.IGNORECASE,
+)
+_FIXED_TOKEN = re.compile(r"[\"“‘`][^\"”’`]{1,40}[\"”’`]|'[^']{1,40}'|\b[A-Z][A-Z0-9_-]{2,}\b")
+_ROLE_MARK = re.compile(
+    r"<\s*\|?\s*(?:im_start|im_end|endoftext|system|assistant|user|eot_id|start_header_id)"
+    r"|<\s*/?\s*(?:system|assistant|admin|developer|instructions?)[\w-]*\s*>"
+    r"|\[/?INST\]|<</?SYS>>|</?s>|<start_of_turn>|<end_of_turn>"
+    r"|(?:^|\n)\s*(?:#+\s*)?(?:\*\*)?\s*(?:system|admin|administrator|developer|"
+    r"instructions?|new instructions?|system prompt)\s*(?:\*\*)?\s*[:：\]>]"
+    r"|^\s*[\[(<]\s*(?:system|assistant|admin|developer|instruction|note to (?:the )?"
+    r"(?:ai|assistant|model|bot))\s*[\])>:]"
+    r"|^\s*(?:hey |dear |attention,? )?(?:assistant|AI|chatbot|model|ChatGPT|bot|language model|"
+    r"LLM|GPT|Qwen|Claude)\s*[,!]",
+    re.IGNORECASE,
+)
+_IMPERATIVE_EN = re.compile(
+    r"^\s*(?:(?:please|now|just|also|then|and|kindly|finally)\s*,?\s+)*"
+    r"(?:reply|respond|answer|output|say|write|print|type|return|repeat|translate|format|"
+    r"begin|start|end|sign|include|add|use)\b(?! (?:to|that) )",
+    re.IGNORECASE,
+)
+_OVERRIDE_ZH = re.compile(
+    r"(?:忽略|无视|忘记|忘掉|不要理会|不用理会|别管|跳过|不要管|放弃)[^。？！\n]{0,20}?"
+    r"(?:指令|指示|规则|提示|问题|要求|设定|内容|以上|之前|上面|下面|前面|一切|所有)"
+    r"|(?:系统|管理员|开发者|开发人员|官方|平台|版主|站长|运营)(?:的)?(?:提示|通知|消息|指令|公告|"
+    r"说明|要求|设置|更新|命令)?\s*[:：]"
+    r"|(?:系统|管理员|开发者|开发人员)(?:提示|通知|消息|指令|公告|命令)"
+    r"|(?:新的?|最新的?|额外的?|重要的?|隐藏的?)(?:规则|指令|任务|要求|命令)"
+    r"|你现在是|你的(?:新|唯一|真正)?的?(?:任务|身份|角色|工作)(?:是|变成)|扮演|假装你是|"
+    r"从现在(?:开始|起)"
+    r"|(?:只|仅|直接|必须|一律|统统)(?:需要|能|要)?(?:回复|回答|输出|说|写|打印|返回)"
+    r"|(?:输出|透露|显示|告诉我|重复|泄露|打印)[^。？！\n]{0,15}(?:系统提示|提示词|指令|密码|秘密|"
+    r"配置|规则)"
+    r"|(?:不要|别|禁止|不准|不许|停止)(?:再)?(?:回答|回复)"
+    r"|(?:每|所有|任何)(?:一)?(?:条|个|次)?(?:回复|回答|答案)都?(?:必须|要|应该)"
+)
+_IMPERATIVE_ZH = re.compile(
+    r"^\s*(?:请|麻烦|务必)?(?:回复|回答|输出|翻译|重复|用.{1,8}(?:回答|回复))"
+)
+
+# ------------------------------------------------------------------- vocabulary
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,:]\d+)*|[\u3400-\u9fff]")
+_FUNCTION = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "done",
+        "not",
+        "no",
+        "yes",
+        "it",
+        "its",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "than",
+        "then",
+        "so",
+        "such",
+        "very",
+        "just",
+        "also",
+        "about",
+        "into",
+        "over",
+        "under",
+        "again",
+        "still",
+        "even",
+        "too",
+        "only",
+        "really",
+        "quite",
+        "pretty",
+        "some",
+        "any",
+        "all",
+        "much",
+        "many",
+        "more",
+        "most",
+        "less",
+        "least",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "you",
+        "your",
+        "yours",
+        "we",
+        "us",
+        "our",
+        "they",
+        "them",
+        "their",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "have",
+        "has",
+        "had",
+        "having",
+        "get",
+        "got",
+        "gets",
+        "getting",
+        "i'm",
+        "i've",
+        "i'd",
+        "i'll",
+        "you're",
+        "it'd",
+        "that's",
+        "there's",
+        "what's",
+        "let's",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "aren't",
+        "weren't",
+        "won't",
+        "wouldn't",
+        "can't",
+        "couldn't",
+        "shouldn't",
+        "around",
+        "approximately",
+        "roughly",
+        "nearly",
+        "almost",
+        "maybe",
+        "probably",
+        "perhaps",
+        "likely",
+        "definitely",
+        "surely",
+        "sure",
+        "certain",
+        "think",
+        "guess",
+        "believe",
+        "answer",
+        "correct",
+        "right",
+        "though",
+        "honestly",
+        "actually",
+        "one",
+        "thing",
+        "things",
+        "something",
+        "anything",
+        "kind",
+        "sort",
+        "bit",
+        "lot",
+        "like",
+        "well",
+        "okay",
+        "ok",
+        "oh",
+        "hmm",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "hey",
+        "guys",
+    ]
+)
+_FUNCTION_ZH = frozenset(
+    "的了吗呢吧啊呀嘛是在有和与及就也都还很太那这个些么什哪谁几多少吗着过得地被把给对向从到为"
+    "我你他她它们您会能要想可以应该可能大概也许估计觉认为猜确定肯定答案结果真不没并其实但是过"
+)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def question_words(questions: Sequence[str]) -> set[str]:
+    """Lower-cased words (and Han characters) of the question sentences.
+
+    Example:
+        >>> sorted(question_words(["Should I go to the ER?"]))
+        ['er', 'go', 'i', 'should', 'the', 'to']
+    """
+    return {w.lower() for q in questions for w in _words(q)}
+
+
+def _new_words(text: str, known: set[str]) -> tuple[list[str], list[str]]:
+    """``text``'s content words absent from ``known``: (lower-case ones, names and numbers)."""
+    lower: list[str] = []
+    names: list[str] = []
+    previous = ""
+    for word in _words(text):
+        key = word.lower().strip("'’-")
+        after_number, previous = previous[:1].isdigit(), word
+        if key in known or key in _FUNCTION or word in _FUNCTION_ZH or after_number:
+            continue  # a word right after a number is its unit ("200 metres")
+        stem = key[:-1] if key.endswith("s") and len(key) > 3 else key
+        if stem in known:
+            continue
+        if word[0].isdigit() or word[0].isupper():
+            names.append(word)
+        else:
+            lower.append(word)
+    return lower, names
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"(?:,|;|—| - |–|，|；|、)\s+|(?<=[，；])|\s+(?=but\b|though\b|although\b)"
+)
+
+
+def _clauses(text: str) -> list[str]:
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(text)]
+    return [p for p in parts if p and p.strip(" .!?。！？…")]
+
+
+def _is_doubt(clause: str, zh: bool) -> bool:
+    return bool((_DOUBT_ZH if zh else _DOUBT_EN).match(clause))
+
+
+def _strip_stance(clause: str, zh: bool) -> tuple[str, bool]:
+    """``clause`` without a stance at its start (or end, English), and whether it had one."""
+    found = False
+    pattern = _STANCE_ZH if zh else _STANCE_EN
+    while True:
+        match = pattern.match(clause)
+        if not match or not match.group(0).strip():
+            break
+        clause, found = clause[match.end() :], True
+    if not zh:
+        trailing = _TRAILING_STANCE_EN.search(clause)
+        if trailing and trailing.start() > 0:
+            clause, found = clause[: trailing.start()], True
+    return clause.strip(), found
+
+
+def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
+    """Why ``content`` (a stance's complement) is about the answer, or ``None``.
+
+    ``candidate_answer`` (names, numbers, or the answer named), ``echoes_question``
+    (only the question's own words) — or ``None`` when it brings in other words.
+    """
+    text = content.strip(" .!…。！")
+    if not text:
+        return "doubt"
+    if zh:
+        named = _ANSWER_NAMED_ZH.match(text) or _ANSWER_COPULA_ZH.match(text)
+        rest = text[named.end() :] if named else text
+        han = [c for c in re.findall(r"[\u3400-\u9fff]", rest) if c not in known]
+        han = [c for c in han if c not in _FUNCTION_ZH]
+        latin, names = _new_words(re.sub(r"[\u3400-\u9fff]", " ", rest), known)
+        if _FIRST_PERSON_ZH.search(rest) and (han or latin):
+            return None
+        if not han and not latin:
+            return "echoes_question" if not names else "candidate_answer"
+        if named and len(han) <= 8 and not latin:
+            return "candidate_answer"
+        return "candidate_answer" if len(han) <= 2 and not latin else None
+    named = _ANSWER_NAMED_EN.match(text)
+    if named:
+        return "candidate_answer"
+    text = _HEDGE_ADVERB_EN.sub(" ", text)
+    pronoun = _ANSWER_PRONOUN_EN.match(text)
+    rest = text[pronoun.end() :] if pronoun else text
+    lower, names = _new_words(rest, known)
+    if not lower:
+        return "candidate_answer" if names else "echoes_question"
+    if (
+        pronoun
+        and _ARTICLE_START_EN.match(rest)
+        and len(lower) <= 2
+        and not _FIRST_PERSON_EN.search(rest)
+    ):
+        return "candidate_answer"  # "it's a blue whale"
+    return None
+
+
+def _opinion(text: str, known: set[str], zh: bool) -> str | None:
+    """Why the statement ``text`` is an opinion about the answer, or ``None``."""
+    clauses = _clauses(text)
+    if not clauses:
+        return None
+    reasons: list[str] = []
+    stance_seen = False
+    for clause in clauses:
+        if _is_doubt(clause, zh):
+            reasons.append("doubt")
+            stance_seen = True
+            continue
+        named = (_ANSWER_NAMED_ZH if zh else _ANSWER_NAMED_EN).match(clause)
+        content, stance = _strip_stance(clause, zh)
+        if named and not stance:
+            reasons.append("answer_named")
+            continue
+        if not stance and not stance_seen:
+            return None  # a clause that states something, with no stance over it
+        if stance and not content:
+            stance_seen = True  # "…, I think." said after its content
+            continue
+        why = _about_answer(content, known, zh)
+        if why is None:
+            return None
+        stance_seen = stance_seen or stance
+        reasons.append(why)
+    if not stance_seen and "answer_named" not in reasons:
+        return None
+    for why in ("answer_named", "candidate_answer", "echoes_question", "doubt"):
+        if why in reasons:
+            return why
+    return "doubt"  # a bare stance ("I think so.")
+
+
+def _instruction(text: str, zh: bool) -> Role | None:
+    demand = bool(_DEMAND.search(text) and _EXCLUSIVE.search(text) and _FIXED_TOKEN.search(text))
+    if demand or _ROLE_MARK.search(text) or _OVERRIDE.search(text):
+        return Role("instruction", "override")
+    if zh and _OVERRIDE_ZH.search(text):
+        return Role("instruction", "override")
+    if (_IMPERATIVE_ZH if zh else _IMPERATIVE_EN).match(text):
+        return Role("instruction", "imperative", confident=False)
+    return None
+
+
+def _is_zh(text: str) -> bool:
+    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    return han > 1.5 * len(re.findall(r"[A-Za-z]+", text))
+
+
+def sentence_role(text: str, *, known: set[str], is_question: bool | None = None) -> Role:
+    """The role of one sentence.
+
+    Args:
+        text: The sentence.
+        known: :func:`question_words` of the input's questions (a stance whose
+            content uses only these words echoes the question).
+        is_question: Whether it asks (default: :func:`~langchain_s2a.segmentation.asks`).
+
+    Returns:
+        Its :class:`Role`.
+
+    Example:
+        >>> known = question_words(["When should I leave home?"])
+        >>> sentence_role("I believe my flight to Paris leaves at 9 pm.", known=known)
+        Role(kind='fact', why='self_report', confident=True)
+        >>> sentence_role("My dad insists it's 7 pm, but I'm not sure.", known=known).kind
+        'opinion'
+    """
+    zh = _is_zh(text)
+    text = _SPEAKER.sub("", text, count=1)  # a transcript's "User:" is not the sentence
+    instruction = _instruction(text, zh)
+    if instruction is not None and instruction.confident:
+        return instruction
+    asking = asks(text) if is_question is None else is_question
+    if asking:
+        tag = (_TAG_ZH if zh else _TAG_EN).search(text)
+        if tag is None or tag.start() == 0:
+            return Role("question", "asks")
+        statement = text[: tag.start()]
+        why = _opinion(statement, known, zh) or (
+            "tag_question" if _about_answer(statement, known, zh) else None
+        )
+        return Role("opinion", why) if why else Role("question", "asks")
+    why = _opinion(text, known, zh)
+    if why is not None:
+        return Role("opinion", why)
+    if instruction is not None:
+        return instruction
+    content = _strip_stance(text, zh)[0] or text  # "I'm sure it's nothing": not about me
+    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(content)
+    lower, names = _new_words(text, set())
+    if not lower and not names:
+        return Role("fact", "no_content", confident=False)
+    return Role("fact", "self_report" if first_person else "new_content")
+
+
+def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
+    """The role of every sentence of an input (its questions read first).
+
+    Example:
+        >>> from langchain_s2a.segmentation import split_sentences
+        >>> s = split_sentences("Tom has 12 books. I think Tom hates reading. How many books?")
+        >>> [r.kind for r in sentence_roles(s)]
+        ['fact', 'fact', 'question']
+    """
+    asking = [asks(s.text) for s in sentences]
+    known = question_words([s.text for s, a in zip(sentences, asking, strict=True) if a])
+    roles = [
+        sentence_role(s.text, known=known, is_question=a)
+        for s, a in zip(sentences, asking, strict=True)
+    ]
+    # A question that also carries an instruction ("What does </user_text> close?") stays
+    # a question when the turn asks nothing else: the question is never lost.
+    asked = [i for i, (a, r) in enumerate(zip(asking, roles, strict=True)) if a]
+    if asked and all(roles[i].kind == "instruction" for i in asked):
+        roles[asked[-1]] = Role("question", "asks")
+    return roles
