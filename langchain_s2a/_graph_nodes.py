@@ -15,7 +15,7 @@ from langgraph.types import Send
 
 from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, as_ai_message, call_model
-from langchain_s2a._graph_state import S2AContext, S2AState, messages_mode
+from langchain_s2a._graph_state import S2AContext, S2AState, messages_mode, s2a_context
 from langchain_s2a._inputs import InputParts, coerce_input
 from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
 from langchain_s2a._types import Instructed, Mode
@@ -56,15 +56,13 @@ class S2AGraphNodes:
     # ------------------------------------------------------------- helpers
     @staticmethod
     def _context() -> S2AContext:
+        # As a node of a parent graph, the runtime context is the parent's: only
+        # an S2AContext, or one under the "s2a" key, holds this graph's options.
         try:
             context = get_runtime().context
         except RuntimeError:  # pragma: no cover - outside a graph run
             return S2AContext()
-        if isinstance(context, S2AContext):
-            return context
-        if isinstance(context, dict):
-            return S2AContext(**context)
-        return S2AContext()
+        return s2a_context(context)
 
     def _model(self, name: str | None) -> _Model:
         if name is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, AnyMessage
@@ -11,7 +12,18 @@ from typing_extensions import TypedDict
 
 from langchain_s2a._types import Instructed, LanguageOption, Mode, Preset, Variant
 
-__all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "messages_mode"]
+__all__ = [
+    "CONTEXT_KEY",
+    "S2AContext",
+    "S2AInput",
+    "S2AOutput",
+    "S2AState",
+    "messages_mode",
+    "s2a_context",
+]
+
+CONTEXT_KEY = "s2a"
+"""Key (or attribute) of S2A's options in a parent graph's own runtime context."""
 
 
 class S2AInput(TypedDict, total=False):
@@ -70,8 +82,16 @@ class S2AState(TypedDict, total=False):
 class S2AContext:
     """Per-run options (LangGraph runtime context); ``None`` keeps the build-time value.
 
+    Run alone, the S2A graph takes an ``S2AContext`` (or a dict of its fields) as
+    its context. As a node of a parent graph with a context of its own, the S2A
+    graph reads only its options: the parent's context may *be* an ``S2AContext``,
+    or carry one (or a dict of its fields) under the key or attribute ``"s2a"``
+    (:data:`CONTEXT_KEY`); any other context is the parent's and is ignored.
+
     Example:
-        ``graph.invoke({"input": text}, context=S2AContext(preset="relevance"))``
+        ``graph.invoke({"input": text}, context=S2AContext(preset="relevance"))``;
+        in a parent graph, ``app.invoke(state, context={"user_id": "u1", "s2a":
+        {"preset": "relevance"}})``.
 
     """
 
@@ -91,6 +111,51 @@ class S2AContext:
     """Answer model name (``init_chat_model`` style or ``local:SIZE``)."""
     rewriter_model: str | None = None
     """Rewriter model name; defaults to the answer model."""
+
+
+def s2a_context(context: object) -> S2AContext:
+    """S2A's options in a run's runtime ``context``, whoever owns that context.
+
+    Args:
+        context: The runtime context: an :class:`S2AContext`, a parent graph's
+            context holding one under :data:`CONTEXT_KEY` (a mapping key or an
+            attribute), or anything else (no S2A options: the build-time ones apply).
+
+    Returns:
+        The options.
+
+    Raises:
+        TypeError: If the ``"s2a"`` entry is neither an ``S2AContext`` nor a mapping.
+        ValueError: If it names an option ``S2AContext`` does not have.
+
+    Example:
+        >>> s2a_context({"user_id": "u1", "model": "openai:gpt-4o"})
+        S2AContext(preset=None, variant=None, language=None, keep_original=None, instructed=None, answer_format=None, model=None, rewriter_model=None)
+        >>> s2a_context({"user_id": "u1", "s2a": {"model": "local:0.5b"}}).model
+        'local:0.5b'
+    """
+    if isinstance(context, S2AContext):
+        return context
+    if isinstance(context, Mapping):
+        own = context.get(CONTEXT_KEY)
+    else:
+        own = getattr(context, CONTEXT_KEY, None)
+    if own is None:
+        return S2AContext()
+    if isinstance(own, S2AContext):
+        return own
+    if not isinstance(own, Mapping):
+        raise TypeError(
+            f"the runtime context's {CONTEXT_KEY!r} entry must be an S2AContext or a dict "
+            f"of its fields; got {type(own).__name__}"
+        )
+    known = {f.name for f in fields(S2AContext)}
+    unknown = sorted(str(k) for k in own if k not in known)
+    if unknown:
+        raise ValueError(
+            f"unknown S2A context option(s) {unknown}; S2AContext takes {sorted(known)}"
+        )
+    return S2AContext(**own)
 
 
 def messages_mode(state: S2AState) -> bool:
