@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.graph import add_messages
@@ -111,6 +111,38 @@ class S2AContext:
     """Answer model name (``init_chat_model`` style or ``local:SIZE``)."""
     rewriter_model: str | None = None
     """Rewriter model name; defaults to the answer model."""
+
+    def __post_init__(self) -> None:
+        """Refuse a bad option here, where the run's options enter, in one line."""
+        for name, choices in _CHOICES.items():
+            value = getattr(self, name)
+            if value is not None and value not in choices:
+                allowed = ", ".join(repr(c) for c in choices)
+                raise ValueError(f"S2AContext {name}={value!r} is not one of {allowed} (or None)")
+        if self.keep_original is not None and not isinstance(self.keep_original, bool):
+            raise ValueError(f"S2AContext keep_original={self.keep_original!r} is not a bool")
+        if self.instructed is not None and not (
+            isinstance(self.instructed, bool) or self.instructed == "auto"
+        ):
+            raise ValueError(
+                f"S2AContext instructed={self.instructed!r} is not True, False or 'auto'"
+            )
+        if self.answer_format is not None and not isinstance(self.answer_format, str):
+            raise ValueError(f"S2AContext answer_format={self.answer_format!r} is not a string")
+        for name in ("model", "rewriter_model"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, str) and value.strip()):
+                raise ValueError(
+                    f"S2AContext {name}={value!r} is not a model name (such as "
+                    "'openai:gpt-4o-mini' or 'local:0.5b')"
+                )
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "preset": get_args(Preset),
+    "variant": get_args(Variant),
+    "language": get_args(LanguageOption),
+}
 
 
 def s2a_context(context: object) -> S2AContext:
