@@ -15,7 +15,7 @@ from langgraph.types import Send
 
 from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, as_ai_message, call_model
-from langchain_s2a._graph_state import S2AContext, S2AState, messages_mode, s2a_context
+from langchain_s2a._graph_state import S2AContext, S2AState, s2a_context
 from langchain_s2a._inputs import InputParts, coerce_input
 from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
 from langchain_s2a._types import Instructed, Mode
@@ -81,9 +81,21 @@ class S2AGraphNodes:
             updates["model"] = self._model(ctx.rewriter_model or ctx.model)
         return self.rewriter.model_copy(update=updates) if updates else self.rewriter
 
-    @staticmethod
-    def _parts(state: S2AState, max_chars: int) -> InputParts:
-        source = state.get("messages") if messages_mode(state) else state.get("input")
+    def _run_input(self, state: S2AState, *, first_step: bool) -> Any:
+        """This run's ``input``, or ``None`` when the run answers ``messages``.
+
+        ``input`` is in the state in the run's first step only (the ``rewrite`` node,
+        whose retries get it in their ``Send``, or ``answer`` when there is no
+        rewrite step); the first rewrite attempt keeps it as ``run_input``.
+        """
+        if first_step or self.mode != "s2a":
+            return state.get("input")
+        return state.get("run_input")
+
+    def _parts(self, state: S2AState, max_chars: int, *, first_step: bool) -> InputParts:
+        source = self._run_input(state, first_step=first_step)
+        if source is None and state.get("messages"):
+            source = state["messages"]
         # Only text blocks are rewritten; images, audio and files stay in the human
         # turn and reach the answer model in order.
         return coerce_input(source, max_chars=max_chars, other_blocks="skip")
@@ -93,7 +105,7 @@ class S2AGraphNodes:
         self, state: S2AState, config: RunnableConfig
     ) -> tuple[S2ARewriter, InputParts, RunnableConfig, S2ARewrite | None]:
         rewriter = self._rewriter(self._context())
-        parts = self._parts(state, rewriter.max_input_chars)
+        parts = self._parts(state, rewriter.max_input_chars, first_step=True)
         # A retry comes with ``retry_of`` (see ``route``); any other call is a run's
         # first attempt, so what an earlier run on the thread left in the state is ignored.
         data = state.get("retry_of")
@@ -101,24 +113,33 @@ class S2AGraphNodes:
         return rewriter, parts, merge_configs(config, {"tags": list(REWRITE_TAGS)}), previous
 
     def _rewrite_update(
-        self, rewriter: S2ARewriter, previous: S2ARewrite | None, attempt: S2ARewrite
+        self,
+        state: S2AState,
+        rewriter: S2ARewriter,
+        previous: S2ARewrite | None,
+        attempt: S2ARewrite,
     ) -> dict[str, Any]:
         rewrite = combine_attempts(previous, attempt)
         if not retry_wanted(rewrite, self.max_retries):
             rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
         data = rewrite.model_dump()
         get_stream_writer()({"s2a_rewrite": data})
-        return {"rewrite": data, "attempts": rewrite.attempts, "keep_original": False}
+        return {
+            "rewrite": data,
+            "attempts": rewrite.attempts,
+            "keep_original": False,
+            "run_input": self._run_input(state, first_step=True),
+        }
 
     def rewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         rewriter, parts, config, previous = self._rewrite_inputs(state, config)
         attempt = rewriter.attempt(parts, config, previous=previous)
-        return self._rewrite_update(rewriter, previous, attempt)
+        return self._rewrite_update(state, rewriter, previous, attempt)
 
     async def arewrite(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         rewriter, parts, config, previous = self._rewrite_inputs(state, config)
         attempt = await rewriter.aattempt(parts, config, previous=previous)
-        return self._rewrite_update(rewriter, previous, attempt)
+        return self._rewrite_update(state, rewriter, previous, attempt)
 
     def rewrite_node(self) -> RunnableLambda[S2AState, dict[str, Any]]:
         """The ``rewrite`` node (sync and async)."""
@@ -130,7 +151,7 @@ class S2AGraphNodes:
             # The retry edge (drawn as "retry") carries the rejected rewrite, so the
             # node tells a retry from the first attempt of a new run on the thread.
             retry: S2AState = {
-                "input": state.get("input"),
+                "input": state.get("run_input"),
                 "attempts": state.get("attempts", 0),
                 "retry_of": rewrite,
             }
@@ -150,7 +171,7 @@ class S2AGraphNodes:
         self, state: S2AState, config: RunnableConfig
     ) -> tuple[_Model, list[BaseMessage], RunnableConfig, S2ARewrite]:
         ctx = self._context()
-        parts = self._parts(state, self.rewriter.max_input_chars)
+        parts = self._parts(state, self.rewriter.max_input_chars, first_step=False)
         if self.mode == "s2a":
             rewrite = S2ARewrite(**(state.get("rewrite") or {}))
         else:  # no rewrite node: the chain's passthrough record
@@ -196,6 +217,6 @@ class S2AGraphNodes:
         }
         if self.mode != "s2a":
             update["rewrite"] = rewrite.model_dump()
-        if messages_mode(state):
+        if self._run_input(state, first_step=False) is None:
             update["messages"] = [ai]  # appended by add_messages; the user's turn stays
         return update

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Annotated, Any, get_args
 
 from langchain_core.messages import AIMessage, AnyMessage
+from langgraph.channels import EphemeralValue
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
@@ -18,7 +19,6 @@ __all__ = [
     "S2AInput",
     "S2AOutput",
     "S2AState",
-    "messages_mode",
     "s2a_context",
 ]
 
@@ -26,10 +26,22 @@ CONTEXT_KEY = "s2a"
 """Key (or attribute) of S2A's options in a parent graph's own runtime context."""
 
 
-class S2AInput(TypedDict, total=False):
-    """Input state: ``input`` (text, content blocks, messages) or ``messages`` (a chat)."""
+_RunInput = Annotated[Any, EphemeralValue(Any)]
+"""``input`` lives for the run's first step only, so a run on a checkpointed thread
+sees ``input`` only when it was given one: a run given ``input`` answers it (even when
+the thread's ``messages`` end in a turn a failed run left unanswered), and a run given
+``messages`` never answers an earlier run's ``input``. The first ``rewrite`` attempt
+keeps the run's ``input`` as ``run_input`` for the steps after it."""
 
-    input: Any
+
+class S2AInput(TypedDict, total=False):
+    """Input state: ``input`` (text, content blocks, messages) or ``messages`` (a chat).
+
+    A run given ``input`` answers it; a run without answers the last human turn of
+    ``messages`` (the thread's conversation, with the run's new turns added).
+    """
+
+    input: _RunInput
     """The user's text, a list of content blocks, or a list of chat messages."""
     messages: Annotated[list[AnyMessage], add_messages]
     """The conversation (``MessagesState`` style): its last human turn is rewritten."""
@@ -60,12 +72,16 @@ class S2AState(TypedDict, total=False):
     """Full graph state.
 
     On a checkpointed thread every run starts fresh: the first ``rewrite`` attempt
-    of a run overwrites ``rewrite``, ``attempts`` and ``keep_original`` whatever an
-    earlier run left there. ``messages`` is the exception: it is the thread's
+    of a run overwrites ``rewrite``, ``attempts``, ``keep_original`` and
+    ``run_input`` whatever an earlier run left there, and ``input`` is not kept past
+    the run's first step. ``messages`` is the exception: it is the thread's
     conversation, so each run's answer is appended to it.
     """
 
-    input: Any
+    input: _RunInput
+    run_input: Any
+    """The run's ``input`` (``None``: the run answers ``messages``), kept by the first
+    ``rewrite`` attempt for the steps after it."""
     messages: Annotated[list[AnyMessage], add_messages]
     rewrite: dict[str, Any]
     attempts: int
@@ -188,15 +204,3 @@ def s2a_context(context: object) -> S2AContext:
             f"unknown S2A context option(s) {unknown}; S2AContext takes {sorted(known)}"
         )
     return S2AContext(**own)
-
-
-def messages_mode(state: S2AState) -> bool:
-    """Whether this run answers ``messages`` rather than ``input``.
-
-    ``messages`` is answered when there is no ``input``, or when its last message is
-    not an answer yet (on a thread, ``input`` may be an earlier run's).
-    """
-    messages = state.get("messages")
-    if not messages:
-        return False
-    return state.get("input") is None or messages[-1].type != "ai"

@@ -4,13 +4,13 @@ content blocks."""
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from langchain_s2a import S2AContext, build_s2a_graph
-from tests.fakes import fake
+from tests.fakes import FakeChat, fake, is_rewrite_prompt
 
 TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
 TOM_KEEP = "Keep: 1\nQuestion: 3"
@@ -149,3 +149,43 @@ def test_typed_input_and_output_schemas() -> None:
         "answer_latency_s",
     }
     assert out["properties"]["messages"]["type"] == "array"
+
+
+def _answers_fail_first(keep: str) -> FakeChat:
+    """Rewrites with ``keep``; the first answer call fails (a permanent error), later ones "A"."""
+    failed: list[bool] = []
+
+    def respond(messages: list[BaseMessage]) -> str | BaseException:
+        if is_rewrite_prompt(messages):
+            return keep
+        if not failed:
+            failed.append(True)
+            return ValueError("the provider refused the request")
+        return "A"
+
+    return FakeChat(respond=respond)
+
+
+def test_new_input_after_a_failed_messages_run_is_the_runs_input(
+    checkpointer: BaseCheckpointSaver[str],
+) -> None:
+    """Issue 23 item 5: a dangling turn left by a failed run is not answered in its place."""
+    model = _answers_fail_first(TOM_KEEP)
+    graph = build_s2a_graph(model, checkpointer=checkpointer)
+    with pytest.raises(ValueError, match="refused"):
+        graph.invoke({"messages": [("user", TOM)]}, THREAD)
+    out = graph.invoke({"input": ANN}, THREAD)
+    assert out["rewrite"]["original"] == ANN and out["answer"] == "A"
+    assert model.answer_calls[-1].messages[-1].text == ANN_CLEAN
+    assert [m.type for m in out["messages"]] == ["human"]  # an input run leaves messages alone
+
+
+def test_failed_messages_run_is_resumed_explicitly(checkpointer: BaseCheckpointSaver[str]) -> None:
+    model = _answers_fail_first(TOM_KEEP)
+    graph = build_s2a_graph(model, checkpointer=checkpointer)
+    with pytest.raises(ValueError, match="refused"):
+        graph.invoke({"messages": [("user", TOM)]}, THREAD)
+    out = graph.invoke(None, THREAD)  # LangGraph's resume: the failed step runs again
+    assert [(m.type, m.text) for m in out["messages"]] == [("human", TOM), ("ai", "A")]
+    assert out["rewrite"]["original"] == TOM
+    assert model.answer_calls[-1].messages[-1].text == TOM_CLEAN
