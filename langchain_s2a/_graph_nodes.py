@@ -13,7 +13,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import Send
 
-from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
+from langchain_s2a._answer import ANSWER_RUN_NAME, RECORD_KEY, REWRITE_TAGS, answer_messages
 from langchain_s2a._calls import CallPolicy, acall_model, as_ai_message, call_model
 from langchain_s2a._graph_state import S2AContext, S2AState, s2a_context
 from langchain_s2a._inputs import InputParts, coerce_input
@@ -218,5 +218,10 @@ class S2AGraphNodes:
         if self.mode != "s2a":
             update["rewrite"] = rewrite.model_dump()
         if self._run_input(state, first_step=False) is None:
+            # The turn's rewrite rides on its answer, so later turns send this turn
+            # as its rewrite without rewriting it again (see ``recorded_rewrite``).
+            record = {RECORD_KEY: rewrite.model_dump(mode="json")}
+            ai = ai.model_copy(update={"response_metadata": {**ai.response_metadata, **record}})
+            update["message"] = ai
             update["messages"] = [ai]  # appended by add_messages; the user's turn stays
         return update

@@ -25,6 +25,7 @@ from langchain_core.utils.utils import LC_ID_PREFIX
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, ConfigDict
 
+from langchain_s2a._answer import RECORD_KEY, recorded_rewrite
 from langchain_s2a._calls import acall_model, as_ai_message, call_model
 from langchain_s2a._inputs import InputParts, chat_parts
 from langchain_s2a._nesting import NestingChatModel
@@ -34,7 +35,7 @@ from langchain_s2a.result import S2ARewrite
 
 __all__ = ["METADATA_KEY", "S2AChatModel"]
 
-METADATA_KEY = "s2a"
+METADATA_KEY = RECORD_KEY
 """Key of the rewrite in the answer's ``response_metadata``."""
 
 # ``max_retries`` is the chat models' standard parameter here (transient retries), not
@@ -55,9 +56,12 @@ class S2AChatModel(NestingChatModel):
 
     The last human turn of the input is rewritten by the S2A rewriter (only its
     text blocks: image, audio and file blocks stay in place, and the turn keeps
-    its ``name``, ``id`` and ``additional_kwargs``); system messages, earlier turns
-    and later tool turns pass unchanged, exactly as :func:`~langchain_s2a.create_s2a_chain`
-    passes them. The result is the wrapped model's own ``AIMessage`` (tool calls,
+    its ``name``, ``id`` and ``additional_kwargs``); system messages and tool turns
+    pass unchanged, exactly as :func:`~langchain_s2a.create_s2a_chain` passes them.
+    Each turn is rewritten once: an earlier human turn whose answer carries its
+    rewrite (``response_metadata["s2a"]``, made for the turn's current text) is sent
+    as that rewrite, and a last turn that already has one (an agent's tool loop) is
+    not rewritten again; other earlier turns pass unchanged. The result is the wrapped model's own ``AIMessage`` (tool calls,
     usage metadata and all) with the rewrite, as the fields of
     :class:`~langchain_s2a.S2ARewrite` in a dict, at ``response_metadata["s2a"]``.
     A conversation with no human text (only a system message, an image-only turn)
@@ -69,9 +73,7 @@ class S2AChatModel(NestingChatModel):
     whose tokens this model re-emits once as its own). Callbacks, tags and
     metadata reach both calls. ``bind_tools`` and ``with_structured_output`` bind
     on the wrapped model and keep S2A in front, so it can be the model of
-    ``langchain.agents.create_agent``. Each call rewrites the last human turn
-    again; in an agent loop :class:`~langchain_s2a.S2AMiddleware` rewrites each
-    turn only once.
+    ``langchain.agents.create_agent``.
 
     Args:
         model: The wrapped chat model that answers (a chat model, an
@@ -191,12 +193,18 @@ class S2AChatModel(NestingChatModel):
     def _parts(self, messages: Sequence[BaseMessage]) -> InputParts | None:
         return chat_parts(messages, max_chars=self.chain.rewriter.max_input_chars)
 
+    def _recorded(self, parts: InputParts) -> S2ARewrite | None:
+        """The turn's rewrite, when an earlier call recorded it (an agent's tool loop)."""
+        if self.chain.mode != "s2a" or parts.messages is None or parts.human_index is None:
+            return None
+        return recorded_rewrite(parts.messages, parts.human_index)
+
     def _rewrite(
         self, messages: Sequence[BaseMessage], config: RunnableConfig
     ) -> tuple[list[BaseMessage], S2ARewrite | None]:
         if (parts := self._parts(messages)) is None:
             return list(messages), None
-        rewrite = self.chain.rewrite(parts, _nostream(config))
+        rewrite = self._recorded(parts) or self.chain.rewrite(parts, _nostream(config))
         return self.chain.prompt(parts, rewrite), rewrite
 
     async def _arewrite(
@@ -204,7 +212,7 @@ class S2AChatModel(NestingChatModel):
     ) -> tuple[list[BaseMessage], S2ARewrite | None]:
         if (parts := self._parts(messages)) is None:
             return list(messages), None
-        rewrite = await self.chain.arewrite(parts, _nostream(config))
+        rewrite = self._recorded(parts) or await self.chain.arewrite(parts, _nostream(config))
         return self.chain.prompt(parts, rewrite), rewrite
 
     @staticmethod

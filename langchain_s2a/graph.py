@@ -69,8 +69,10 @@ def build_s2a_graph(
 
     The graph speaks messages too: with ``{"messages": [...]}`` (a chat UI, the
     LangGraph SDK, a ``MessagesState`` parent graph) the last human turn's text
-    blocks are rewritten for the answer model, which sees the whole conversation;
-    the answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
+    blocks are rewritten for the answer model, which sees the whole conversation
+    with earlier turns as their own rewrites (recorded on each answer at
+    ``response_metadata["s2a"]`` and reused, so each turn is rewritten once); the
+    answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
     stays as sent. On a checkpointed thread each run adds its answer to the chat.
     In every input form, image, audio and file blocks reach the answer model
     untouched and in order.

@@ -446,4 +446,50 @@ def test_a_messages_graph_node_checkpoints_the_rewrite(checkpointer: Any) -> Non
     messages = graph.get_state(config).values["messages"]
     assert [type(m).__name__ for m in messages] == ["HumanMessage", "AIMessage"] * 2
     assert messages[1].response_metadata["s2a"]["question"] == "What is the capital of Australia?"
-    assert len(inner(model).calls) == 2 and inner(model).calls[1].messages[:2] == messages[:2]
+    assert len(inner(model).calls) == 2
+    first, reply = inner(model).calls[1].messages[:2]  # the first turn as its rewrite
+    assert first.text == "What is the capital of Australia?" and first.id == messages[0].id
+    assert reply == messages[1]
+
+
+QUESTIONS = [
+    "Who wrote Hamlet? I'm certain it was Marlowe.",
+    "Who painted the Mona Lisa? I think it was Raphael.",
+    "What is the capital of Australia? I'm sure it's Sydney.",
+    "Who discovered penicillin? I believe it was Pasteur.",
+    "What is the largest planet? I think it's Saturn.",
+]
+OPINIONS = ("Marlowe", "Raphael", "Sydney", "Pasteur", "Saturn")
+
+
+@pytest.mark.parametrize("how", ["invoke", "stream"])
+def test_earlier_turns_are_sent_as_their_rewrites_each_made_once(how: str) -> None:
+    """Issue 23 item 3: a turn's rewrite rides on the answer and is reused on later turns."""
+    model = s2a(answer="A", rewrite="Keep: none\nQuestion: 1")
+    history: list[BaseMessage] = []
+    for question in QUESTIONS:
+        history.append(HumanMessage(question))
+        if how == "invoke":
+            history.append(model.invoke(history))
+        else:
+            chunks = list(model.stream(history))
+            history.append(AIMessage(**sum(chunks[1:], chunks[0]).model_dump(exclude={"type"})))
+    assert len(rewriter(model).rewrite_calls) == 5
+    sent = inner(model).calls[-1].messages
+    assert [m.text for m in sent if m.type == "human"] == [
+        q.split("? ")[0] + "?" for q in QUESTIONS
+    ]
+    for call in inner(model).calls:
+        assert not any(name in m.text for m in call.messages for name in OPINIONS)
+
+
+def test_an_agent_tool_loop_rewrites_the_turn_once() -> None:
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital."
+
+    wrapped = ToolFake(respond=biased)
+    model = S2AChatModel(model=wrapped, rewriter_model=fake(CLEAN))
+    create_agent(model, tools=[lookup]).invoke({"messages": [HumanMessage(OPINION)]})
+    assert len(wrapped.calls) == 2 and len(rewriter(model).rewrite_calls) == 1
