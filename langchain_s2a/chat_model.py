@@ -227,7 +227,7 @@ class S2AChatModel(NestingChatModel):
         return message.model_copy(update=update)
 
     def _result(self, message: Any, rewrite: S2ARewrite | None) -> ChatResult:
-        ai = self._tagged(as_ai_message(message), rewrite)
+        ai = self._unreported(self._tagged(as_ai_message(message), rewrite))
         return ChatResult(generations=[ChatGeneration(message=ai)])
 
     def _generation_chunk(
@@ -236,7 +236,7 @@ class S2AChatModel(NestingChatModel):
         chunk = self._chunk(message)
         if first:  # the rewrite rides on the first chunk, so the sum carries it
             chunk = cast("AIMessageChunk", self._tagged(chunk, rewrite))
-        return ChatGenerationChunk(message=chunk)
+        return ChatGenerationChunk(message=self._unreported(chunk))
 
     @staticmethod
     def _chunk(message: BaseMessage) -> AIMessageChunk:

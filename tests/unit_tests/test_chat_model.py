@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler, get_usage_metadata_callback
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite, create_s2a_chain
 from langchain_s2a._inputs import coerce_input, replace_text
 from langchain_s2a.models.llama import ChatLocalLlama
+from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import FakeChat, fake, is_rewrite_prompt
 
 OPINION = "What is the capital of Australia? I think it's Sydney, but I'm really not sure."
@@ -493,3 +494,39 @@ def test_an_agent_tool_loop_rewrites_the_turn_once() -> None:
     model = S2AChatModel(model=wrapped, rewriter_model=fake(CLEAN))
     create_agent(model, tools=[lookup]).invoke({"messages": [HumanMessage(OPINION)]})
     assert len(wrapped.calls) == 2 and len(rewriter(model).rewrite_calls) == 1
+
+
+def _named(text: str, name: str) -> FakeS2AChatModel:
+    """A fake whose replies name their model, as providers' do (usage callbacks key on it)."""
+    return FakeS2AChatModel(
+        replies=lambda ms: AIMessage(text, response_metadata={"model_name": name})
+    )
+
+
+def _usage_models() -> dict[str, Any]:
+    return {
+        "model": _named("Canberra is the capital.", "answer-llm"),
+        "rewriter_model": _named("Keep: none\nQuestion: 1", "rewrite-llm"),
+    }
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream", "streaming"])
+async def test_usage_callback_counts_each_call_once(how: str) -> None:
+    """Issue 23 item 4: the answer's tokens were counted twice (inner run and this run)."""
+    with get_usage_metadata_callback() as chain_usage:
+        create_s2a_chain(**_usage_models()).invoke(OPINION)
+    model = S2AChatModel(**_usage_models(), streaming=how == "streaming")
+    with get_usage_metadata_callback() as usage:
+        if how in ("invoke", "streaming"):
+            out = model.invoke(OPINION)
+        elif how == "ainvoke":
+            out = await model.ainvoke(OPINION)
+        else:
+            chunks = (
+                list(model.stream(OPINION))
+                if how == "stream"
+                else [c async for c in model.astream(OPINION)]
+            )
+            out = sum(chunks[1:], chunks[0])
+    assert usage.usage_metadata == chain_usage.usage_metadata  # rewrite + answer, once each
+    assert out.usage_metadata == usage.usage_metadata["answer-llm"]  # the message keeps it
