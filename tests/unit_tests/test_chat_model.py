@@ -25,11 +25,17 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, Field
 
-from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite, create_s2a_chain
+from langchain_s2a import (
+    S2AChatModel,
+    S2AInputError,
+    S2ARewrite,
+    build_s2a_graph,
+    create_s2a_chain,
+)
 from langchain_s2a._inputs import coerce_input, replace_text
 from langchain_s2a.models.llama import ChatLocalLlama
 from langchain_s2a.testing import FakeS2AChatModel
-from tests.fakes import FakeChat, fake, is_rewrite_prompt
+from tests.fakes import FakeChat, fake, is_rewrite_prompt, scripted
 
 OPINION = "What is the capital of Australia? I think it's Sydney, but I'm really not sure."
 CLEAN = "Context: none\nQuestion: What is the capital of Australia?"
@@ -530,3 +536,64 @@ async def test_usage_callback_counts_each_call_once(how: str) -> None:
             out = sum(chunks[1:], chunks[0])
     assert usage.usage_metadata == chain_usage.usage_metadata  # rewrite + answer, once each
     assert out.usage_metadata == usage.usage_metadata["answer-llm"]  # the message keeps it
+
+
+class ObedientToolFake(FakeChat):
+    """Obeys a bound ``tool_choice="any"``: replies with a tool call, never text."""
+
+    bound: list[dict[str, Any]] = Field(default_factory=list)
+
+    def bind_tools(  # type: ignore[override]
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
+    ) -> Runnable[Any, BaseMessage]:
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        self.bound.append(dict(kwargs))
+        if kwargs.get("tool_choice") == "any":
+            self._record(messages, run_manager)
+            call = {"name": "lookup", "args": {"topic": "capital"}, "id": "call-1"}
+            return ChatResult(
+                generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))]
+            )
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+@pytest.mark.parametrize("wrap", ["bind_tools", "bind_tools_then_bind", "with_retry"])
+def test_tools_bound_on_the_wrapped_model_never_reach_the_rewrite(wrap: str) -> None:
+    """Issue 23 item 6: the rewrite call never carries the answer model's tools."""
+
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital."
+
+    llm = ObedientToolFake(respond=scripted(CLEAN, "Canberra."))
+    bound: Runnable[Any, BaseMessage] = llm.bind_tools([lookup], tool_choice="any")
+    if wrap == "bind_tools_then_bind":
+        bound = bound.bind(temperature=0)
+    elif wrap == "with_retry":
+        bound = bound.with_retry(stop_after_attempt=2)
+    out = S2AChatModel(model=bound, variant="split").invoke(OPINION)
+    rewrite = out.response_metadata["s2a"]
+    assert rewrite["fallback"] is False and rewrite["question"] == OPINION.split("? ")[0] + "?"
+    rewrite_kwargs, answer_kwargs = llm.bound
+    assert "tools" not in rewrite_kwargs and "tool_choice" not in rewrite_kwargs
+    assert answer_kwargs["tool_choice"] == "any" and out.tool_calls  # the answer keeps them
+    if wrap == "bind_tools_then_bind":
+        assert rewrite_kwargs["temperature"] == 0  # other bound parameters stay
+
+
+@pytest.mark.parametrize("shell", ["chain", "graph"])
+def test_the_chain_and_the_graph_rewrite_without_the_answer_models_tools(shell: str) -> None:
+    llm = ObedientToolFake(respond=scripted(CLEAN, "Canberra."))
+    bound = llm.bind_tools([convert_to_openai_tool(Capital)], tool_choice="any")
+    if shell == "chain":
+        rewrite = create_s2a_chain(bound, variant="split").invoke(OPINION).rewrite.model_dump()
+    else:
+        rewrite = build_s2a_graph(bound, variant="split").invoke({"input": OPINION})["rewrite"]
+    assert rewrite["fallback"] is False
+    assert "tools" not in llm.bound[0] and llm.bound[1]["tool_choice"] == "any"
