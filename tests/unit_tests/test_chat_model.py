@@ -29,6 +29,7 @@ from langchain_s2a import (
     S2AChatModel,
     S2AInputError,
     S2ARewrite,
+    S2ARewriteError,
     build_s2a_graph,
     create_s2a_chain,
 )
@@ -597,3 +598,53 @@ def test_the_chain_and_the_graph_rewrite_without_the_answer_models_tools(shell: 
         rewrite = build_s2a_graph(bound, variant="split").invoke({"input": OPINION})["rewrite"]
     assert rewrite["fallback"] is False
     assert "tools" not in llm.bound[0] and llm.bound[1]["tool_choice"] == "any"
+
+
+def _down(messages: list[BaseMessage]) -> BaseException:
+    return RuntimeError("rewriter provider is down")
+
+
+def test_a_failing_rewriter_fails_the_call_by_default() -> None:
+    model = S2AChatModel(model=FakeChat(respond=biased), rewriter_model=FakeChat(respond=_down))
+    with pytest.raises(RuntimeError, match="provider is down"):
+        model.invoke(OPINION)
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream"])
+async def test_on_error_original_sends_the_turn_unchanged(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 23 item 12: S2AChatModel had no on_error (S2AMiddleware has)."""
+    answerer = FakeChat(respond=biased)
+    model = S2AChatModel(
+        model=answerer, rewriter_model=FakeChat(respond=_down), on_error="original", max_attempts=1
+    )
+    if how == "invoke":
+        out = model.invoke(OPINION)
+    elif how == "ainvoke":
+        out = await model.ainvoke(OPINION)
+    else:
+        chunks = list(model.stream(OPINION))
+        out = sum(chunks[1:], chunks[0])
+    assert out.text == "Sydney"  # the wrapped model answered the turn as sent
+    assert answerer.calls[0].messages[-1].text == OPINION
+    assert out.response_metadata["s2a"] is None
+    assert out.response_metadata["s2a_error"] == "RuntimeError: rewriter provider is down"
+    assert "S2A left the turn unchanged" in caplog.text
+
+
+def test_on_error_original_keeps_on_failure_raise_and_refuses_bad_values() -> None:
+    model = S2AChatModel(
+        model=FakeChat(respond=biased), rewriter_model=fake("Sure!"), on_error="original"
+    )
+    strict = model.model_copy(
+        update={
+            "chain": create_s2a_chain(
+                FakeChat(respond=biased), rewriter_model=fake("Sure!"), on_failure="raise"
+            )
+        }
+    )
+    with pytest.raises(S2ARewriteError):
+        strict.invoke(OPINION)
+    with pytest.raises(ValueError, match="on_error"):
+        S2AChatModel(model=FakeChat(respond=biased), on_error="ignore")
