@@ -5,16 +5,25 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import merge_configs, patch_config
+from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import Send
 
 from langchain_s2a._answer import ANSWER_RUN_NAME, RECORD_KEY, REWRITE_TAGS, answer_messages
-from langchain_s2a._calls import CallPolicy, acall_model, as_ai_message, call_model
+from langchain_s2a._calls import (
+    CallPolicy,
+    acall_model,
+    as_ai_message,
+    astream_model,
+    call_model,
+    stream_model,
+)
 from langchain_s2a._graph_state import S2AContext, S2AState, s2a_context
 from langchain_s2a._inputs import InputParts, coerce_input
 from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
@@ -26,6 +35,13 @@ from langchain_s2a.rewriter import S2ARewriter
 __all__ = ["S2AGraphNodes"]
 
 _Model = Runnable[LanguageModelInput, BaseMessage]
+
+
+def _joined(chunks: list[Any]) -> Any:
+    """A streamed reply's chunks as one message."""
+    if not chunks:
+        raise ValueError("the answer model's stream returned no chunks")
+    return sum(chunks[1:], chunks[0]) if len(chunks) > 1 else chunks[0]
 
 
 class S2AGraphNodes:
@@ -187,16 +203,35 @@ class S2AGraphNodes:
         answer_config = patch_config(config, run_name=ANSWER_RUN_NAME)
         return self._model(ctx.model), messages, answer_config, rewrite
 
+    def _per_chunk(self, config: RunnableConfig) -> bool:
+        """Whether the answer's tokens are streamed (``messages`` mode) under a timeout.
+
+        Then the answer is streamed and the timeout bounds the wait for each chunk,
+        as in the chain's ``stream``; otherwise it bounds the call as a whole.
+        """
+        if self.policy.timeout is None:
+            return False
+        callbacks = config.get("callbacks")
+        handlers = callbacks.handlers if isinstance(callbacks, BaseCallbackManager) else callbacks
+        return any(isinstance(h, _StreamingCallbackHandler) for h in handlers or [])
+
     def answer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         model, messages, config, rewrite = self._answer_inputs(state, config)
         started = time.perf_counter()
-        message = call_model(model, messages, config, self.policy)
+        if self._per_chunk(config):
+            message = _joined(list(stream_model(model, messages, config, self.policy)))
+        else:
+            message = call_model(model, messages, config, self.policy)
         return self._answer_update(state, rewrite, message, started)
 
     async def aanswer(self, state: S2AState, config: RunnableConfig) -> dict[str, Any]:
         model, messages, config, rewrite = self._answer_inputs(state, config)
         started = time.perf_counter()
-        message = await acall_model(model, messages, config, self.policy)
+        if self._per_chunk(config):
+            stream = astream_model(model, messages, config, self.policy)
+            message = _joined([chunk async for chunk in stream])
+        else:
+            message = await acall_model(model, messages, config, self.policy)
         return self._answer_update(state, rewrite, message, started)
 
     def answer_node(self) -> RunnableLambda[S2AState, dict[str, Any]]:
