@@ -174,11 +174,12 @@ def s2a_context(context: object) -> S2AContext:
 
     Raises:
         TypeError: If the ``"s2a"`` entry is neither an ``S2AContext`` nor a mapping.
-        ValueError: If it names an option ``S2AContext`` does not have.
+        ValueError: If it names an option ``S2AContext`` does not have, or gives
+            one a value it does not take.
 
     Example:
-        >>> s2a_context({"user_id": "u1", "model": "openai:gpt-4o"})
-        S2AContext(preset=None, variant=None, language=None, keep_original=None, instructed=None, answer_format=None, model=None, rewriter_model=None)
+        >>> s2a_context({"user_id": "u1", "model": "openai:gpt-4o"}) == S2AContext()
+        True
         >>> s2a_context({"user_id": "u1", "s2a": {"model": "local:0.5b"}}).model
         'local:0.5b'
     """

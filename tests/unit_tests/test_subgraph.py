@@ -1,5 +1,6 @@
 """The S2A graph as a node of a larger graph, streamed with ``subgraphs=True``."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,3 +145,21 @@ def test_dataclass_parent_context_carries_s2a_options_as_an_attribute() -> None:
     context = DataclassContext("u-1", S2AContext(answer_format="One word."))
     builder.compile().invoke({"messages": [("user", OPINION)]}, context=context)
     assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?\n\nOne word."
+
+
+@pytest.mark.parametrize(
+    ("own", "error", "message"),
+    [
+        ({"modle": "x"}, ValueError, "unknown S2A context option(s) ['modle']"),
+        ({"variant": "nope"}, ValueError, "S2AContext variant='nope' is not one of"),
+        ("local:0.5b", TypeError, "'s2a' entry must be an S2AContext or a dict"),
+    ],
+)
+def test_a_bad_s2a_entry_in_a_parent_context_is_one_clear_error(
+    own: Any, error: type[Exception], message: str
+) -> None:
+    model = fake("Keep: none\nQuestion: 1", "Shakespeare")
+    context: AppContext = {"user_id": "u-1", "s2a": own}
+    with pytest.raises(error, match=re.escape(message)) as caught:
+        build_chat_app(model).invoke({"messages": [("user", OPINION)]}, context=context)
+    assert "\n" not in str(caught.value) and model.calls == []
