@@ -52,7 +52,8 @@ _CALL_FIELDS = ("temperature", "max_tokens")
 
 
 ERROR_KEY = "s2a_error"
-"""Key of the rewrite step's error in the answer's ``response_metadata`` (``on_error="original"``)."""
+"""Key of the rewrite step's error in the answer's ``response_metadata``
+(with ``on_error="original"``)."""
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +83,10 @@ class S2AChatModel(NestingChatModel):
     Each turn is rewritten once: an earlier human turn whose answer carries its
     rewrite (``response_metadata["s2a"]``, made for the turn's current text) is sent
     as that rewrite, and a last turn that already has one (an agent's tool loop) is
-    not rewritten again; other earlier turns pass unchanged. The result is the wrapped model's own ``AIMessage`` (tool calls,
-    usage metadata and all) with the rewrite, as the fields of
-    :class:`~langchain_s2a.S2ARewrite` in a dict, at ``response_metadata["s2a"]``.
+    not rewritten again; other earlier turns pass unchanged. The result is the
+    wrapped model's own ``AIMessage`` (tool calls, usage metadata and all) with
+    the rewrite, as the fields of :class:`~langchain_s2a.S2ARewrite` in a dict,
+    at ``response_metadata["s2a"]``.
     A conversation with no human text (only a system message, an image-only turn)
     goes to the wrapped model unchanged, with ``response_metadata["s2a"] = None``.
 
@@ -92,7 +94,9 @@ class S2AChatModel(NestingChatModel):
     own chunks; the rewrite's tokens never reach a token stream (its run is named
     ``s2a_rewrite`` and tagged ``nostream``, like the answer call ``s2a_answer``,
     whose tokens this model re-emits once as its own). Callbacks, tags and
-    metadata reach both calls. ``bind_tools`` and ``with_structured_output`` bind
+    metadata reach both calls, and their runs report the token usage: this
+    model's own run reports none (so usage callbacks and LangSmith count each
+    call once), while the message it returns carries the wrapped model's. ``bind_tools`` and ``with_structured_output`` bind
     on the wrapped model and keep S2A in front, so it can be the model of
     ``langchain.agents.create_agent``.
 
