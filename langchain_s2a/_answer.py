@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from langchain_core.messages import BaseMessage
 from langgraph.constants import TAG_NOSTREAM
+from pydantic import ValidationError
 
-from langchain_s2a._inputs import InputParts
+from langchain_s2a._inputs import InputParts, message_text, replace_text
 from langchain_s2a._types import Instructed, Language, Mode, Preset
 from langchain_s2a.prompts import detect_language, get_prompts
 from langchain_s2a.result import S2ARewrite
 
 ANSWER_RUN_NAME = "s2a_answer"
 """Run name of the answer step's model call (chain and graph)."""
+RECORD_KEY = "s2a"
+"""Key of a turn's rewrite (the fields of :class:`S2ARewrite`) in the
+``response_metadata`` of the answer that follows the turn."""
 REWRITE_TAGS = (TAG_NOSTREAM, "s2a_rewrite")
 """Tags of the rewrite step's runs; ``nostream`` keeps its tokens out of token streams
 (LangGraph's ``messages`` mode, UIs reading ``astream_events``)."""
@@ -28,6 +34,57 @@ def passthrough_rewrite(
         preset=preset,
         language=language or detect_language(parts.text),
     )
+
+
+def recorded_rewrite(messages: Sequence[BaseMessage], index: int) -> S2ARewrite | None:
+    """The rewrite recorded for the human turn ``messages[index]``, if any.
+
+    S2A records a turn's rewrite on the answer to it (``response_metadata["s2a"]``,
+    :data:`RECORD_KEY`), so a conversation carries its own rewrites: this is the
+    record on an AI message after the turn (before the next human turn) that was
+    made for the turn's current text. A turn edited since has no record.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> record = {"original": "Q? I think X.", "question": "Q?"}
+        >>> chat = [HumanMessage("Q? I think X."), AIMessage("A.", response_metadata={"s2a": record})]
+        >>> recorded_rewrite(chat, 0).text
+        'Q?'
+        >>> recorded_rewrite([HumanMessage("Q? I think Y."), chat[1]], 0) is None
+        True
+    """
+    text = message_text(messages[index], other_blocks="skip")
+    for message in messages[index + 1 :]:
+        if message.type == "human":
+            break
+        record = message.response_metadata.get(RECORD_KEY) if message.type == "ai" else None
+        if isinstance(record, Mapping) and record.get("original") == text:
+            try:
+                return S2ARewrite.model_validate(record)
+            except ValidationError:  # not ours after all
+                continue
+    return None
+
+
+def _body(original: str, rewrite: S2ARewrite, keep_original: bool) -> str:
+    """What the answer model sees of a rewritten turn (before any instruction)."""
+    if not keep_original or rewrite.fallback:
+        return rewrite.text
+    prompts = get_prompts(rewrite.preset, rewrite.language, rewrite.prompt_style)
+    return f"{prompts.original_label}:\n{original}\n\n{prompts.rewrite_label}:\n{rewrite.text}"
+
+
+def _earlier_turns_rewritten(parts: InputParts, keep_original: bool) -> InputParts:
+    """``parts`` with each earlier human turn that has a recorded rewrite sent as that rewrite."""
+    if parts.messages is None or parts.human_index is None:
+        return parts
+    messages = list(parts.messages)
+    for index in range(parts.human_index):
+        if messages[index].type == "human" and (rewrite := recorded_rewrite(parts.messages, index)):
+            messages[index] = replace_text(
+                messages[index], _body(rewrite.original, rewrite, keep_original)
+            )
+    return InputParts(parts.text, tuple(messages), parts.human_index)
 
 
 def answer_messages(
@@ -51,6 +108,11 @@ def answer_messages(
     after a fallback it is the original: either way the answer step sees what a
     plain call on that text would (so a rewrite that keeps everything, or one that
     is rejected, costs nothing but the rewrite call).
+
+    In ``s2a`` mode the conversation's earlier human turns are sent as their own
+    rewrites where one is recorded on the answer that followed them
+    (:func:`recorded_rewrite`): each turn is rewritten once, when it is the newest,
+    and an earlier turn's opinion does not come back on later turns.
     """
     prompts = get_prompts(rewrite.preset, rewrite.language, rewrite.prompt_style)
     if mode == "baseline":
@@ -58,12 +120,8 @@ def answer_messages(
     elif mode == "instructed":
         body = f"{parts.text}\n\n{prompts.answer_instruction}"
     else:
-        body = rewrite.text
-        if keep_original and not rewrite.fallback:
-            body = (
-                f"{prompts.original_label}:\n{parts.text}\n\n"
-                f"{prompts.rewrite_label}:\n{rewrite.text}"
-            )
+        parts = _earlier_turns_rewritten(parts, keep_original)
+        body = _body(parts.text, rewrite, keep_original)
         abstractive = rewrite.variant in ("split", "single") and not rewrite.fallback
         if instructed is True or (instructed == "auto" and abstractive):
             body = f"{body}\n\n{prompts.answer_instruction}"

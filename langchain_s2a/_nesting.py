@@ -7,6 +7,12 @@ run manager for that, but langchain-core calls ``_stream`` without one; so
 ``invoke``/``stream`` (and their async twins) fix the run id of the model's run in
 advance and keep the caller's config in a context variable, from which
 :meth:`NestingChatModel._child_config` builds the children's config.
+
+The message such a wrapper returns is a child's (the wrapped model's), usage and
+all; the child's run has reported that usage to the callbacks already. So the
+wrapper's own run reports none (:meth:`NestingChatModel._unreported`): usage
+callbacks (``get_usage_metadata_callback``) and LangSmith count each model call
+once, and ``invoke``/``stream`` put the usage back on the message the caller gets.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from contextlib import contextmanager
 from contextvars import Context, ContextVar, copy_context
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from langchain_core.callbacks import (
     AsyncCallbackManager,
@@ -26,17 +33,41 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages.ai import UsageMetadata, add_usage
 from langchain_core.runnables import RunnableConfig, ensure_config
 from langchain_core.runnables.config import patch_config
 from langchain_core.runnables.utils import coro_with_context
 
 __all__ = ["NestingChatModel"]
 
-# The caller's config of the call in progress, keyed by the model's id(), with the
-# run id its run gets.
-_CURRENT: ContextVar[tuple[int, RunnableConfig] | None] = ContextVar(
-    "s2a_chat_model_call", default=None
-)
+_M = TypeVar("_M", AIMessage, AIMessageChunk)
+
+
+@dataclass
+class _Call:
+    """The call in progress: whose it is, the caller's config, the usage held back."""
+
+    owner: int
+    """``id()`` of the model making the call."""
+    config: RunnableConfig
+    """The caller's config, with the run id the model's run gets."""
+    held: UsageMetadata | None = None
+    """Usage taken off this run's output (see ``_unreported``), not yet handed back."""
+
+    def hold(self, usage: UsageMetadata) -> None:
+        self.held = usage if self.held is None else add_usage(self.held, usage)
+
+    def release(self, message: _M) -> _M:
+        """``message`` with the usage held back so far (none is held after)."""
+        if self.held is None:
+            return message
+        usage, self.held = self.held, None
+        if message.usage_metadata is not None:
+            usage = add_usage(message.usage_metadata, usage)
+        return message.model_copy(update={"usage_metadata": usage})
+
+
+_CURRENT: ContextVar[_Call | None] = ContextVar("s2a_chat_model_call", default=None)
 
 
 class NestingChatModel(BaseChatModel):
@@ -53,20 +84,36 @@ class NestingChatModel(BaseChatModel):
         return config
 
     @contextmanager
-    def _calling(self, config: RunnableConfig) -> Iterator[None]:
+    def _calling(self, config: RunnableConfig) -> Iterator[_Call]:
         """Within: ``config`` is the call in progress (for :meth:`_child_config`)."""
-        token = _CURRENT.set((id(self), config))
+        call = _Call(id(self), config)
+        token = _CURRENT.set(call)
         try:
-            yield
+            yield call
         finally:
             _CURRENT.reset(token)
 
-    def _stream_context(self, config: RunnableConfig | None) -> tuple[Context, RunnableConfig]:
+    def _stream_context(
+        self, config: RunnableConfig | None
+    ) -> tuple[Context, RunnableConfig, _Call]:
         """A context to run a stream in, in which ``config`` is the call in progress."""
         config = self._call_config(config)
+        call = _Call(id(self), config)
         context = copy_context()
-        context.run(_CURRENT.set, (id(self), config))
-        return context, config
+        context.run(_CURRENT.set, call)
+        return context, config, call
+
+    def _unreported(self, message: _M) -> _M:
+        """``message`` as this model's run reports it: without the usage a child reported.
+
+        The usage is held back and put on the message ``invoke``/``stream`` return.
+        Outside those (``generate()``) the message keeps it.
+        """
+        call = _CURRENT.get()
+        if call is None or call.owner != id(self) or message.usage_metadata is None:
+            return message
+        call.hold(message.usage_metadata)
+        return message.model_copy(update={"usage_metadata": None})
 
     def _child_config(
         self,
@@ -76,8 +123,8 @@ class NestingChatModel(BaseChatModel):
     ) -> RunnableConfig:
         """The caller's config, with callbacks that make child runs of this model's run."""
         current = _CURRENT.get()
-        mine = current is not None and current[0] == id(self)
-        base = current[1] if current is not None and mine else ensure_config()
+        mine = current is not None and current.owner == id(self)
+        base = current.config if current is not None and mine else ensure_config()
         config = cast("RunnableConfig", dict(base))
         run_id = config.pop("run_id", None)
         config.pop("run_name", None)
@@ -116,8 +163,8 @@ class NestingChatModel(BaseChatModel):
     ) -> AIMessage:
         """Call the model; its child runs nest under this run."""
         config = self._call_config(config)
-        with self._calling(config):
-            return super().invoke(input, config, stop=stop, **kwargs)
+        with self._calling(config) as call:
+            return call.release(super().invoke(input, config, stop=stop, **kwargs))
 
     async def ainvoke(
         self,
@@ -129,8 +176,8 @@ class NestingChatModel(BaseChatModel):
     ) -> AIMessage:
         """Async twin of :meth:`invoke`."""
         config = self._call_config(config)
-        with self._calling(config):
-            return await super().ainvoke(input, config, stop=stop, **kwargs)
+        with self._calling(config) as call:
+            return call.release(await super().ainvoke(input, config, stop=stop, **kwargs))
 
     def stream(
         self,
@@ -141,7 +188,7 @@ class NestingChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         """Stream the model; its child runs nest under this run."""
-        context, config = self._stream_context(config)
+        context, config, call = self._stream_context(config)
         chunks = cast(
             "Generator[AIMessageChunk, None, None]",
             context.run(super().stream, input, config, stop=stop, **kwargs),
@@ -152,7 +199,7 @@ class NestingChatModel(BaseChatModel):
                     chunk = context.run(next, chunks)
                 except StopIteration:
                     return
-                yield chunk
+                yield call.release(chunk)
         finally:
             context.run(chunks.close)
 
@@ -165,7 +212,7 @@ class NestingChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         """Async twin of :meth:`stream`."""
-        context, config = self._stream_context(config)
+        context, config, call = self._stream_context(config)
         chunks = cast(
             "AsyncGenerator[AIMessageChunk, None]",
             context.run(super().astream, input, config, stop=stop, **kwargs),
@@ -176,6 +223,6 @@ class NestingChatModel(BaseChatModel):
                     chunk = await coro_with_context(anext(chunks), context)
                 except StopAsyncIteration:
                     return
-                yield chunk
+                yield call.release(chunk)
         finally:
             await coro_with_context(chunks.aclose(), context)

@@ -1,7 +1,8 @@
 """What the S2A chain and the S2A graph share around their rewriter.
 
 Both shells take either a ready :class:`~langchain_s2a.S2ARewriter` (``rewriter=``)
-or the rewriter's options as a shorthand (:func:`resolve_rewriter`); both retry a
+or the rewriter's options as a shorthand (:func:`resolve_rewriter`, which rewrites
+with the answer model stripped of its tools: :func:`without_tools`); both retry a
 rejected rewrite with the rejected reply and its reason (:func:`retry_wanted`,
 :func:`combine_attempts`); and both record a run with no rewrite step the same way
 (:func:`passthrough`).
@@ -13,7 +14,8 @@ from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableWithFallbacks
+from langchain_core.runnables.base import RunnableBindingBase
 
 from langchain_s2a._answer import passthrough_rewrite
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
@@ -26,6 +28,7 @@ __all__ = [
     "passthrough",
     "resolve_rewriter",
     "retry_wanted",
+    "without_tools",
 ]
 
 REWRITER_OPTIONS: dict[str, Any] = {
@@ -46,6 +49,52 @@ With a ready ``rewriter=`` these must stay at their defaults. ``timeout`` and
 with a ready rewriter they apply to the answer call only."""
 
 
+TOOL_KWARGS = frozenset(
+    {
+        "tools",
+        "tool_choice",
+        "functions",
+        "function_call",
+        "parallel_tool_calls",
+        "response_format",
+        "ls_structured_output_format",
+    }
+)
+"""Call parameters ``bind_tools`` (and an agent's response format) bind on a model."""
+
+
+def without_tools(
+    model: Runnable[LanguageModelInput, BaseMessage],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` without the tools (and tool choice) bound on it, for the rewrite call.
+
+    ``llm.bind_tools(tools, tool_choice="any")`` is a ``RunnableBinding`` whose
+    ``kwargs`` carry the tools; a provider that obeys them answers the rewrite
+    prompt with a tool call, and every rewrite would fall back. The bindings (also
+    under ``with_retry``, ``with_config`` and fallbacks) keep every other parameter.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> llm = GenericFakeChatModel(messages=iter([]))
+        >>> bound = llm.bind(tools=[{"type": "function"}], tool_choice="any", temperature=0)
+        >>> dict(without_tools(bound).kwargs)
+        {'temperature': 0}
+        >>> without_tools(llm) is llm
+        True
+    """
+    if isinstance(model, RunnableBindingBase):
+        inner = without_tools(model.bound)
+        kwargs = {k: v for k, v in model.kwargs.items() if k not in TOOL_KWARGS}
+        if inner is model.bound and len(kwargs) == len(model.kwargs):
+            return model
+        return model.model_copy(update={"bound": inner, "kwargs": kwargs})
+    if isinstance(model, RunnableWithFallbacks):
+        runnable = without_tools(model.runnable)
+        fallbacks = [without_tools(f) for f in model.fallbacks]
+        return model.model_copy(update={"runnable": runnable, "fallbacks": fallbacks})
+    return model
+
+
 def resolve_rewriter(
     rewriter: S2ARewriter | None,
     model: Runnable[LanguageModelInput, BaseMessage],
@@ -59,7 +108,8 @@ def resolve_rewriter(
 
     Args:
         rewriter: A ready rewriter, or ``None`` to build one.
-        model: The answer model, the rewrite model when no ``rewriter_model`` is given.
+        model: The answer model; without its tools (:func:`without_tools`), the
+            rewrite model when no ``rewriter_model`` is given.
         factory: The caller's name, for the error message.
         timeout: Seconds one rewrite call may take (built rewriter only).
         max_attempts: Attempts per rewrite call (built rewriter only).
@@ -92,7 +142,7 @@ def resolve_rewriter(
         return rewriter
     rewrite_model = options.pop("rewriter_model", None)
     return S2ARewriter(
-        model if rewrite_model is None else rewrite_model,
+        without_tools(model) if rewrite_model is None else rewrite_model,
         timeout=timeout,
         max_attempts=max_attempts,
         **options,

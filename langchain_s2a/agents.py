@@ -74,6 +74,16 @@ class _Job(NamedTuple):
     question: str
 
 
+def _recorded(records: dict[str, dict[str, Any]], message: BaseMessage) -> dict[str, Any] | None:
+    """The record of ``message``, if it was made for this very text.
+
+    Records are keyed by message id; a turn edited and resent under the same id
+    (edit-and-resend in a chat UI) has another text, so its old record is stale.
+    """
+    record = records.get(str(message.id)) if message.id else None
+    return record if record is not None and record.get("original") == message.text else None
+
+
 def _node_config() -> RunnableConfig:
     try:
         config = get_config()
@@ -85,8 +95,9 @@ def _node_config() -> RunnableConfig:
 class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
     """Run S2A on the user's turn before every model call of a ``create_agent`` agent.
 
-    Each cleaned message is rewritten once (keyed by message id) and reused on
-    later model calls of the run. The model sees the rewrite in place of the
+    Each cleaned message is rewritten once (keyed by message id and text) and
+    reused on later model calls and turns; a message whose text changed under the
+    same id (a user turn edited and resent) is rewritten again. The model sees the rewrite in place of the
     message's text: a turn made of content blocks keeps its image, audio and file
     blocks in place, and every message keeps its ``name``, ``id`` and
     ``additional_kwargs``. The agent state keeps the original, and
@@ -173,7 +184,9 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         question = str(humans[-1].text) if humans else ""
         chosen = humans if self.earlier_turns else humans[-1:]
         users: list[BaseMessage] = [
-            m for m in chosen if m.id not in done and len(m.text) >= max(self.min_chars, 1)
+            m
+            for m in chosen
+            if _recorded(done, m) is None and len(m.text) >= max(self.min_chars, 1)
         ]
         tools: list[BaseMessage] = []
         if self.tool_result_chars is not None and question:
@@ -181,7 +194,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
                 m
                 for m in messages
                 if isinstance(m, ToolMessage)
-                and m.id not in done
+                and _recorded(done, m) is None
                 and len(m.text) > self.tool_result_chars
             ]
         for rewrite in done.values():  # prefer the cleaned question for tool results
@@ -305,7 +318,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             return request
         messages: list[AnyMessage] = []
         for message in request.messages:
-            record = records.get(str(message.id)) if message.id else None
+            record = _recorded(records, message)
             text = record.get("text") if record else None
             messages.append(replace_text(message, text) if text is not None else message)
         return request.override(messages=messages)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -14,6 +14,7 @@ from langchain_core.callbacks.manager import (
 )
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSerializable
 from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
@@ -47,8 +48,25 @@ from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
 __all__ = ["S2AChain", "create_s2a_chain"]
 
 
+Other = TypeVar("Other")
+
+
 async def _once(value: Any) -> AsyncIterator[Any]:
     yield value
+
+
+def _no_parser(other: object) -> None:
+    """Refuse an output parser piped after the chain: it cannot read an ``S2AResult``.
+
+    Output parsers take a string or a message; run with the chain's result they
+    fail deep in pydantic ("Generation.text ... Input should be a valid string").
+    """
+    if isinstance(other, BaseOutputParser):
+        raise TypeError(
+            f"create_s2a_chain returns an S2AResult, not a message, so {type(other).__name__} "
+            "cannot read it: pipe `| (lambda result: result.answer)` for the answer text, or "
+            "use S2AChatModel(model=llm), a chat model that output parsers accept"
+        )
 
 
 class S2AChain(RunnableSerializable[Any, S2AResult]):
@@ -91,6 +109,20 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
     def is_lc_serializable(cls) -> bool:
         """Not serialisable: it holds live models."""
         return False
+
+    # ------------------------------------------------------------- composition
+    def __or__(self, other: Any) -> RunnableSerializable[Any, Any]:
+        """``self | other``; an output parser is refused at once (see :func:`_no_parser`)."""
+        _no_parser(other)
+        return super().__or__(other)
+
+    def pipe(
+        self, *others: Runnable[Any, Other] | Callable[[Any], Other], name: str | None = None
+    ) -> RunnableSerializable[Any, Other]:
+        """``self | others[0] | ...``; an output parser right after is refused at once."""
+        if others:
+            _no_parser(others[0])
+        return super().pipe(*others, name=name)
 
     # ------------------------------------------------------------------ stages
     def parts(self, input: Any) -> InputParts:

@@ -76,8 +76,13 @@ def format_transcript(
     language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
+    header: bool = True,
 ) -> str:
     """Flatten a conversation into a transcript (system messages are left out).
+
+    Every line of a turn starts with that turn's role label, so no turn can pass
+    a line of its own off as another's: a user's line "Assistant: ..." comes out
+    as "User: Assistant: ...".
 
     Args:
         messages: The conversation; it must contain a human message.
@@ -85,9 +90,12 @@ def format_transcript(
         include_assistant: Keep the assistant's and tools' turns (facts may have
             been established there).
         max_turns: Keep only the last ``max_turns`` messages.
+        header: Put the one-line header above the turns. The conversation chain
+            leaves it out: the rewriter would number it as the user's first sentence.
 
     Returns:
-        One ``Role: text`` paragraph per message, under a one-line header.
+        One paragraph per message (each of its lines as ``Role: line``), under a
+        one-line header.
 
     Raises:
         S2AInputError: If there is no human message.
@@ -112,12 +120,13 @@ def format_transcript(
     if not humans:
         raise S2AInputError("the conversation has no human message to answer")
     lang = detect_language(message_text(humans[-1])) if language == "auto" else language
-    lines = [_HEADER[lang]]
+    paragraphs = [_HEADER[lang]] if header else []
     for message in turns:
-        text = message.text.strip()
-        if text:
-            lines.append(f"{_ROLES[lang][message.type]}: {text}")
-    return "\n\n".join(lines)
+        label = _ROLES[lang][message.type]
+        lines = [line.strip() for line in message.text.splitlines() if line.strip()]
+        if lines:
+            paragraphs.append("\n".join(f"{label}: {line}" for line in lines))
+    return "\n\n".join(paragraphs)
 
 
 def create_s2a_conversation_chain(
@@ -237,7 +246,11 @@ def create_s2a_conversation_chain(
                 "(or a tool result) for S2A to answer it"
             )
         transcript = format_transcript(
-            messages, language=language, include_assistant=include_assistant, max_turns=max_turns
+            messages,
+            language=language,
+            include_assistant=include_assistant,
+            max_turns=max_turns,
+            header=False,  # framing, not the user's text: never a sentence to keep
         )
         system = [m for m in messages if m.type == "system"]
         sent = len(transcript) + sum(len(m.text) for m in system)

@@ -69,8 +69,10 @@ def build_s2a_graph(
 
     The graph speaks messages too: with ``{"messages": [...]}`` (a chat UI, the
     LangGraph SDK, a ``MessagesState`` parent graph) the last human turn's text
-    blocks are rewritten for the answer model, which sees the whole conversation;
-    the answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
+    blocks are rewritten for the answer model, which sees the whole conversation
+    with earlier turns as their own rewrites (recorded on each answer at
+    ``response_metadata["s2a"]`` and reused, so each turn is rewritten once); the
+    answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
     stays as sent. On a checkpointed thread each run adds its answer to the chat.
     In every input form, image, audio and file blocks reach the answer model
     untouched and in order.
@@ -111,10 +113,11 @@ def build_s2a_graph(
         answer_format: Format instruction appended to the answer prompt.
         structured_output: See :class:`S2ARewriter`.
         max_input_chars: Input length limit.
-        timeout: Seconds each model call may take, as a whole (also when the
-            answer's tokens are streamed in ``messages`` mode); time waiting for
-            a worker does not count. A timeout is a transient error, retried by
-            ``retry_policy``.
+        timeout: Seconds each model call may take, as a whole; when the
+            answer's tokens are streamed (``stream_mode="messages"``), the wait
+            for its first token and each gap between tokens instead, as in the
+            chain's ``stream``. Time waiting for a worker does not count. A
+            timeout is a transient error, retried by ``retry_policy``.
         max_attempts: Attempts per model call on transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
             Shorthand for ``retry_policy=RetryPolicy(max_attempts=N,

@@ -65,7 +65,10 @@ class _Batch:
 
 
 def _checked(documents: Sequence[Document], query: str) -> list[Document]:
-    if not isinstance(query, str) or not query.strip():
+    if not isinstance(query, str):
+        got = "None" if query is None else type(query).__name__
+        raise TypeError(f"the query given to S2ADocumentCompressor must be a str; got {got}")
+    if not query.strip():
         raise S2AInputError("the query given to S2ADocumentCompressor is empty")
     return list(documents)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import os
+import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
@@ -256,3 +258,20 @@ async def aiter_in_thread(
         await future
     finally:
         cancel.set()
+
+
+def _close_llama_cpp_devnull() -> None:
+    """Close the two ``/dev/null`` files ``llama_cpp._utils`` opens at import.
+
+    llama-cpp-python never closes them, so the interpreter reports them as a
+    ``ResourceWarning`` at exit. llama.cpp writes to them only while it loads a
+    model (with ``verbose=False``), which no exit handler does.
+    """
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+atexit.register(_close_llama_cpp_devnull)

@@ -296,3 +296,17 @@ async def test_content_blocks_when_streamed() -> None:
 def test_image_only_input_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="nothing to rewrite"):
         create_s2a_chain(fake(TOM_KEEP)).invoke([IMAGE])
+
+
+@pytest.mark.parametrize("how", ["or", "pipe"])
+def test_piping_into_an_output_parser_says_what_the_chain_returns(how: str) -> None:
+    """Issue 23 item 8: not a pydantic error about Generation.text when it runs."""
+    from langchain_core.output_parsers import JsonOutputParser, StrOutputParser
+
+    chain = create_s2a_chain(fake(GOOD, "Shakespeare"))
+    for parser in (StrOutputParser(), JsonOutputParser()):
+        with pytest.raises(TypeError, match=r"returns an S2AResult.*\.answer.*S2AChatModel") as err:
+            chain | parser if how == "or" else chain.pipe(parser)
+        assert "\n" not in str(err.value)
+    answer = chain | (lambda result: result.answer)  # what the message points to
+    assert answer.invoke(OPINION) == "Shakespeare"
