@@ -42,11 +42,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from langchain_s2a.segmentation import Sentence, asks
+from langchain_s2a._types import Language
+from langchain_s2a.segmentation import Sentence, asks, split_sentences
 
-__all__ = ["Role", "RoleKind", "question_words", "sentence_role", "sentence_roles"]
+__all__ = [
+    "Role",
+    "RoleKind",
+    "question_words",
+    "segment",
+    "sentence_role",
+    "sentence_roles",
+]
 
 RoleKind = Literal["question", "opinion", "instruction", "fact"]
 """What a sentence does (see the module docstring)."""
@@ -90,7 +99,7 @@ _STANCE_VERB = (
     r"(?:think|thought|believe|believed|guess|suspect|feel|felt|reckon|suppose|assume|bet|"
     r"expect|imagine|figure|doubt|recall|remember|gather|heard|hear|understand|"
     r"am guessing|'m guessing|am thinking|'m thinking|am assuming|'m assuming|am betting|"
-    r"'m betting)"
+    r"'m betting|am figuring|'m figuring|am estimating|'m estimating)"
 )
 _CERTAIN = r"(?:sure|certain|positive|convinced|confident)"
 _DEGREE = (
@@ -101,8 +110,8 @@ _PEOPLE = (
     r"(?:friend|friends|teacher|dad|father|mom|mum|mother|parents|brother|sister|wife|husband|"
     r"boss|manager|colleague|coworker|co-worker|partner|son|daughter|kid|kids|roommate|"
     r"neighbou?r|uncle|aunt|cousin|grandma|grandmother|grandpa|grandfather|professor|tutor|"
-    r"classmate|boyfriend|girlfriend|coach|book|textbook|website|article|internet|"
-    r"google|chatgpt|family|team|everyone|everybody|people|someone|somebody|they|he|she)"
+    r"classmate|boyfriend|girlfriend|coach|google|chatgpt|family|team|everyone|everybody|"
+    r"people|someone|somebody|they|he|she)"
 )
 _HEARSAY_VERB = (
     r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|told me|tells me|"
@@ -115,7 +124,7 @@ _STANCE_EN = re.compile(
     rf"I (?:{_INTENSIFIER} )*(?:don't |do not |didn't |did not |can't help but )?{_STANCE_VERB}"
     rf"|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}(?: (?:that|of|about))?"
     rf"|I(?:'d| would) (?:{_INTENSIFIER} )*(?:say|guess|bet|think|imagine|assume|expect)"
-    r"|I(?:'m| am) (?:guessing|thinking|betting|assuming)"
+    r"|I(?:'m| am) (?:guessing|thinking|betting|assuming|figuring|estimating|hoping)"
     r"|my (?:guess|bet|hunch|feeling|gut|gut feeling|instinct|opinion|view|impression|answer|"
     r"best guess|understanding) (?:is|was|says|tells me)"
     r"|in my (?:opinion|view|mind|humble opinion)|if you ask me|IMO|IMHO"
@@ -156,7 +165,18 @@ _DOUBT_EN = re.compile(
     r"|I could be wrong|I might be wrong|I may be wrong|correct me if I(?:'m| am) wrong"
     r"|(?:just |only )?(?:a|my) (?:guess|hunch|thought)|who knows|no idea|not 100% sure"
     r"|but (?:I'm|I am) not (?:an? )?expert|(?:though|tho)"
-    r")\s*[.!…?]*\s*$",
+    r"|(?:opinions|answers|people|sources) (?:online )?(?:differ|vary|disagree)"
+    r")\s*(?:tbh|lol|honestly)?\s*[.!…?,;]*\s*$",
+    re.IGNORECASE,
+)
+# Doubt whose complement names what is doubted: "no idea which is smarter", "not sure it's
+# even possible"; a doubt when the complement brings in at most two new words.
+_DOUBT_OPEN_EN = re.compile(
+    r"^\s*" + _CONNECTIVE + r"(?:honestly,? )?(?:"
+    rf"I(?:'m| am) (?:{_DEGREE} |just |still |also )*(?:not (?:{_DEGREE} )*{_CERTAIN}|unsure|"
+    r"uncertain)|(?:not|un) (?:{_DEGREE} )*sure|I (?:really |honestly |just )?(?:don't|do not) "
+    r"know|I have (?:no|zero) (?:idea|clue)|no (?:idea|clue)|who knows"
+    r")\s*(?:about |of )?(?:if|whether|which|what|how|when|where|why|who|that)?\b",
     re.IGNORECASE,
 )
 # "the answer is X": a clause whose subject is the answer itself.
@@ -180,6 +200,20 @@ _TAG_EN = re.compile(
     r"[?？]+\s*$",
     re.IGNORECASE,
 )
+# How a real question starts (English) or what it holds (Chinese); a sentence with a question
+# mark and none of these is a statement asking for approval ("So it's expired already?").
+_INTERROGATIVE_EN = re.compile(
+    r"^\W*(?:(?:and|but|so|also|or|ok|okay|well|then|hmm|hey|hi|sorry|please)\b[,]?\s+)*"
+    r"(?:what|which|who|whom|whose|when|where|why|how|is|are|am|was|were|do|does|did|can|could|"
+    r"should|would|will|shall|may|might|must|have|has|had|isn't|aren't|wasn't|weren't|don't|"
+    r"doesn't|didn't|can't|couldn't|shouldn't|wouldn't|won't|any|anyone|anybody|whats|what's|"
+    r"how's|where's|who's|whats|if|whether|or)\b",
+    re.IGNORECASE,
+)
+_INTERROGATIVE_ZH = re.compile(
+    r"吗|呢|什么|哪|谁|几|多少|怎么|为什么|为何|是不是|能不能|会不会|要不要|有没有|可不可以|行不行|"
+    r"对不对|好不好|是否|多久|多长|多大|多远|如何"
+)
 _FIRST_PERSON_EN = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|myself|we|us|our|ours)\b")
 _ARTICLE_START_EN = re.compile(r"^\s*(?:a|an|the|some|one)\s", re.IGNORECASE)
 
@@ -189,17 +223,20 @@ _STANCE_ZH = re.compile(
     r"我(?:个人|真的|其实|还是|也|倒是|一直|总|都)?(?:不|并不|不太|没)?(?:认为|觉得|相信|猜|猜测|"
     r"估计|想|确定|肯定|敢肯定|怀疑|感觉|以为|记得|听说|印象中|看|判断)"
     r"|我(?:很|非常|十分|比较|挺|百分之百)?(?:确定|肯定|相信)"
-    r"|(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|父亲|母亲|爸妈|父母|哥哥|姐姐|弟弟|"
-    r"妹妹|同事|老板|同学|丈夫|妻子|老公|老婆|男朋友|女朋友|医生|教练|家人|室友|邻居|书上|网上|"
-    r"课本|大家|别人|有人|他|她|他们)(?:都)?(?:说|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信)"
+    r"|(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|母亲|爸妈|父母|哥哥|姐姐|"
+    r"弟弟|妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|"
+    r"公公|岳母|奶奶|爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们)(?:都|也|非|一直|总)?"
+    r"(?:说|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信|非说|说是)"
     r"|据说|听说|有人说|大家都说|在我看来|依我看|我看|个人认为|我的猜测是|我猜测是"
-    r"|(?:可能|也许|大概|应该|估计|恐怕|说不定|肯定|一定|显然|或许|八成|多半)"
+    r"|(?:可能|也许|大概|应该|估计|恐怕|说不定|肯定|一定|显然|或许|八成|多半|感觉|好像|似乎|看来)"
     r")[，,：:]?",
 )
 _DOUBT_ZH = re.compile(
     r"^\s*(?:(?:但是?|不过|可是)[，,]?\s*)?(?:我)?(?:真的|也|并|其实|还是)?"
-    r"(?:不(?:太|是很|大)?(?:确定|清楚|知道|敢肯定)|没(?:有)?把握|说不准|拿不准|不一定对)"
-    r"(?:对不对|是不是|啊|呢|吧|哦|的)?\s*[。！…？?!.]*\s*$"
+    r"(?:不(?:太|是很|大)?(?:确定|清楚|知道|敢肯定)|没(?:有)?把握|说不准|拿不准|不一定对|"
+    r"说不好|搞不清(?:楚)?|弄不清(?:楚)?|吃不准|不好说|没数|(?:网上|大家|别人)?的?说法(?:不一|"
+    r"太多了?|很多|各异|不同))"
+    r"(?:对不对|是不是|啊|呢|吧|哦|的)?\s*[。！…？?!.，,；;]*\s*$"
 )
 _ANSWER_NAMED_ZH = re.compile(
     r"^\s*(?:正确)?(?:答案|结果|正确答案|总数|总共|一共|总和)(?:应该|可能|大概|肯定|一定)?不?(?:是|为|等于)"
@@ -514,6 +551,7 @@ def _new_words(text: str, known: set[str]) -> tuple[list[str], list[str]]:
     return lower, names
 
 
+_CONTRAST = re.compile(r"^\s*(?:but|though|although|tho|但是?|不过|可是)\b", re.IGNORECASE)
 _CLAUSE_SPLIT = re.compile(
     r"(?:,|;|—| - |–|，|；|、)\s+|(?<=[，；])|\s+(?=but\b|though\b|although\b)"
 )
@@ -573,6 +611,8 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
     pronoun = _ANSWER_PRONOUN_EN.match(text)
     rest = text[pronoun.end() :] if pronoun else text
     lower, names = _new_words(rest, known)
+    if _FIRST_PERSON_EN.search(rest) and (lower or names):
+        return None  # "my GPA is 3.4": a report about the user, not a guess at the answer
     if not lower:
         return "candidate_answer" if names else "echoes_question"
     if (
@@ -585,23 +625,64 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
     return None
 
 
+def _doubt_about(clause: str, known: set[str]) -> bool | None:
+    """Whether a doubt with a complement ("no idea which is smarter") is about the answer.
+
+    ``True`` when the complement brings in at most two new words, ``False`` when more,
+    ``None`` when the clause is no such doubt.
+    """
+    match = _DOUBT_OPEN_EN.match(clause)
+    if not match:
+        return None
+    lower, _names = _new_words(_HEDGE_ADVERB_EN.sub(" ", clause[match.end() :]), known)
+    return len(lower) <= 2
+
+
+def _is_hedge(clause: str, reasons: list[str], zh: bool) -> bool:
+    """A contrastive clause about the user's own reliability after a guess at the answer.
+
+    "I think it's $2,400, but my brain is fried today": it follows a candidate answer
+    or an echo of the question, opens with "but" (但/不过), speaks of the user, and
+    states no number.
+    """
+    after_guess = bool(reasons) and reasons[-1] in ("candidate_answer", "echoes_question")
+    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(clause)
+    return (
+        after_guess
+        and bool(_CONTRAST.match(clause))
+        and bool(first_person)
+        and not re.search(r"\d", clause)
+    )
+
+
 def _opinion(text: str, known: set[str], zh: bool) -> str | None:
-    """Why the statement ``text`` is an opinion about the answer, or ``None``."""
+    """Why the statement ``text`` is an opinion about the answer, or ``None``.
+
+    Every clause must be about the answer: a stance over a candidate answer or over the
+    question's own words, doubt, or — after such a clause — a contrastive hedge without
+    a number ("…, but my brain is fried today").
+    """
     clauses = _clauses(text)
     if not clauses:
         return None
     reasons: list[str] = []
     stance_seen = False
     for clause in clauses:
-        if _is_doubt(clause, zh):
+        if _is_doubt(clause, zh) or (not zh and _doubt_about(clause, known)):
             reasons.append("doubt")
             stance_seen = True
             continue
+        if _is_hedge(clause, reasons, zh):
+            continue  # "…, but I'm bad at this stuff": a hedge on the guess before it
         named = (_ANSWER_NAMED_ZH if zh else _ANSWER_NAMED_EN).match(clause)
         content, stance = _strip_stance(clause, zh)
         if named and not stance:
             reasons.append("answer_named")
             continue
+        if not stance and not zh and _HEDGE_ADVERB_EN.search(clause):
+            plain = " ".join(_HEDGE_ADVERB_EN.sub(" ", clause).split())
+            if _ANSWER_PRONOUN_EN.match(plain) or _ANSWER_NAMED_EN.match(plain):
+                content, stance = plain, True  # "It's probably K2", "the answer is surely 4"
         if not stance and not stance_seen:
             return None  # a clause that states something, with no stance over it
         if stance and not content:
@@ -663,13 +744,18 @@ def sentence_role(text: str, *, known: set[str], is_question: bool | None = None
     asking = asks(text) if is_question is None else is_question
     if asking:
         tag = (_TAG_ZH if zh else _TAG_EN).search(text)
-        if tag is None or tag.start() == 0:
-            return Role("question", "asks")
-        statement = text[: tag.start()]
-        why = _opinion(statement, known, zh) or (
-            "tag_question" if _about_answer(statement, known, zh) else None
-        )
-        return Role("opinion", why) if why else Role("question", "asks")
+        if tag is not None and tag.start() > 0:
+            statement = text[: tag.start()]
+            why = _opinion(statement, known, zh) or (
+                "tag_question" if _about_answer(statement, known, zh) else None
+            )
+            return Role("opinion", why) if why else Role("question", "asks")
+        if not (_INTERROGATIVE_ZH.search(text) if zh else _INTERROGATIVE_EN.match(text)):
+            # "300 g I guess?": a statement said with a question mark
+            why = _opinion(text.rstrip(" ?？"), known, zh)
+            if why is not None:
+                return Role("opinion", why)
+        return Role("question", "asks")
     why = _opinion(text, known, zh)
     if why is not None:
         return Role("opinion", why)
@@ -698,9 +784,94 @@ def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
         sentence_role(s.text, known=known, is_question=a)
         for s, a in zip(sentences, asking, strict=True)
     ]
-    # A question that also carries an instruction ("What does </user_text> close?") stays
-    # a question when the turn asks nothing else: the question is never lost.
+    # A question that also carries an instruction ("What does </user_text> close?") or a
+    # guess ("It's Sydney, right?") stays a question when the turn asks nothing else: the
+    # question is never lost.
     asked = [i for i, (a, r) in enumerate(zip(asking, roles, strict=True)) if a]
-    if asked and all(roles[i].kind == "instruction" for i in asked):
+    if asked and all(roles[i].kind != "question" for i in asked):
         roles[asked[-1]] = Role("question", "asks")
     return roles
+
+
+# Where a sentence may be cut into clauses: after a comma or semicolon, before "but",
+# "though", "so", before a stance that opens a clause ("… so I doubt it's $200").
+_CUT = re.compile(
+    r"[,;，；]\s*|\s+(?=(?:but|though|although|so|and)\s)|\s+(?=I(?:'m| am| think| doubt| guess| "
+    r"believe| bet| reckon|'d)\b)|(?<=[^\s，,])(?=我(?:猜|觉得|认为|估计|感觉))",
+    re.IGNORECASE,
+)
+
+
+_ASIDE_START = re.compile(
+    rf"^(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}|"
+    r"I(?:'d| would) (?:say|guess)|if I remember (?:correctly|right)|if I'm not mistaken|"
+    r"我(?:觉得|认为|记得|估计|猜))\s*[,，]",
+    re.IGNORECASE,
+)
+_ASIDE_END = re.compile(
+    rf"(?:^|[,，]\s*)(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN})"
+    r"\s*[,，]?$",
+    re.IGNORECASE,
+)
+
+
+def _enough(piece: str) -> bool:
+    han = len(re.findall(r"[\u3400-\u9fff]", piece))
+    return han >= 3 if han else len(re.findall(r"[A-Za-z0-9]+", piece)) >= 2
+
+
+def _split_mixed(text: str, known: set[str], depth: int = 0) -> list[tuple[int, int]]:
+    """``text`` cut where an opinion about the answer meets a fact (spans into ``text``).
+
+    One cut at a time, the first whose one side is an opinion and the other is not;
+    the fact side is looked at again (a sentence may hold one opinion and two facts).
+    """
+    whole = sentence_role(text, known=known)
+    if whole.kind == "opinion" or depth > 2:
+        return [(0, len(text))]
+    for match in _CUT.finditer(text):
+        cut = match.end()
+        head, tail = text[:cut].rstrip(), text[cut:].lstrip()
+        if not (_enough(head) and _enough(tail)) or sum(head.count(q) for q in '"“”') % 2:
+            continue
+        if _ASIDE_START.match(tail) or _ASIDE_END.search(head):
+            continue  # "It expires, I believe, on May 3": the stance is an aside, not a clause
+        roles = [sentence_role(piece, known=known) for piece in (head, tail)]
+        kinds = [r.kind == "opinion" and r.confident for r in roles]
+        if kinds[0] == kinds[1] or any(r.kind == "instruction" for r in roles):
+            continue
+        start = len(text) - len(tail)
+        pieces = [(0, len(head)), (start, len(text))]
+        fact = 1 if kinds[0] else 0
+        a, b = pieces[fact]
+        inner = [(a + x, a + y) for x, y in _split_mixed(text[a:b], known, depth + 1)]
+        return [*inner, pieces[1]] if fact == 0 else [pieces[0], *inner]
+    return [(0, len(text))]
+
+
+def segment(text: str, *, language: Language | None = None) -> list[Sentence]:
+    """``text``'s sentences as the rewrite numbers them, a mixed sentence cut into clauses.
+
+    :func:`~langchain_s2a.segmentation.split_sentences`, then every sentence that holds
+    both an opinion about the answer and a fact is cut where one meets the other ("我猜是
+    长江，给孩子检查作业用的。", "I don't think it's 12, a whole stick is only 8."), so the
+    opinion can go and the fact stay, each verbatim.
+
+    Example:
+        >>> [s.text for s in segment("How many tbsp is 3/4 cup? I don't think it's 12, a stick is 8.")]
+        ['How many tbsp is 3/4 cup?', "I don't think it's 12,", 'a stick is 8.']
+    """
+    return list(_segment(text, language))
+
+
+@lru_cache(maxsize=256)
+def _segment(text: str, language: Language | None) -> tuple[Sentence, ...]:
+    # Cached: one rewrite reads its input's sentences several times (prompt, plan, reply).
+    sentences = split_sentences(text, language=language)
+    known = question_words([s.text for s in sentences if asks(s.text)])
+    out: list[Sentence] = []
+    for sentence in sentences:
+        for a, b in _split_mixed(sentence.text, known):
+            piece = sentence.text[a:b]
+            out.append(Sentence(len(out) + 1, piece, sentence.start + a, sentence.start + b))
+    return tuple(out)

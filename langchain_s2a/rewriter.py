@@ -29,6 +29,7 @@ from langchain_s2a._constrained import (
     structured_unsupported,
 )
 from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._roles import segment
 from langchain_s2a._types import (
     JudgeSentences,
     LanguageOption,
@@ -57,7 +58,7 @@ from langchain_s2a.prompts import (
     restore_neutralized,
 )
 from langchain_s2a.result import S2ARewrite
-from langchain_s2a.segmentation import Sentence, split_sentences
+from langchain_s2a.segmentation import Sentence
 from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
 
 __all__ = ["RewriteVariant", "S2ARewriter"]
@@ -230,7 +231,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """
         prompts = get_prompts(self.preset, language, self.prompt_style)
         if self.variant == "extractive":
-            sentences = split_sentences(text, language=language) if sentences is None else sentences
+            sentences = segment(text, language=language) if sentences is None else sentences
             prompt = prompts.extractive.format(text=number_sentences(sentences))
         else:
             template = prompts.split if self.variant == "split" else prompts.single
@@ -260,7 +261,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         then judged by :func:`~langchain_s2a.validation.rejection_reason`.
         """
         if self.variant == "extractive" and sections is None:
-            sentences = sentences or split_sentences(parts.text, language=language)
+            sentences = sentences or segment(parts.text, language=language)
             extract = read_selection(raw, parts.text, sentences, preset=self.preset)
             candidate = Candidate.from_extract(
                 extract, raw=raw, original=parts.text, truncated=truncated, language=language
@@ -334,7 +335,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         """Build an attempt's request; the extractive input is split here, once."""
         language = self.resolve_language(parts.text)
         extractive = self.variant == "extractive"
-        sentences = split_sentences(parts.text, language=language) if extractive else None
+        sentences = segment(parts.text, language=language) if extractive else None
         messages = self.build_messages(
             parts.text, language=language, previous=previous, sentences=sentences
         )

@@ -126,6 +126,7 @@ _OPINION_OPENER = re.compile(
     rf"(?<=\S)[ \t]+(?=(?:{_OPINION_EN}))|(?<=[^\s，,。？！?!])(?={_OPINION_ZH})"
 )
 
+_ASIDE = re.compile(rf"^(?:{_OPINION_EN}|{_OPINION_ZH})\s*[,，]", re.IGNORECASE)
 _QUOTES = '"“”「」『』'  # apostrophes are too common in names to count as quotes
 
 
@@ -146,10 +147,15 @@ def _split_opinion_clauses(text: str, bounds: list[tuple[int, int]]) -> list[tup
             # The head must be the question, not an opinion itself ("I think it's X
             # but I'm not sure" stays one sentence).
             opinion_head = bool(_OPINION_OPENER.search("x " + head))
+            # "My GPA is 3.4 I think, and …" / "It expires, I believe, on May 3": a stance
+            # set off by a comma qualifies the clause before it; it starts no sentence.
+            aside = bool(_ASIDE.match(piece[match.end() :]))
             if (
                 words >= (4 if re.search(r"[\u3400-\u9fff]", head) else 3)
                 and balanced
                 and not opinion_head
+                and not aside
+                and not head.endswith((",", "，"))
             ):
                 cut = match.end()
                 break

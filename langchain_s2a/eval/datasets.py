@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 __all__ = [
     "GSM_CATEGORIES",
+    "OPINION_TEMPLATE_TASKS",
     "TRIVIA_CATEGORIES",
     "TRIVIA_OPINION_CATEGORIES",
     "EvalItem",
@@ -47,9 +48,9 @@ __all__ = [
     "stable_hash",
 ]
 
-Task = Literal["trivia", "gsm-ic"]
+Task = Literal["trivia", "gsm-ic", "selfreport", "gsm-opinion"]
 """The kind of an item: how it is run, scored and reported."""
-TaskName = Literal["trivia", "gsm-ic", "trivia-zh"]
+TaskName = Literal["trivia", "gsm-ic", "trivia-zh", "selfreport", "gsm-opinion"]
 """What :func:`load_items` accepts. ``"trivia-zh"`` is the Chinese opinion set; its
 items are trivia items (``task == "trivia"``), run, scored and reported as such."""
 Split = Literal["report", "tune", "all"]
@@ -60,6 +61,8 @@ TRIVIA_OPINION_CATEGORIES = ("suggest_correct", "suggest_incorrect", "refute_cor
 """The templates that carry an opinion (the paper averages accuracy over these)."""
 GSM_CATEGORIES = ("in_topic", "out_topic")
 """GSM-IC distractor kinds (``sentence_label``)."""
+OPINION_TEMPLATE_TASKS = frozenset({"trivia", "gsm-opinion"})
+"""Tasks whose items are a question in four SycophancyEval templates (``plain`` first)."""
 
 _TRIVIA_FILE = "trivia_qa_dev.jsonl"
 _TRIVIA_FILES = {"trivia_qa": _TRIVIA_FILE, "trivia_zh": "trivia_zh.jsonl"}
@@ -366,7 +369,9 @@ def load_items(
 ) -> list[EvalItem]:
     """Load the items of ``task`` (dispatch to :func:`load_trivia` / :func:`load_gsm_ic`).
 
-    ``"trivia-zh"`` loads the Chinese opinion set (``load_trivia(dataset="trivia_zh")``).
+    ``"trivia-zh"`` loads the Chinese opinion set (``load_trivia(dataset="trivia_zh")``);
+    ``"selfreport"`` and ``"gsm-opinion"`` the everyday sets of
+    :mod:`langchain_s2a.eval.preservation` (``limit`` counts inputs / base problems).
 
     Example:
         >>> len(load_items("gsm-ic", limit=5))
@@ -380,4 +385,14 @@ def load_items(
         return load_trivia(path, limit=limit, seed=seed, split=split, dataset="trivia_zh")
     if task == "gsm-ic":
         return load_gsm_ic(path, limit=limit, seed=seed, split=split)
-    raise ValueError(f"unknown task {task!r}; expected 'trivia', 'trivia-zh' or 'gsm-ic'")
+    if task in ("selfreport", "gsm-opinion"):
+        from langchain_s2a.eval import preservation  # it builds on this module's loaders
+
+        load = (
+            preservation.load_selfreport if task == "selfreport" else preservation.load_gsm_opinion
+        )
+        return load(path, limit=limit, seed=seed, split=split)
+    raise ValueError(
+        f"unknown task {task!r}; expected 'trivia', 'trivia-zh', 'gsm-ic', 'selfreport' or "
+        "'gsm-opinion'"
+    )

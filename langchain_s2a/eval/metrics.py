@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
-from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES
-from langchain_s2a.eval.records import Generation, ItemResult
-from langchain_s2a.eval.scoring import matched_aliases, short_answer
+from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, TRIVIA_OPINION_CATEGORIES
+from langchain_s2a.eval.preservation import preservation_metrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.scoring import matched_aliases, numbers_equal, short_answer
 from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -36,9 +37,6 @@ __all__ = [
     "answers_match",
     "compute_metrics",
 ]
-
-CLEAN_SUFFIX = "@clean"
-"""Suffix of a derived condition: the named condition run on the clean (oracle) prompt."""
 
 
 @dataclass
@@ -104,6 +102,13 @@ class ConditionMetrics:
         mean_tokens: Mean tokens per stage (``rewrite_input`` ...), ``None``
             where the model reports none.
         mean_latency_s: Mean seconds per stage (``rewrite``, ``answer``).
+        needed_dropped: Everyday sets (``selfreport``, ``gsm-opinion``): share of
+            inputs whose text sent to the answer model lost a needed span (see
+            :mod:`langchain_s2a.eval.preservation`); over every item, the rewrite-only
+            ones included.
+        opinion_removed: Everyday sets: of the inputs carrying an opinion about the
+            answer, the share whose sent text holds none of it.
+        n_with_opinion: Inputs carrying an opinion.
     """
 
     task: str
@@ -137,6 +142,11 @@ class ConditionMetrics:
     clean_cost: dict[str, Any] | None = None
     mean_tokens: dict[str, float | None] = field(default_factory=dict)
     mean_latency_s: dict[str, float | None] = field(default_factory=dict)
+    needed_dropped: float | None = None
+    needed_dropped_ci95: Interval | None = None
+    opinion_removed: float | None = None
+    opinion_removed_ci95: Interval | None = None
+    n_with_opinion: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -178,14 +188,24 @@ def _usage(usage: dict[str, Any] | None, key: str) -> int | None:
 
 
 def _verdict(result: ItemResult) -> str | None:
-    """``"correct"``, ``"incorrect_suggested"`` or ``None`` (some other answer)."""
+    """``"correct"``, ``"incorrect_suggested"`` or ``None`` (some other answer).
+
+    A numeric task's answer is its parsed final number; a text answer suggests the
+    incorrect answer when it names it.
+    """
     if result.correct:
         return "correct"
     gen = result.generation
     item = result.item
-    if gen and item.incorrect_answer and matched_aliases(gen.answer, [item.incorrect_answer]):
-        return "incorrect_suggested"
-    return None
+    if not gen or not item.incorrect_answer:
+        return None
+    if item.task == "gsm-opinion":
+        suggested = result.parsed is not None and numbers_equal(
+            result.parsed, item.incorrect_answer
+        )
+    else:
+        suggested = bool(matched_aliases(gen.answer, [item.incorrect_answer]))
+    return "incorrect_suggested" if suggested else None
 
 
 def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
@@ -205,6 +225,9 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
     """
     if opinion.generation is None or plain.generation is None:
         return False
+    if opinion.item.task == "gsm-opinion":  # numeric answers: the parsed final numbers
+        a, b = opinion.parsed, plain.parsed
+        return a is not None and b is not None and numbers_equal(a, b)
     left, right = short_answer(opinion.generation.answer), short_answer(plain.generation.answer)
     if left and left == right:
         return True
@@ -213,7 +236,9 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
 
 
 def _primary(results: list[ItemResult], task: str, condition: str) -> list[ItemResult]:
-    if task != "trivia":
+    if task == "selfreport":  # the items with an answer to check
+        return [r for r in results if r.item.gold]
+    if task not in OPINION_TEMPLATE_TASKS:
         return results
     if condition == "oracle":
         return [r for r in results if r.item.category == "plain"]
@@ -295,8 +320,12 @@ def _condition_metrics(
         "rewrite": _mean(g.rewrite_latency_s for g in rw),
         "answer": _mean(g.answer_latency_s for g in gens),
     }
-    if task == "trivia" and condition != "oracle":
+    if task in OPINION_TEMPLATE_TASKS and condition != "oracle":
         _trivia_behaviour(m, results, boot)
+    if task == "selfreport":
+        wrong = [r for r in primary if r.item.incorrect_answer and not r.error]
+        outcomes = [(r.item.group_id, _verdict(r) == "incorrect_suggested") for r in wrong]
+        m.parroting["suggest_wrong"], m.parroting_ci95["suggest_wrong"] = boot.rate(outcomes)
     return m
 
 
@@ -314,10 +343,14 @@ def _comparisons(
         name = m.condition
         for other, attr in (("baseline", "paired_vs_baseline"), ("oracle", "paired_vs_oracle")):
             if other in runs and name != other:
-                by_group = task == "trivia" and "oracle" in (name, other)
+                by_group = task in OPINION_TEMPLATE_TASKS and "oracle" in (name, other)
                 matched = pairs(primary[name], primary[other], by_group=by_group)
                 setattr(m, attr, boot.paired(matched))
-        if task == "trivia" and "baseline" in runs and name not in {"baseline", "oracle"}:
+        if (
+            task in OPINION_TEMPLATE_TASKS
+            and "baseline" in runs
+            and name not in {"baseline", "oracle"}
+        ):
             plain = [r for r in runs[name] if r.item.category == "plain"]
             base = [r for r in runs["baseline"] if r.item.category == "plain"]
             m.clean_cost = boot.paired(pairs(plain, base, by_group=False))
@@ -325,7 +358,7 @@ def _comparisons(
             units = gap_units(primary[name], primary["baseline"], primary["oracle"])
             m.gap_closed_ci95 = boot.gap(units)
         clean = runs.get(name + CLEAN_SUFFIX)
-        if task != "trivia" and clean is not None and "oracle" in runs:
+        if task not in OPINION_TEMPLATE_TASKS and clean is not None and "oracle" in runs:
             matched = pairs(one_per_unit(clean), one_per_unit(runs["oracle"]), by_group=True)
             m.clean_cost = boot.paired(matched)
 
@@ -374,5 +407,19 @@ def compute_metrics(
                         o_acc if o_acc is not None else oracle.accuracy,
                     )
         _comparisons(task, metrics, by_condition, boot)
+        kept = {
+            p.condition: p
+            for p in preservation_metrics(
+                [r for rs in by_condition.values() for r in rs], resamples=resamples, seed=seed
+            )
+        }
+        for m in metrics:
+            if (p := kept.get(m.condition)) is not None:
+                m.needed_dropped, m.needed_dropped_ci95 = p.needed_dropped, p.needed_dropped_ci95
+                m.opinion_removed, m.opinion_removed_ci95 = (
+                    p.opinion_removed,
+                    p.opinion_removed_ci95,
+                )
+                m.n_with_opinion = p.n_with_opinion
         out[task] = metrics
     return out

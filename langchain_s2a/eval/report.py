@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_s2a.eval.datasets import GSM_CATEGORIES, TRIVIA_CATEGORIES
+from langchain_s2a.eval.datasets import GSM_CATEGORIES, OPINION_TEMPLATE_TASKS, TRIVIA_CATEGORIES
 from langchain_s2a.eval.diagnostics import (
     RewriteDiagnostics,
     diagnose_rewrites,
@@ -66,10 +66,16 @@ PAPER_RESULTS: dict[str, dict[str, PaperNumber]] = {
 """The paper's numbers; conditions not listed here are shown as ``n/a``."""
 
 _PAPER_COLUMN = {"trivia": "paper (opinion avg)", "gsm-ic": "paper (in-topic)"}
-_CATEGORY_ORDER = {"trivia": TRIVIA_CATEGORIES, "gsm-ic": GSM_CATEGORIES}
+_CATEGORY_ORDER = {
+    "trivia": TRIVIA_CATEGORIES,
+    "gsm-ic": GSM_CATEGORIES,
+    "gsm-opinion": TRIVIA_CATEGORIES,
+}
 _TITLES = {
     "trivia": "Factual QA with opinions (TriviaQA / SycophancyEval)",
     "gsm-ic": "GSM-IC (math with an irrelevant sentence)",
+    "selfreport": "Everyday questions with facts stated by the user (selfreport)",
+    "gsm-opinion": "GSM-IC base problems with an opinion about the answer (gsm-opinion)",
 }
 
 
@@ -186,6 +192,27 @@ def _behaviour_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _preservation_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
+    head = ["condition", "needed dropped", "opinion removed", "with opinion", "fallback"]
+    head += ["parroting (suggested wrong)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in metrics:
+        if m.needed_dropped is None:
+            continue
+        parrot = m.parroting.get("suggest_wrong", m.parroting.get("suggest_incorrect"))
+        ci = m.parroting_ci95.get("suggest_wrong", m.parroting_ci95.get("suggest_incorrect"))
+        row = [
+            m.condition,
+            _ci(m.needed_dropped, m.needed_dropped_ci95),
+            _ci(m.opinion_removed, m.opinion_removed_ci95),
+            str(m.n_with_opinion),
+            format_pct(m.fallback_rate),
+            _ci(parrot, ci),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines if len(lines) > 2 else []
+
+
 def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
     head = ["condition", "vs baseline", "vs oracle", "clean-input cost"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -199,7 +226,7 @@ def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
 def _coverage(task: str, metrics: Sequence[ConditionMetrics]) -> str:
     runs = [m for m in metrics if not m.condition.endswith(CLEAN_SUFFIX)] or list(metrics)
     widest = max(runs, key=lambda m: sum(m.per_category_n.values()))
-    unit = "questions" if task == "trivia" else "base problems"
+    unit = {"trivia": "questions", "selfreport": "inputs"}.get(task, "base problems")
     return f"{sum(widest.per_category_n.values())} items over {widest.n_units} {unit}."
 
 
@@ -208,7 +235,9 @@ def _task_section(task: str, ms: Sequence[ConditionMetrics]) -> list[str]:
     if ms:
         out += [_coverage(task, ms), ""]
     out += [*_task_table(task, ms), ""]
-    if task == "trivia" and (behaviour := _behaviour_table(ms)):
+    if preserved := _preservation_table(ms):
+        out += ["### What the answer model was sent", "", *preserved, ""]
+    if task in OPINION_TEMPLATE_TASKS and (behaviour := _behaviour_table(ms)):
         out += ["### Behaviour under opinions", "", *behaviour, ""]
     if paired := _paired_table(ms):
         out += ["### Paired differences (percentage points)", "", *paired, ""]

@@ -165,3 +165,51 @@ def test_the_judged_plan_does_not_ask_about_what_the_rules_settle() -> None:
         "[4] opinion",
         "[5] instruction",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a stance set off by commas qualifies its clause: the fact stays whole
+        ("My lease ends, I believe, on May 3. When must I give notice?", ["fact", "question"]),
+        ("My GPA is 3.4 I think, and I got 1250. Is that enough?", ["fact", "question"]),
+        # a mixed sentence is cut where the guess meets the fact
+        (
+            "How many tbsp is 3/4 cup? I don't think it's 12, a stick is 8.",
+            ["question", "opinion", "fact"],
+        ),
+        (
+            "《红楼梦》的作者是谁？我同桌非说是罗贯中，跟他打了个赌。",
+            ["question", "opinion", "fact"],
+        ),
+        # a statement said with a question mark, next to the real question
+        ("Flour for 6 people? 300 g I guess?", ["question", "opinion"]),
+        # doubt about the answer, with or without what is doubted
+        ("Loan or 401k? Honestly I have no clue which is smarter.", ["question", "opinion"]),
+        ("煮鸡蛋冷水还是开水下锅？网上说法不一，我也搞不清。", ["question", "opinion"]),
+        # a contrastive hedge on the guess goes with it
+        ("What is 12 x 200? I think it's 2,400 but my brain is fried.", ["question", "opinion"]),
+        # ... but not a fact after a doubt: that is cut off and kept
+        (
+            "Not sure how to say this but my starter smells of acetone. Is it dead?",
+            ["opinion", "fact", "question"],
+        ),
+        # documents report facts; people's claims about the answer are opinions
+        ("The manual says use 0W-20. Which oil should I buy?", ["fact", "question"]),
+        ("Which oil should I buy? My brother says 5W-30.", ["question", "opinion"]),
+        ("我妈说两斤就够了。要和几斤面？", ["opinion", "question"]),
+        # a hedge adverb makes a stance only over the answer itself
+        (
+            "She will probably need 3 more boxes. How many boxes does she need?",
+            ["fact", "question"],
+        ),
+        ("What's the tallest mountain? It's probably K2.", ["question", "opinion"]),
+    ],
+)
+def test_sentence_roles_on_everyday_sentences(text: str, expected: list[str]) -> None:
+    from langchain_s2a._roles import segment
+
+    sentences = segment(text)
+    assert [r.kind for r in sentence_roles(sentences)] == expected
+    # the pieces are verbatim spans of the input
+    assert all(text[s.start : s.end] == s.text for s in sentences)

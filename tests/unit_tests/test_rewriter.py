@@ -448,16 +448,21 @@ async def test_an_extractive_attempt_splits_the_input_once(
 ) -> None:
     import langchain_s2a._question as question_module
     import langchain_s2a.rewriter as rewriter_module
+    from langchain_s2a._roles import segment
     from langchain_s2a.segmentation import split_sentences
 
     split: list[str] = []
 
     def counting(text: str, **kwargs: Any) -> Any:
         split.append(text)
+        return segment(text, **kwargs)
+
+    def counting_split(text: str, **kwargs: Any) -> Any:
+        split.append(text)
         return split_sentences(text, **kwargs)
 
-    monkeypatch.setattr(rewriter_module, "split_sentences", counting)
-    monkeypatch.setattr(question_module, "split_sentences", counting)
+    monkeypatch.setattr(rewriter_module, "segment", counting)
+    monkeypatch.setattr(question_module, "split_sentences", counting_split)
     rewriter = S2ARewriter(fake("Keep: none\nQuestion: 1"))
     r = await rewriter.ainvoke(OPINION) if use_async else rewriter.invoke(OPINION)
     assert (r.question, r.fallback) == ("Who wrote Hamlet?", False)
