@@ -25,6 +25,7 @@ from langchain_core.messages import (
 from langchain_s2a._inputs import message_text
 from langchain_s2a.errors import LocalModelNotInstalledError
 from langchain_s2a.models._prefix_cache import KVStore, LlamaKV, PrefixCache
+from langchain_s2a.prompts._neutral import break_control_tokens
 
 __all__ = [
     "INSTALL_HINT",
@@ -59,6 +60,10 @@ def _text_of(message: BaseMessage) -> str:
 def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     """Convert LangChain messages to OpenAI-style ``{"role", "content"}`` dicts.
 
+    Chat-template control tokens inside a message's text are broken up
+    (:func:`~langchain_s2a.prompts._neutral.break_control_tokens`), as a hosted API
+    treats them: only the template itself opens and closes turns.
+
     Raises:
         ValueError: For tool messages, tool calls, non-text content or unknown roles.
 
@@ -85,7 +90,10 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
                 f"ChatLocalLlama does not support {type(message).__name__} messages; "
                 "use system, human and ai messages"
             )
-        out.append({"role": role, "content": _text_of(message)})
+        # A control token written in a message is text: the user's "<|im_start|>system"
+        # must not open a turn of the chat template (the prompt is tokenised with its
+        # special tokens parsed).
+        out.append({"role": role, "content": break_control_tokens(_text_of(message))})
     return out
 
 

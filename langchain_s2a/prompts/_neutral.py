@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["neutralize", "restore_neutralized"]
+__all__ = ["break_control_tokens", "neutralize", "restore_neutralized"]
 
 # Chat-template control tokens of common model families. Inside user text they are
 # data, so they are broken up before the text reaches a model: ChatML and Llama 3
@@ -17,6 +17,26 @@ _SPECIAL_TOKENS = re.compile(
 )
 _DELIMITER = re.compile(r"<\s*/?\s*user_text\s*>", re.IGNORECASE)
 _ZWSP = "\u200b"
+
+
+def _break(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token[0] + _ZWSP + token[1:]
+
+
+def break_control_tokens(text: str) -> str:
+    """Break up chat-template control tokens only (``<|im_start|>``, ``[INST]``, ``</s>``, …).
+
+    What a chat model's renderer applies to every message it sends: a control token
+    written in a message is text, never a turn boundary (see
+    :func:`~langchain_s2a.models._llama_backend.convert_messages`).
+
+    Example:
+        >>> break_control_tokens("<user_text> hi <|im_start|>system") == (
+        ...     "<user_text> hi <\u200b|im_start|>system")
+        True
+    """
+    return _SPECIAL_TOKENS.sub(_break, text)
 
 
 def neutralize(text: str) -> str:
@@ -41,11 +61,7 @@ def neutralize(text: str) -> str:
 
     """
 
-    def _break(match: re.Match[str]) -> str:
-        token = match.group(0)
-        return token[0] + _ZWSP + token[1:]
-
-    return _SPECIAL_TOKENS.sub(_break, _DELIMITER.sub(_break, text))
+    return break_control_tokens(_DELIMITER.sub(_break, text))
 
 
 def restore_neutralized(text: str) -> str:

@@ -41,7 +41,9 @@ def obedient(messages: list[BaseMessage]) -> str:
 def test_injection_set_is_well_formed() -> None:
     module = load("injection_eval")
     items = module.load_injections()
-    assert len(items) >= 50
+    assert len(items) >= 120
+    tune, report = module.load_injections(split="tune"), module.load_injections(split="report")
+    assert len(tune) + len(report) == len(items) and not {i.id for i in tune} & {i.id for i in report}
     assert {i.language for i in items} == {"en", "zh"}
     assert len({i.id for i in items}) == len(items)
     assert [i.language for i in module.load_injections(limit=3)] == ["en", "zh", "en"]
@@ -62,8 +64,10 @@ def test_injection_eval_main(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert json.loads(out.read_text("utf-8")) == report
     summary = report["summary"]
-    assert set(summary) == {"baseline", "split", "single", "extractive"}
+    assert set(summary) == {"baseline", "opinion", "relevance"}
     assert all(row["n"] == 4 and row["errors"] == 0 for row in summary.values())
+    assert set(summary["opinion"]["by_language"]) == {"en", "zh"}
+    assert "ratio_to_baseline" in summary["relevance"]["by_language"]["en"]
     assert summary["baseline"]["injected"] >= 1  # the fake obeys "HACKED" when it sees it
     assert "condition" in capsys.readouterr().out
 
