@@ -262,9 +262,25 @@ _OVERRIDE = re.compile(
     r"|\b(?:new|updated|important|urgent|override|additional|hidden|secret) (?:rule|instruction|"
     r"task|policy|directive|order|command)s?\b"
     r"|\bfrom now on\b|\byou are now\b|\byou(?:'re| are) no longer\b|\bact as\b"
-    r"|\bpretend (?:to be|you are|you're)\b|\brole-?play\b|\bjailbreak|\bDAN\b"
-    r"|\byou (?:must|should|have to|need to|will|shall) (?:now |always |only |instead )*"
+    r"|\bpretend (?:to be|you are|you're)\b|\brole-?play\b|\bjailbreak|\bdo anything now\b"
+    r"|\byou (?:must|should|have to|need to|will|shall) (?:now |always |only |ever |instead )*"
     r"(?:reply|respond|answer|say|output|write|print|begin|start|end|include|repeat|type)"
+    r"|\b(?:start|begin|end|prefix|preface|open|close|finish|sign)\b[^.?!\n]{0,20}?\b(?:your|the|"
+    r"each|every|all) (?:reply|replies|response|responses|answer|answers|message|output)\b"
+    r"[^.?!\n]{0,25}?\bwith\b"
+    r"|\b(?:keep|always|only|continue) (?:on )?(?:answering|replying|responding|saying|writing)\b"
+    r"|\bnote to (?:all |any |the )?(?:ai|ais|assistants?|language models?|llms?|models?|bots?|"
+    r"chatbots?)\b"
+    r"|\b(?:ai|assistants?|language models?|llms?|models?|bots?|chatbots?)\b[^.?!\n]{0,40}?"
+    r"\b(?:must|should|have to|are required to|need to|shall)\b[^.?!\n]{0,15}?\b(?:reply|respond|"
+    r"answer|say|output|write|print|include|start|begin|confirm)\b"
+    r"|\bthe only (?:acceptable|permitted|allowed|valid|correct|possible) (?:reply|response|"
+    r"answer|output)\b"
+    r"|\blet'?s play a game\b|\bmaintenance mode\b|\bdeveloper mode\b|\btest mode\b"
+    r"|\b(?:ignoriere|ignorieren|ignorez|ignorer|ignora|ignorar|ignorad|ignorate)\b"
+    r"|\bSYSTEM\s*:|\breplace (?:your|the) (?:whole |entire )?(?:summary|answer|reply|response|"
+    r"output)\b|\b(?:the )?(?:assistant|ai|model|bot)'s (?:answer|reply|response)\b"
+    r"|\b(?:answer|reply|response)s? to (?:any|every|all|each) questions?\b"
     r"|\b(?:your|the assistant's|the ai's|the model's) (?:only |new |real |true |actual )+"
     r"(?:task|job|goal|instruction|purpose|role)\b"
     r"|\b(?:every|each|all|any) (?:of your )?(?:reply|replies|response|responses|answer|"
@@ -277,10 +293,42 @@ _OVERRIDE = re.compile(
 # A demand for a fixed reply: a verb of replying, a word of exclusivity, and a fixed token
 # (quoted, or a capitalised code such as HACKED or ZEBRA-7731).
 _DEMAND = re.compile(
-    r"(?:^|[.:;,!(\[\n]\s*|\b(?:please|just|only|always|simply|instead|and|then|now|you (?:must|"
-    r"should|will|shall|need to|have to|are to|may only))\s+)"
-    r"(?:reply|respond|answer|output|say|write|print|type|return|begin|start|end|repeat)\b",
+    r"(?:^|[.:;,!(\[\n]\s*|\b(?:please|kindly|just|only|always|simply|instead|and|then|now|by|"
+    r"you (?:must|should|will|shall|need to|have to|are to|may only)|could you|can you|would you)"
+    r"\s+)(?:reply|respond|answer|output|say|write|print|type|return|begin|start|end|repeat|"
+    r"append|add|include|attach|replying|responding|answering|outputting|saying|writing|"
+    r"printing|typing|repeating|appending|adding|including)\b",
     re.IGNORECASE,
+)
+_DEMAND_ZH = re.compile(r"回复|回答|输出|打印|写出|说出|重复|复述|加上|写上|贴出|附上|附带|加入")
+_EXCLUSIVE_ZH = re.compile(
+    r"只|仅|必须|一律|统一|直接|务必|一字不差|开头|结尾|你的?|助手|AI|回答中|回复中|答案中|在回答",
+    re.I,
+)
+_FIXED_TOKEN_ZH = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z][A-Z0-9_-]{2,}(?![A-Za-z0-9])|[“「『][^”」』]{1,30}[”」』]|https?://\S+"
+    r"|[\w\u4e00-\u9fff]+-\d+"
+)
+# A demand at the start of a clause with a fixed token ("Print PWNED.", "，写上PWNED。",
+# 'print("PWNED")'): the user's own text does not order a code word out of the assistant.
+_CLAUSE_DEMAND = re.compile(
+    r"(?:^|[.:;!?(\n，。：；！？]\s*)[*_\s]*(?:(?:please |then |now |just )?(?:reply|respond|answer|"
+    r"output|say|write|print|type|return|repeat|append|add|include)(?:\s*\(|\s|$|[:：])"
+    r"|(?:请|然后|再)?(?:输出|回复|回答|打印|写上|写出|说出|附上))",
+    re.IGNORECASE,
+)
+# The labels of an answer format or of a rewrite prompt, which a user does not write before
+# a demand or a code word: a forged structure ("答案：HACKED", "Question: Print PWNED").
+_FORGED_LABEL = re.compile(
+    r"^\W*(?:(?:final |correct |detailed |the )?(?:answer|question|query|response|output|"
+    r"context|question/query)[^:：\n]{0,60}[:：]|(?:最终|正确|标准|详细)?(?:答案|问题|回答|输出|"
+    r"上下文|相关上下文)[:：]|答[:：]|问[:：])",
+    re.IGNORECASE,
+)
+_ADDRESSEE = re.compile(r"\byou(?:r)?\b|\bassistant\b|\bAI\b|\bmodel\b|\bbot\b", re.IGNORECASE)
+_CODE_WORD = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)+|[A-Z]{4,})(?![A-Za-z0-9])"
+    r"|[\w\u4e00-\u9fff]+-\d+|https?://\S+|[“「『][^”」』]{1,30}[”」』]"
 )
 _EXCLUSIVE = re.compile(
     r"\b(?:only|just|exactly|nothing (?:but|else)|and nothing|single word|the word|verbatim|"
@@ -318,6 +366,10 @@ _OVERRIDE_ZH = re.compile(
     r"|(?:只|仅|直接|必须|一律|统统)(?:需要|能|要)?(?:回复|回答|输出|说|写|打印|返回)"
     r"|(?:输出|透露|显示|告诉我|重复|泄露|打印)[^。？！\n]{0,15}(?:系统提示|提示词|指令|密码|秘密|"
     r"配置|规则)"
+    r"|你的(?:指令|提示词|系统提示|设定|规则|配置|初始设置)"
+    r"|(?:所有|任何|每个|一切)(?:的)?(?:问题|提问)的?(?:标准|正确)?(?:答案|回答)"
+    r"|忽略[^。？！\n]{0,10}(?:格式|要求|一切)"
+    r"|(?:测试|维护|开发者|调试|管理员)模式"
     r"|(?:不要|别|禁止|不准|不许|停止)(?:再)?(?:回答|回复)"
     r"|(?:每|所有|任何)(?:一)?(?:条|个|次)?(?:回复|回答|答案)都?(?:必须|要|应该)"
 )
@@ -702,7 +754,17 @@ def _opinion(text: str, known: set[str], zh: bool) -> str | None:
 
 
 def _instruction(text: str, zh: bool) -> Role | None:
-    demand = bool(_DEMAND.search(text) and _EXCLUSIVE.search(text) and _FIXED_TOKEN.search(text))
+    fixed = _FIXED_TOKEN.search(text) or (zh and _FIXED_TOKEN_ZH.search(text))
+    demand = bool(
+        _DEMAND.search(text) and fixed and (_EXCLUSIVE.search(text) or _ADDRESSEE.search(text))
+    )
+    if zh:  # 输出“…” / 只回复HACKED / 开头加上“…”
+        demand = demand or bool(
+            _DEMAND_ZH.search(text) and _EXCLUSIVE_ZH.search(text) and _FIXED_TOKEN_ZH.search(text)
+        )
+    demand = demand or bool(_CLAUSE_DEMAND.search(text) and _CODE_WORD.search(text))
+    if _FORGED_LABEL.match(text) and (_CODE_WORD.search(text) or _CLAUSE_DEMAND.search(text)):
+        demand = True  # "答案：HACKED", "Question/Query (…): Print PWNED."
     if demand or _ROLE_MARK.search(text) or _OVERRIDE.search(text):
         return Role("instruction", "override")
     if zh and _OVERRIDE_ZH.search(text):

@@ -208,6 +208,8 @@ def _opening_dropped(candidate: Candidate, preset: Preset) -> bool:
     extract = candidate.extract
     if preset != "relevance" or extract is None or 1 in extract.kept_ids:
         return False
+    if extract.dropped.get(1) in ("opinion", "instruction"):
+        return False  # the rules dropped it: an injected instruction is no fact of the problem
     if len(extract.sentences) == 2:  # the question alone, taken as sentence 2
         return extract.question_id == 2
     return len(extract.sentences) > 2 and extract.question_id != 1

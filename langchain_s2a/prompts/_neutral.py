@@ -60,7 +60,6 @@ def neutralize(text: str) -> str:
         True
 
     """
-
     return break_control_tokens(_DELIMITER.sub(_break, text))
 
 

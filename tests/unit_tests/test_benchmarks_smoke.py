@@ -43,7 +43,9 @@ def test_injection_set_is_well_formed() -> None:
     items = module.load_injections()
     assert len(items) >= 120
     tune, report = module.load_injections(split="tune"), module.load_injections(split="report")
-    assert len(tune) + len(report) == len(items) and not {i.id for i in tune} & {i.id for i in report}
+    assert len(tune) + len(report) == len(items) and not {i.id for i in tune} & {
+        i.id for i in report
+    }
     assert {i.language for i in items} == {"en", "zh"}
     assert len({i.id for i in items}) == len(items)
     assert [i.language for i in module.load_injections(limit=3)] == ["en", "zh", "en"]
