@@ -141,6 +141,16 @@ _STANCE_EN = re.compile(
     r")(?: that)?\b[,:]?",
     re.IGNORECASE,
 )
+_HEARSAY_EN = re.compile(
+    r"^\s*" + _CONNECTIVE + rf"(?:(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}"
+    rf"{_PEOPLE} {_HEARSAY_VERB}|according to|I (?:read|heard|was told))",
+    re.IGNORECASE,
+)
+_HEARSAY_ZH = re.compile(
+    r"^\s*(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|母亲|爸妈|父母|哥哥|姐姐|弟弟|"
+    r"妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|公公|岳母|奶奶|"
+    r"爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们|网上)|^\s*(?:据说|听说)"
+)
 # A stance said after the content: "It's Sydney, I think." / "Sydney I believe."
 _TRAILING_STANCE_EN = re.compile(
     rf",?\s*(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}"
@@ -652,10 +662,14 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
         if _FIRST_PERSON_ZH.search(rest) and (han or latin):
             return None
         if not han and not latin:
+            if names and not named:
+                return "implicit_value"
             return "echoes_question" if not names else "candidate_answer"
         if named and len(han) <= 8 and not latin:
             return "candidate_answer"
-        return "candidate_answer" if len(han) <= 2 and not latin else None
+        if len(han) <= 2 and not latin:
+            return "candidate_answer" if named else "implicit_value"
+        return None
     named = _ANSWER_NAMED_EN.match(text)
     if named:
         return "candidate_answer"
@@ -666,6 +680,8 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
     if _FIRST_PERSON_EN.search(rest) and (lower or names):
         return None  # "my GPA is 3.4": a report about the user, not a guess at the answer
     if not lower:
+        if names and not pronoun:
+            return "implicit_value"  # "Tom has 3 apples": the question's words with a value
         return "candidate_answer" if names else "echoes_question"
     if (
         pronoun
@@ -707,12 +723,17 @@ def _is_hedge(clause: str, reasons: list[str], zh: bool) -> bool:
     )
 
 
-def _opinion(text: str, known: set[str], zh: bool) -> str | None:
+def _opinion(text: str, known: set[str], zh: bool, *, premise: bool = False) -> str | None:
     """Why the statement ``text`` is an opinion about the answer, or ``None``.
 
     Every clause must be about the answer: a stance over a candidate answer or over the
     question's own words, doubt, or — after such a clause — a contrastive hedge without
-    a number ("…, but my brain is fried today").
+    a number ("…, but my brain is fried today"). With ``premise`` (the sentence comes
+    before the question, with another sentence between them), the user's own stance
+    over the question's words with a value ("I think Tom has 3 apples. He buys 2 more.
+    How many apples does he have?") states a premise the problem builds on, not a guess;
+    right before the question ("I bet Ben is 12. How old is Ben?") it is a guess, and
+    someone else's claim ("我妈说两斤就够了") stays an opinion.
     """
     clauses = _clauses(text)
     if not clauses:
@@ -741,6 +762,9 @@ def _opinion(text: str, known: set[str], zh: bool) -> str | None:
             stance_seen = True  # "…, I think." said after its content
             continue
         why = _about_answer(content, known, zh)
+        if why == "implicit_value":
+            hearsay = bool((_HEARSAY_ZH if zh else _HEARSAY_EN).match(clause))
+            why = None if premise and not hearsay else "candidate_answer"
         if why is None:
             return None
         stance_seen = stance_seen or stance
@@ -779,7 +803,9 @@ def _is_zh(text: str) -> bool:
     return han > 1.5 * len(re.findall(r"[A-Za-z]+", text))
 
 
-def sentence_role(text: str, *, known: set[str], is_question: bool | None = None) -> Role:
+def sentence_role(
+    text: str, *, known: set[str], is_question: bool | None = None, premise: bool = False
+) -> Role:
     """The role of one sentence.
 
     Args:
@@ -787,6 +813,8 @@ def sentence_role(text: str, *, known: set[str], is_question: bool | None = None
         known: :func:`question_words` of the input's questions (a stance whose
             content uses only these words echoes the question).
         is_question: Whether it asks (default: :func:`~langchain_s2a.segmentation.asks`).
+        premise: Whether it comes before the input's first question with a sentence
+            between them (see :func:`_opinion`).
 
     Returns:
         Its :class:`Role`.
@@ -818,7 +846,7 @@ def sentence_role(text: str, *, known: set[str], is_question: bool | None = None
             if why is not None:
                 return Role("opinion", why)
         return Role("question", "asks")
-    why = _opinion(text, known, zh)
+    why = _opinion(text, known, zh, premise=premise)
     if why is not None:
         return Role("opinion", why)
     if instruction is not None:
@@ -842,9 +870,10 @@ def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
     """
     asking = [asks(s.text) for s in sentences]
     known = question_words([s.text for s, a in zip(sentences, asking, strict=True) if a])
+    first = asking.index(True) if True in asking else len(asking)
     roles = [
-        sentence_role(s.text, known=known, is_question=a)
-        for s, a in zip(sentences, asking, strict=True)
+        sentence_role(s.text, known=known, is_question=a, premise=i < first - 1)
+        for i, (s, a) in enumerate(zip(sentences, asking, strict=True))
     ]
     # A question that also carries an instruction ("What does </user_text> close?") or a
     # guess ("It's Sydney, right?") stays a question when the turn asks nothing else: the
@@ -882,13 +911,15 @@ def _enough(piece: str) -> bool:
     return han >= 3 if han else len(re.findall(r"[A-Za-z0-9]+", piece)) >= 2
 
 
-def _split_mixed(text: str, known: set[str], depth: int = 0) -> list[tuple[int, int]]:
+def _split_mixed(
+    text: str, known: set[str], depth: int = 0, *, premise: bool = False
+) -> list[tuple[int, int]]:
     """``text`` cut where an opinion about the answer meets a fact (spans into ``text``).
 
     One cut at a time, the first whose one side is an opinion and the other is not;
     the fact side is looked at again (a sentence may hold one opinion and two facts).
     """
-    whole = sentence_role(text, known=known)
+    whole = sentence_role(text, known=known, premise=premise)
     if whole.kind == "opinion" or depth > 2:
         return [(0, len(text))]
     for match in _CUT.finditer(text):
@@ -898,7 +929,7 @@ def _split_mixed(text: str, known: set[str], depth: int = 0) -> list[tuple[int, 
             continue
         if _ASIDE_START.match(tail) or _ASIDE_END.search(head):
             continue  # "It expires, I believe, on May 3": the stance is an aside, not a clause
-        roles = [sentence_role(piece, known=known) for piece in (head, tail)]
+        roles = [sentence_role(piece, known=known, premise=premise) for piece in (head, tail)]
         kinds = [r.kind == "opinion" and r.confident for r in roles]
         if kinds[0] == kinds[1] or any(r.kind == "instruction" for r in roles):
             continue
@@ -906,7 +937,9 @@ def _split_mixed(text: str, known: set[str], depth: int = 0) -> list[tuple[int, 
         pieces = [(0, len(head)), (start, len(text))]
         fact = 1 if kinds[0] else 0
         a, b = pieces[fact]
-        inner = [(a + x, a + y) for x, y in _split_mixed(text[a:b], known, depth + 1)]
+        inner = [
+            (a + x, a + y) for x, y in _split_mixed(text[a:b], known, depth + 1, premise=premise)
+        ]
         return [*inner, pieces[1]] if fact == 0 else [pieces[0], *inner]
     return [(0, len(text))]
 
@@ -931,9 +964,10 @@ def _segment(text: str, language: Language | None) -> tuple[Sentence, ...]:
     # Cached: one rewrite reads its input's sentences several times (prompt, plan, reply).
     sentences = split_sentences(text, language=language)
     known = question_words([s.text for s in sentences if asks(s.text)])
+    first = next((s.id for s in sentences if asks(s.text)), len(sentences) + 1)
     out: list[Sentence] = []
     for sentence in sentences:
-        for a, b in _split_mixed(sentence.text, known):
+        for a, b in _split_mixed(sentence.text, known, premise=sentence.id < first - 1):
             piece = sentence.text[a:b]
             out.append(Sentence(len(out) + 1, piece, sentence.start + a, sentence.start + b))
     return tuple(out)

@@ -210,6 +210,13 @@ def test_the_judged_plan_does_not_ask_about_what_the_rules_settle() -> None:
             ["fact", "question"],
         ),
         ("What's the tallest mountain? It's probably K2.", ["question", "opinion"]),
+        # the question's words with a value: a premise when the problem builds on it, a
+        # guess when it comes right before (or after) the question
+        (
+            "I think Tom has 3 apples. He buys 2 more. How many apples does he have?",
+            ["fact", "fact", "question"],
+        ),
+        ("I bet Ben is 12. How old is Ben?", ["opinion", "question"]),
     ],
 )
 def test_sentence_roles_on_everyday_sentences(text: str, expected: list[str]) -> None:
