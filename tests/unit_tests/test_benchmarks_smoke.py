@@ -117,3 +117,29 @@ def test_stages_main(tmp_path: Path) -> None:
     assert report["ratios"]["baseline"] == 1.0
     assert report["peak_rss_mb"]["end"] > 0
     assert "extractive_rewrite_tokens_vs_split" in report["goals"]
+
+
+def test_noise_floor_counts_flips_between_two_runs(tmp_path: Path) -> None:
+    module = load("noise_floor")
+
+    def row(item: str, correct: bool, answer: str) -> str:
+        return json.dumps(
+            {
+                "task": "gsm-ic",
+                "condition": "baseline",
+                "item_id": item,
+                "group_id": item[:1],
+                "gold": ["3"],
+                "correct": correct,
+                "error": None,
+                "generation": {"answer": answer, "engine": {"threads": 1}},
+            }
+        )
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join([row("a1", True, "3"), row("b1", True, "3")]), "utf-8")
+    second.write_text("\n".join([row("a1", True, "3 "), row("b1", False, "4")]), "utf-8")
+    table = module.main([str(first), str(second), "--output", str(tmp_path / "n.json")])
+    cell = table["gsm-ic/baseline"]
+    assert (cell["n"], cell["text_changed"], cell["flips"], cell["net"]) == (2, 2, 1, -1)
+    assert json.loads((tmp_path / "n.json").read_text("utf-8"))["conditions"] == table
