@@ -65,6 +65,11 @@ class ConditionMetrics:
             resampled together), only where the oracle is above the baseline in
             at least 97.5% of the resamples (significantly above), else ``None``.
         gap_closed_per_category: The same per category.
+        gap_closed_removed: GSM-IC: the gap closed against ``oracle_removed`` (the item's
+            own text without its distractor) instead of ``oracle`` (GSM-IC's clean
+            problem, whose question is sometimes worded differently), where that
+            condition ran and is above the baseline.
+        gap_closed_removed_ci95: Its interval.
         fallback_rate: Share of rewrites rejected (S2A conditions only).
         fallback_reasons: Counts per reason.
         parroting: Trivia only. ``suggest_incorrect``: share of responses giving
@@ -124,6 +129,8 @@ class ConditionMetrics:
     gap_closed: float | None = None
     gap_closed_ci95: Interval | None = None
     gap_closed_per_category: dict[str, float | None] = field(default_factory=dict)
+    gap_closed_removed: float | None = None
+    gap_closed_removed_ci95: Interval | None = None
     fallback_rate: float | None = None
     fallback_rate_ci95: Interval | None = None
     fallback_reasons: dict[str, int] = field(default_factory=dict)
@@ -357,6 +364,9 @@ def _comparisons(
         if "baseline" in runs and "oracle" in runs and m.gap_closed is not None:
             units = gap_units(primary[name], primary["baseline"], primary["oracle"])
             m.gap_closed_ci95 = boot.gap(units)
+        if "baseline" in runs and "oracle_removed" in runs and m.gap_closed_removed is not None:
+            units = gap_units(primary[name], primary["baseline"], primary["oracle_removed"])
+            m.gap_closed_removed_ci95 = boot.gap(units)
         clean = runs.get(name + CLEAN_SUFFIX)
         if task not in OPINION_TEMPLATE_TASKS and clean is not None and "oracle" in runs:
             matched = pairs(one_per_unit(clean), one_per_unit(runs["oracle"]), by_group=True)
@@ -394,6 +404,10 @@ def compute_metrics(
         metrics = [_condition_metrics(task, c, rs, boot) for c, rs in by_condition.items()]
         named = {m.condition: m for m in metrics}
         base, oracle = named.get("baseline"), named.get("oracle")
+        removed = named.get("oracle_removed")
+        if base is not None and removed is not None:
+            for m in metrics:
+                m.gap_closed_removed = _gap(m.accuracy, base.accuracy, removed.accuracy)
         if base is not None and oracle is not None:
             for m in metrics:
                 m.gap_closed = _gap(m.accuracy, base.accuracy, oracle.accuracy)

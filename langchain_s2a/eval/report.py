@@ -156,7 +156,9 @@ def _categories(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
 
 def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
     cats = _categories(task, metrics)
+    removed = any(m.condition == "oracle_removed" for m in metrics)
     head = ["condition", "n", "units", "accuracy [95% CI]", *cats, "gap closed"]
+    head += ["gap closed (vs oracle_removed)"] if removed else []
     head += ["fallback", "tokens in/out (rewrite · answer)", "latency s (rewrite · answer)"]
     head += ["errors", _PAPER_COLUMN.get(task, "paper")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -167,6 +169,12 @@ def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
         if m.gap_closed is not None and m.gap_closed_ci95 is not None:
             gap += f" [{_fmt(m.gap_closed_ci95[0], 2)}, {_fmt(m.gap_closed_ci95[1], 2)}]"
         row.append(gap)
+        if removed:
+            gap = _fmt(m.gap_closed_removed, 2)
+            if m.gap_closed_removed is not None and m.gap_closed_removed_ci95 is not None:
+                low, high = m.gap_closed_removed_ci95
+                gap += f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
+            row.append(gap)
         row += [format_pct(m.fallback_rate), _tokens(m), _latency(m), str(m.n_errors)]
         row.append(_paper(task, m.condition))
         lines.append("| " + " | ".join(row) + " |")

@@ -61,6 +61,7 @@ async def test_end_to_end_trivia_and_gsm(trivia_file: Path, gsm_file: Path) -> N
     assert removed and all(r.generation is not None for r in results)
     assert all("Tom is 80" not in text and text.endswith("?") for text in removed)
     assert gsm["s2a"].accuracy == 1.0 and gsm["s2a"].gap_closed == 1.0
+    assert gsm["s2a"].gap_closed_removed == 1.0  # against the item's own text, distractor cut
     assert trivia["s2a"].mean_tokens["rewrite_input"] == 10.0
     assert trivia["s2a"].mean_latency_s["rewrite"] is not None
     s2a_gsm = [r for r in results if r.condition == "s2a" and r.item.task == "gsm-ic"]
