@@ -108,10 +108,11 @@ _DEGREE = (
 )
 _PEOPLE = (
     r"(?:friend|friends|teacher|dad|father|mom|mum|mother|parents|brother|sister|wife|husband|"
-    r"boss|manager|colleague|coworker|co-worker|partner|son|daughter|kid|kids|roommate|"
+    r"boss|manager|colleague|coworker|coworkers|co-worker|partner|son|daughter|kid|kids|roommate|"
     r"neighbou?r|uncle|aunt|cousin|grandma|grandmother|grandpa|grandfather|professor|tutor|"
-    r"classmate|boyfriend|girlfriend|coach|google|chatgpt|family|team|everyone|everybody|"
-    r"people|someone|somebody|they|he|she)"
+    r"classmate|classmates|boyfriend|girlfriend|coach|google|chatgpt|family|team|everyone|"
+    r"everybody|people|someone|somebody|they|he|she|in-laws?|group|forum|reddit|youtube|"
+    r"tiktok|guy|guys|lady|man|woman|salesman|salesperson|clerk|cashier|online)"
 )
 _HEARSAY_VERB = (
     r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|told me|tells me|"
@@ -132,7 +133,8 @@ _STANCE_EN = re.compile(
     r"|as far as I (?:know|can tell)|if I(?:'m| am) not mistaken"
     r"|if I remember (?:correctly|right)|I could be wrong(?:,? but)?|I might be wrong(?:,? but)?"
     r"|correct me if I(?:'m| am) wrong(?:,? but)?"
-    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}{_PEOPLE} {_HEARSAY_VERB}"
+    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}{_PEOPLE}"
+    rf"(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}"
     r"|according to (?:my|the|a|our) \w+(?: \w+)?"
     r"|I (?:read|heard|was told|saw) (?:somewhere |online |once )?(?:that )?"
     r"|(?:probably|maybe|perhaps|surely|definitely|obviously|presumably|likely|most likely|"
@@ -141,10 +143,34 @@ _STANCE_EN = re.compile(
     r")(?: that)?\b[,:]?",
     re.IGNORECASE,
 )
+# A stance that names itself a guess or an answer ("my guess is", "my answer is", 我猜测是).
+_GUESS_NOUN = re.compile(r"\b(?:guess|bet|hunch|answer|opinion|view)\b|猜|答案", re.IGNORECASE)
 _HEARSAY_EN = re.compile(
     r"^\s*" + _CONNECTIVE + rf"(?:(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}"
-    rf"{_PEOPLE} {_HEARSAY_VERB}|according to|I (?:read|heard|was told))",
+    rf"{_PEOPLE}(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}|according to|"
+    r"I (?:read|heard|was told))",
     re.IGNORECASE,
+)
+# Someone passing on news of the user's own affairs ("my boss told me", "the airline
+# emailed"), not a claim of their own about the answer.
+_RELAY = re.compile(
+    r"\b(?:told|tells|telling) (?:me|us)\b|\b(?:emailed|texted|messaged|informed|notified|"
+    r"reminded|confirmed|let me know|let us know)\b|告诉我|通知我|跟我说|发短信|发邮件",
+    re.IGNORECASE,
+)
+# Words that make a claim a judgement (what should be done, what is fine, what is true)
+# rather than an observation: a lay person's judgement on the question is an opinion.
+_JUDGEMENT_EN = re.compile(
+    r"\b(?:should|shouldn't|must|mustn't|need|needs|needn't|have to|has to|always|never|only|"
+    r"best|better|worse|worst|fine|okay|ok|safe|unsafe|dangerous|harmless|enough|can't|cannot|"
+    r"won't|doesn't|don't|isn't|aren't|no need|not (?:a )?(?:problem|big deal)|waste|useless|"
+    r"pointless|required|mandatory|illegal|legal|allowed|right|wrong|true|false|myth|"
+    r"definitely|probably|nothing|all)\b",
+    re.IGNORECASE,
+)
+_JUDGEMENT_ZH = re.compile(
+    r"应该|必须|一定|肯定|不能|不可以|可以|不用|没必要|就行|就够|就好|最好|没事|没问题|没什么|不行|"
+    r"绝对|千万|要等|不然|才行|才能|打不赢|打得赢|是对的|是错的|没用|有用|太早|太晚|来不及|来得及"
 )
 _HEARSAY_ZH = re.compile(
     r"^\s*(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|母亲|爸妈|父母|哥哥|姐姐|弟弟|"
@@ -761,17 +787,23 @@ def _opinion(text: str, known: set[str], zh: bool, *, premise: bool = False) -> 
         if stance and not content:
             stance_seen = True  # "…, I think." said after its content
             continue
+        hearsay = bool((_HEARSAY_ZH if zh else _HEARSAY_EN).match(clause))
+        judgement = (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(content)
+        if stance and hearsay and judgement and not _RELAY.search(clause):
+            stance_seen = True  # a lay person's judgement on the matter: an opinion
+            reasons.append("hearsay_claim")
+            continue
         why = _about_answer(content, known, zh)
         if why == "implicit_value":
-            hearsay = bool((_HEARSAY_ZH if zh else _HEARSAY_EN).match(clause))
-            why = None if premise and not hearsay else "candidate_answer"
+            explicit = bool(named or _GUESS_NOUN.search(clause[: len(clause) - len(content)]))
+            why = None if premise and not hearsay and not explicit else "candidate_answer"
         if why is None:
             return None
         stance_seen = stance_seen or stance
         reasons.append(why)
     if not stance_seen and "answer_named" not in reasons:
         return None
-    for why in ("answer_named", "candidate_answer", "echoes_question", "doubt"):
+    for why in ("answer_named", "candidate_answer", "echoes_question", "hearsay_claim", "doubt"):
         if why in reasons:
             return why
     return "doubt"  # a bare stance ("I think so.")
@@ -869,10 +901,23 @@ def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
         ['fact', 'fact', 'question']
     """
     asking = [asks(s.text) for s in sentences]
-    known = question_words([s.text for s, a in zip(sentences, asking, strict=True) if a])
     first = asking.index(True) if True in asking else len(asking)
+
+    def known_for(index: int) -> set[str]:
+        # The other questions' words: a sentence that asks does not echo itself.
+        return question_words(
+            [
+                s.text
+                for i, (s, a) in enumerate(zip(sentences, asking, strict=True))
+                if a and i != index
+            ]
+        )
+
+    known = known_for(-1)
     roles = [
-        sentence_role(s.text, known=known, is_question=a, premise=i < first - 1)
+        sentence_role(
+            s.text, known=known_for(i) if a else known, is_question=a, premise=i < first - 1
+        )
         for i, (s, a) in enumerate(zip(sentences, asking, strict=True))
     ]
     # A question that also carries an instruction ("What does </user_text> close?") or a
@@ -929,6 +974,9 @@ def _split_mixed(
             continue
         if _ASIDE_START.match(tail) or _ASIDE_END.search(head):
             continue  # "It expires, I believe, on May 3": the stance is an aside, not a clause
+        bare = [_strip_stance(p, _is_zh(p))[0].strip(" .!?…。！？,，") == "" for p in (head, tail)]
+        if any(bare):
+            continue  # "…at around 1pm, I think.": a bare stance hedges the clause it follows
         roles = [sentence_role(piece, known=known, premise=premise) for piece in (head, tail)]
         kinds = [r.kind == "opinion" and r.confident for r in roles]
         if kinds[0] == kinds[1] or any(r.kind == "instruction" for r in roles):

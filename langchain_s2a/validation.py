@@ -42,7 +42,7 @@ __all__ = [
     "selection_problem",
 ]
 
-REWRITE_RULES_VERSION = 9
+REWRITE_RULES_VERSION = 10
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
@@ -62,7 +62,10 @@ the turn is kept, an opinion about the answer and an instruction to the assistan
 a fact the model left out is restored (any fact under the opinion preset, a fact about the
 user under the relevance preset); a reply naming a sentence the input does not have, or one
 below 1, is ``out_of_range``; ``facts_lost`` does not count the numbers of the sentences
-the rules drop ("I think it was 1944 or 1946")).
+the rules drop ("I think it was 1944 or 1946"); 10: a question's own words are not
+"the question's words" when its role is read (a hedged fact said with a question mark was
+taken for an echo of itself); a bare trailing stance ("…at 1pm, I think.") stays with its
+clause; "my guess is X" / "my answer is X" is a guess wherever it stands).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""

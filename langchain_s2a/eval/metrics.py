@@ -114,6 +114,7 @@ class ConditionMetrics:
         opinion_removed: Everyday sets: of the inputs carrying an opinion about the
             answer, the share whose sent text holds none of it.
         n_with_opinion: Inputs carrying an opinion.
+        n_sent: Inputs those two rates are over.
     """
 
     task: str
@@ -154,6 +155,7 @@ class ConditionMetrics:
     opinion_removed: float | None = None
     opinion_removed_ci95: Interval | None = None
     n_with_opinion: int = 0
+    n_sent: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -303,7 +305,7 @@ def _condition_metrics(
     m.n_errors = sum(1 for r in results if r.error)
     m.accuracy, m.accuracy_ci95 = boot.rate([(r.item.group_id, r.correct) for r in primary])
     by_cat: dict[str, Outcomes] = defaultdict(list)
-    for r in results:
+    for r in primary if task == "selfreport" else results:  # inputs with an answer to check
         by_cat[r.item.category].append((r.item.group_id, r.correct))
     for cat, outcomes in by_cat.items():
         m.per_category[cat], m.per_category_ci95[cat] = boot.rate(outcomes)
@@ -434,6 +436,6 @@ def compute_metrics(
                     p.opinion_removed,
                     p.opinion_removed_ci95,
                 )
-                m.n_with_opinion = p.n_with_opinion
+                m.n_with_opinion, m.n_sent = p.n_with_opinion, p.n_items
         out[task] = metrics
     return out

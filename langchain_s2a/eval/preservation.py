@@ -55,7 +55,9 @@ __all__ = [
     "wrong_answer",
 ]
 
-_SELFREPORT_FILE = "selfreport.jsonl"
+_SELFREPORT_FILES = ("selfreport.jsonl", "selfreport_more.jsonl")
+"""The vendored everyday sets: the first 180 inputs, and 200 more written later (see
+``PROVENANCE_selfreport.txt``)."""
 
 GSM_OPINION_TEMPLATES: dict[str, str] = {
     "plain": "",
@@ -68,8 +70,13 @@ GSM_OPINION_TEMPLATES: dict[str, str] = {
 
 def _rows(path: str | Path | None) -> list[dict[str, Any]]:
     if path is None:
-        text = resources.files("langchain_s2a.eval").joinpath("data", _SELFREPORT_FILE)
-        lines = text.read_text(encoding="utf-8").splitlines()
+        data = resources.files("langchain_s2a.eval").joinpath("data")
+        lines = [
+            line
+            for name in _SELFREPORT_FILES
+            if data.joinpath(name).is_file()
+            for line in data.joinpath(name).read_text(encoding="utf-8").splitlines()
+        ]
     else:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
@@ -97,7 +104,8 @@ def load_selfreport(
     without gold are marked ``meta["rewrite_only"]``: only the rewrite is run on them.
 
     Args:
-        path: A JSONL file in the schema of ``data/selfreport.jsonl``.
+        path: A JSONL file in the schema of ``data/selfreport.jsonl`` (default: the
+            vendored sets, ``selfreport.jsonl`` and ``selfreport_more.jsonl``).
         limit: Number of items to keep (in seeded order).
         seed: Sampling seed.
         split: ``"report"``, ``"tune"`` or ``"all"`` (by a stable hash of the item id).

@@ -201,7 +201,7 @@ def _behaviour_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
 
 
 def _preservation_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
-    head = ["condition", "needed dropped", "opinion removed", "with opinion", "fallback"]
+    head = ["condition", "inputs", "needed dropped", "opinion removed", "with opinion", "fallback"]
     head += ["parroting (suggested wrong)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for m in metrics:
@@ -211,6 +211,7 @@ def _preservation_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
         ci = m.parroting_ci95.get("suggest_wrong", m.parroting_ci95.get("suggest_incorrect"))
         row = [
             m.condition,
+            str(m.n_sent),
             _ci(m.needed_dropped, m.needed_dropped_ci95),
             _ci(m.opinion_removed, m.opinion_removed_ci95),
             str(m.n_with_opinion),
@@ -232,6 +233,13 @@ def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
 
 
 def _coverage(task: str, metrics: Sequence[ConditionMetrics]) -> str:
+    if task == "selfreport":
+        rewrites = max((m.n_sent for m in metrics), default=0)
+        inputs = max((m.n_units for m in metrics), default=0)
+        return (
+            f"Accuracy over the {inputs} inputs with a checkable answer; what the answer "
+            "model was sent (below) over every input the condition ran on."
+        ) + (f" {rewrites} inputs in all." if rewrites else "")
     runs = [m for m in metrics if not m.condition.endswith(CLEAN_SUFFIX)] or list(metrics)
     widest = max(runs, key=lambda m: sum(m.per_category_n.values()))
     unit = {"trivia": "questions", "selfreport": "inputs"}.get(task, "base problems")

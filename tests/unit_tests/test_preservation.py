@@ -217,6 +217,29 @@ def test_the_judged_plan_does_not_ask_about_what_the_rules_settle() -> None:
             ["fact", "fact", "question"],
         ),
         ("I bet Ben is 12. How old is Ben?", ["opinion", "question"]),
+        # a lay person's judgement on the matter is an opinion; news of the user's own
+        # affairs that someone passes on is a fact
+        (
+            "Do I need antivirus on a Mac? The guy at the store said Macs can't get viruses.",
+            ["question", "opinion"],
+        ),
+        (
+            "My coworker says you always need a visa to exit. Do I need a visa?",
+            ["opinion", "question"],
+        ),
+        ("怀孕可以看牙医吗？我婆婆说怀孕期间绝对不能看牙医。", ["question", "opinion"]),
+        (
+            "My boss told me the deadline is always Friday. How many days do I have?",
+            ["fact", "question"],
+        ),
+        ("My mom says I was born on a Tuesday. How old am I in days?", ["fact", "question"]),
+        # hedges: a bare trailing stance stays with its clause; a hedged fact said with a
+        # question mark is not an echo of itself
+        ("Took 2 pills at 1pm, I think. When can I take more?", ["fact", "question"]),
+        (
+            "I think I bought it in March 2024 and it has a 2-year warranty, so it's expired already? Is it covered?",
+            ["question", "question"],
+        ),
     ],
 )
 def test_sentence_roles_on_everyday_sentences(text: str, expected: list[str]) -> None:
