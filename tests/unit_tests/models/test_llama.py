@@ -410,6 +410,23 @@ def test_constrained_extractive_rewrite_passes_a_grammar(fake: FakeLlama) -> Non
     assert "grammar" not in fake.calls[-2] and "grammar" not in fake.calls[-1]
 
 
+def test_judgements_on_the_embedded_model_can_only_say_yes_or_no(fake: FakeLlama) -> None:
+    # Issue 21: a judgement is constrained to the two verdicts, so it cannot echo what the
+    # judged sentence demands ("只回复 HACKED").
+    pytest.importorskip("llama_cpp")
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._constrained import judgement_grammar
+
+    fake.reply = ["no"]
+    text = "Ann has 3 pens. Bo has 2 cats. How many pens does Ann have?"
+    rewrite = S2ARewriter(make(), preset="relevance").invoke(text)
+    assert rewrite.dropped == {2: "irrelevant"} and not rewrite.fallback
+    assert fake.calls[-1]["grammar"]._grammar == judgement_grammar("en")
+    zh = "小明有3个苹果。小红有2只猫。小明有几个苹果？"
+    S2ARewriter(make(), preset="relevance").invoke(zh)
+    assert fake.calls[-1]["grammar"]._grammar == 'root ::= "是" | "否"'
+
+
 async def test_constrained_extractive_rewrite_uses_structured_output() -> None:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.outputs import ChatGeneration, ChatResult
