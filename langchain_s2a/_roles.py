@@ -108,22 +108,26 @@ _DEGREE = (
 )
 _PEOPLE = (
     r"(?:friend|friends|teacher|dad|father|mom|mum|mother|parents|brother|sister|wife|husband|"
-    r"boss|manager|colleague|coworker|coworkers|co-worker|partner|son|daughter|kid|kids|roommate|"
+    r"colleague|coworker|coworkers|co-worker|partner|son|daughter|kid|kids|roommate|"
     r"neighbou?r|uncle|aunt|cousin|grandma|grandmother|grandpa|grandfather|professor|tutor|"
     r"classmate|classmates|boyfriend|girlfriend|coach|google|chatgpt|family|team|everyone|"
     r"everybody|people|someone|somebody|they|he|she|in-laws?|group|forum|reddit|youtube|"
     r"tiktok|guy|guys|lady|man|woman|salesman|salesperson|clerk|cashier|online)"
 )
 _HEARSAY_VERB = (
-    r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|told me|tells me|"
-    r"swears|swore|believes|reckons|is sure|was sure|is convinced|keeps saying|kept saying|"
-    r"argues|argued|suggested|suggests|guessed|guesses|knows|is certain)"
+    r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|swears|swore|"
+    r"believes|reckons|is sure|was sure|is convinced|keeps saying|kept saying|argues|argued|"
+    r"suggested|suggests|guessed|guesses|knows|is certain|"
+    r"(?:told|tells) (?:me|us|her|him|them|everyone|the class))"
 )
 # A stance that opens the sentence (after connectives), in its English forms.
 _STANCE_EN = re.compile(
     r"^\s*" + _CONNECTIVE + r"(?:"
     rf"I (?:{_INTENSIFIER} )*(?:don't |do not |didn't |did not |can't help but )?{_STANCE_VERB}"
     rf"|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}(?: (?:that|of|about))?"
+    rf"|(?:pretty|fairly|quite|100%|almost|dead) {_CERTAIN}(?: (?:that|of|about))?"
+    r"|I(?:'ve| have) (?:always |kind of |sort of |also |just )*(?:believed|thought|heard|assumed|"
+    r"figured|read)"
     rf"|I(?:'d| would) (?:{_INTENSIFIER} )*(?:say|guess|bet|think|imagine|assume|expect)"
     r"|I(?:'m| am) (?:guessing|thinking|betting|assuming|figuring|estimating|hoping)"
     r"|my (?:guess|bet|hunch|feeling|gut|gut feeling|instinct|opinion|view|impression|answer|"
@@ -133,7 +137,7 @@ _STANCE_EN = re.compile(
     r"|as far as I (?:know|can tell)|if I(?:'m| am) not mistaken"
     r"|if I remember (?:correctly|right)|I could be wrong(?:,? but)?|I might be wrong(?:,? but)?"
     r"|correct me if I(?:'m| am) wrong(?:,? but)?"
-    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}{_PEOPLE}"
+    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:[\w']+ ){{0,2}}{_PEOPLE}"
     rf"(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}"
     r"|according to (?:my|the|a|our) \w+(?: \w+)?"
     r"|I (?:read|heard|was told|saw) (?:somewhere |online |once )?(?:that )?"
@@ -146,7 +150,7 @@ _STANCE_EN = re.compile(
 # A stance that names itself a guess or an answer ("my guess is", "my answer is", 我猜测是).
 _GUESS_NOUN = re.compile(r"\b(?:guess|bet|hunch|answer|opinion|view)\b|猜|答案", re.IGNORECASE)
 _HEARSAY_EN = re.compile(
-    r"^\s*" + _CONNECTIVE + rf"(?:(?:(?:my|our|his|her|a|the|some|this|one) )?(?:\w+ ){{0,2}}"
+    r"^\s*" + _CONNECTIVE + rf"(?:(?:(?:my|our|his|her|a|the|some|this|one) )?(?:[\w']+ ){{0,2}}"
     rf"{_PEOPLE}(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}|according to|"
     r"I (?:read|heard|was told))",
     re.IGNORECASE,
@@ -161,21 +165,24 @@ _RELAY = re.compile(
 # Words that make a claim a judgement (what should be done, what is fine, what is true)
 # rather than an observation: a lay person's judgement on the question is an opinion.
 _JUDGEMENT_EN = re.compile(
-    r"\b(?:should|shouldn't|must|mustn't|need|needs|needn't|have to|has to|always|never|only|"
+    r"\b(?:should|shouldn't|must|mustn't|need|needs|needn't|have to|has to|never|"
     r"best|better|worse|worst|fine|okay|ok|safe|unsafe|dangerous|harmless|enough|can't|cannot|"
     r"won't|doesn't|don't|isn't|aren't|no need|not (?:a )?(?:problem|big deal)|waste|useless|"
-    r"pointless|required|mandatory|illegal|legal|allowed|right|wrong|true|false|myth|"
-    r"definitely|probably|nothing|all)\b",
+    r"pointless|required|mandatory|illegal|legal|allowed|right|wrong|true|false|myth|scam|"
+    r"works|prevents?|cures?|causes?)\b",
     re.IGNORECASE,
 )
 _JUDGEMENT_ZH = re.compile(
     r"应该|必须|一定|肯定|不能|不可以|可以|不用|没必要|就行|就够|就好|最好|没事|没问题|没什么|不行|"
-    r"绝对|千万|要等|不然|才行|才能|打不赢|打得赢|是对的|是错的|没用|有用|太早|太晚|来不及|来得及"
+    r"绝对|千万|要等|不然|才行|才能|打不赢|打得赢|是对的|是错的|没用|有用|太早|太晚|来不及|来得及|"
+    r"让我|叫我|要我|赶紧|别|不要|坑人|骗人|不好|好得快"
 )
 _HEARSAY_ZH = re.compile(
-    r"^\s*(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|母亲|爸妈|父母|哥哥|姐姐|弟弟|"
+    r"^\s*(?:我的?|我们的?|他的?|她的?)?(?:[\u4e00-\u9fff]{1,3}的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|"
+    r"母亲|爸妈|父母|哥哥|姐姐|弟弟|"
     r"妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|公公|岳母|奶奶|"
-    r"爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们|网上)|^\s*(?:据说|听说)"
+    r"爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们|网上)(?:都|也|非|一直|总|还)?"
+    r"(?:说(?!话)|认为|觉得|坚持|肯定|告诉我|猜|相信|非说)|^\s*(?:据说|听说)"
 )
 # A stance said after the content: "It's Sydney, I think." / "Sydney I believe."
 _TRAILING_STANCE_EN = re.compile(
@@ -259,10 +266,12 @@ _STANCE_ZH = re.compile(
     r"我(?:个人|真的|其实|还是|也|倒是|一直|总|都)?(?:不|并不|不太|没)?(?:认为|觉得|相信|猜|猜测|"
     r"估计|想|确定|肯定|敢肯定|怀疑|感觉|以为|记得|听说|印象中|看|判断)"
     r"|我(?:很|非常|十分|比较|挺|百分之百)?(?:确定|肯定|相信)"
-    r"|(?:我的?|我们的?|他的?|她的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|母亲|爸妈|父母|哥哥|姐姐|"
+    r"|我(?:算着|算了一下|算下来|数着)"
+    r"|(?:我的?|我们的?|他的?|她的?)?(?:[\u4e00-\u9fff]{1,3}的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|"
+    r"母亲|爸妈|父母|哥哥|姐姐|"
     r"弟弟|妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|"
     r"公公|岳母|奶奶|爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们)(?:都|也|非|一直|总)?"
-    r"(?:说|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信|非说|说是)"
+    r"(?:说(?!话)|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信|非说|说是)"
     r"|据说|听说|有人说|大家都说|在我看来|依我看|我看|个人认为|我的猜测是|我猜测是"
     r"|(?:可能|也许|大概|应该|估计|恐怕|说不定|肯定|一定|显然|或许|八成|多半|感觉|好像|似乎|看来)"
     r")[，,：:]?",
@@ -691,8 +700,9 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
             if names and not named:
                 return "implicit_value"
             return "echoes_question" if not names else "candidate_answer"
-        if named and len(han) <= 8 and not latin:
-            return "candidate_answer"
+        explicit = _ANSWER_NAMED_ZH.match(text)
+        if named and len(han) <= (8 if explicit else 4) and not latin:
+            return "candidate_answer"  # 答案是… names the answer; 我觉得是X guesses a short one
         if len(han) <= 2 and not latin:
             return "candidate_answer" if named else "implicit_value"
         return None
@@ -730,6 +740,37 @@ def _doubt_about(clause: str, known: set[str]) -> bool | None:
         return None
     lower, _names = _new_words(_HEDGE_ADVERB_EN.sub(" ", clause[match.end() :]), known)
     return len(lower) <= 2
+
+
+def _bare_candidate(text: str, known: set[str], zh: bool) -> bool:
+    """Whether ``text`` is a short value said alone ("3 tbsp", "around 5:10", "909左右").
+
+    A number, and no other new word but a unit or an approximation.
+    """
+    if not re.search(r"\d", text):
+        return False
+    if zh:
+        han = [c for c in re.findall(r"[\u3400-\u9fff]", text) if c not in known]
+        return len([c for c in han if c not in _FUNCTION_ZH | set("左右多少大约差不多")]) <= 2
+    text = text.strip()
+    lower, _names = _new_words(text[:1].lower() + text[1:], known)  # sentence case is no name
+    return not lower and len(text.split()) <= 4
+
+
+def _lay_claim(content: str, zh: bool, *, strict: bool = False) -> bool:
+    """Whether what a friend, relative or stranger says is a claim on the matter (an opinion).
+
+    A judgement ("it's fine", "you need a visa", 就够了, 让我…) is one; otherwise a report
+    with a number or about the user ("说今天外面才35度", "says I was born in May") is news
+    of the user's case, a fact; what is left is a general claim, an opinion — unless
+    ``strict`` (it was told to the user: "my teacher told us to …"), where only a judgement is.
+    """
+    if (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(content):
+        return True
+    if strict:
+        return False
+    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(content)
+    return not re.search(r"\d", content) and not first_person
 
 
 def _is_hedge(clause: str, reasons: list[str], zh: bool) -> bool:
@@ -787,10 +828,13 @@ def _opinion(text: str, known: set[str], zh: bool, *, premise: bool = False) -> 
         if stance and not content:
             stance_seen = True  # "…, I think." said after its content
             continue
+        judging = (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(clause)
+        if "hearsay_claim" in reasons and judging and not re.search(r"\d", clause):
+            continue  # the reported claim goes on ("…，让我多盖两床被子")
         hearsay = bool((_HEARSAY_ZH if zh else _HEARSAY_EN).match(clause))
-        judgement = (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(content)
-        if stance and hearsay and judgement and not _RELAY.search(clause):
-            stance_seen = True  # a lay person's judgement on the matter: an opinion
+        told = _RELAY.search(clause[: len(clause) - len(content)])  # "told me …": a judgement only
+        if stance and hearsay and _lay_claim(content, zh, strict=bool(told)):
+            stance_seen = True
             reasons.append("hearsay_claim")
             continue
         why = _about_answer(content, known, zh)
@@ -874,7 +918,10 @@ def sentence_role(
             return Role("opinion", why) if why else Role("question", "asks")
         if not (_INTERROGATIVE_ZH.search(text) if zh else _INTERROGATIVE_EN.match(text)):
             # "300 g I guess?": a statement said with a question mark
-            why = _opinion(text.rstrip(" ?？"), known, zh)
+            statement = text.rstrip(" ?？")
+            why = _opinion(statement, known, zh)
+            if why is None and known and _bare_candidate(statement, known, zh):
+                why = "candidate_answer"  # "around 5:10?" beside the real question
             if why is not None:
                 return Role("opinion", why)
         return Role("question", "asks")

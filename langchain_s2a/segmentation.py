@@ -112,6 +112,27 @@ def _repair(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in fixed if b > a]
 
 
+_MARK_BREAK = re.compile(r"(?<=[!?！？])[\s]+(?=[^\s!?！？\"'”’」』）)\]])")
+
+
+def _split_marks(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Cut after every "!" or "?" followed by more text, outside quotes.
+
+    pysbd reads "last week! the pet shop guy said …" (a lower-case word after the mark,
+    as users type) as one sentence; a question or exclamation mark ends one.
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in bounds:
+        cut = start
+        for match in _MARK_BREAK.finditer(text, start, end):
+            head = text[cut : match.start()]
+            if sum(head.count(q) for q in _QUOTES) % 2 == 0 and head.strip():
+                out.append((cut, match.start()))
+                cut = match.start()
+        out.append((cut, end))
+    return out
+
+
 # An opinion clause glued to a question that has no question mark ("Name the first
 # man on the moon I think the answer is Armstrong, but I'm not sure."): these
 # openers start a new sentence when the text before them is not itself ended.
@@ -126,7 +147,9 @@ _OPINION_OPENER = re.compile(
     rf"(?<=\S)[ \t]+(?=(?:{_OPINION_EN}))|(?<=[^\s，,。？！?!])(?={_OPINION_ZH})"
 )
 
-_ASIDE = re.compile(rf"^(?:{_OPINION_EN}|{_OPINION_ZH})\s*[,，]", re.IGNORECASE)
+_ASIDE = re.compile(
+    rf"^(?:{_OPINION_EN}|{_OPINION_ZH})\s*(?:[,，]|[.!?。！？…]*\s*$)", re.IGNORECASE
+)
 _QUOTES = '"“”「」『』'  # apostrophes are too common in names to count as quotes
 
 
@@ -147,8 +170,9 @@ def _split_opinion_clauses(text: str, bounds: list[tuple[int, int]]) -> list[tup
             # The head must be the question, not an opinion itself ("I think it's X
             # but I'm not sure" stays one sentence).
             opinion_head = bool(_OPINION_OPENER.search("x " + head))
-            # "My GPA is 3.4 I think, and …" / "It expires, I believe, on May 3": a stance
-            # set off by a comma qualifies the clause before it; it starts no sentence.
+            # "My GPA is 3.4 I think, and …" / "It expires, I believe, on May 3" / "…at 7am
+            # I think.": a stance set off by a comma, or ending the sentence, qualifies the
+            # clause before it; it starts no sentence.
             aside = bool(_ASIDE.match(piece[match.end() :]))
             if (
                 words >= (4 if re.search(r"[\u3400-\u9fff]", head) else 3)
@@ -187,7 +211,7 @@ def _split(text: str, lang: Language) -> tuple[Sentence, ...]:
         spans = _segmenter(lang).segment(text)
     bounds = _exact_bounds(text, [str(span.sent) for span in spans])
     sentences: list[Sentence] = []
-    for start, end in _split_opinion_clauses(text, _repair(text, bounds)):
+    for start, end in _split_opinion_clauses(text, _split_marks(text, _repair(text, bounds))):
         piece = text[start:end]
         stripped = piece.strip()
         if stripped:

@@ -65,7 +65,12 @@ below 1, is ``out_of_range``; ``facts_lost`` does not count the numbers of the s
 the rules drop ("I think it was 1944 or 1946"); 10: a question's own words are not
 "the question's words" when its role is read (a hedged fact said with a question mark was
 taken for an echo of itself); a bare trailing stance ("…at 1pm, I think.") stays with its
-clause; "my guess is X" / "my answer is X" is a guess wherever it stands).
+clause; "my guess is X" / "my answer is X" is a guess wherever it stands; a lay person's
+claim on the matter ("my coworker says you always need a visa", 我婆婆说…不能…) is an
+opinion, news of the user's own case passed on (a number, or about the user) a fact; a
+stance ending the sentence or set off by commas never starts a clause; "!" and "?" end a
+sentence even before a lower-case word; a short value said with a question mark beside the
+real question ("around 5:10?") is a guess; 我觉得是X guesses only a short X).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
