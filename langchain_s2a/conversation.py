@@ -48,7 +48,7 @@ from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
 from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
-from langchain_s2a.prompts import detect_language
+from langchain_s2a.prompts._language import detect_language
 from langchain_s2a.result import S2AResult
 from langchain_s2a.rewriter import S2ARewriter
 

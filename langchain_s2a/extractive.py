@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s2a._selection import settle
 from langchain_s2a._types import Preset
-from langchain_s2a.prompts import neutralize, restore_neutralized
+from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
 from langchain_s2a.segmentation import Sentence
 
 if TYPE_CHECKING:

@@ -39,7 +39,8 @@ from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import detect_language, get_prompts, selection_prompt
+from langchain_s2a.prompts import get_prompts, selection_prompt
+from langchain_s2a.prompts._language import detect_language
 from langchain_s2a.segmentation import Sentence, split_sentences
 from langchain_s2a.validation import is_truncated, selection_problem
 

@@ -12,7 +12,7 @@ from langchain_s2a._calls import as_ai_message
 from langchain_s2a._types import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
 from langchain_s2a.prompts import get_prompts
 
-__all__ = ["Mode", "S2AResult", "S2AResultChunk", "S2ARewrite"]
+__all__ = ["S2AResult", "S2AResultChunk", "S2ARewrite"]
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

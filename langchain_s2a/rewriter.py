@@ -32,8 +32,11 @@ from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_in
 from langchain_s2a._roles import segment
 from langchain_s2a._types import (
     JudgeSentences,
+    Language,
     LanguageOption,
     OnFailure,
+    Preset,
+    PromptStyle,
     StructuredOutput,
     Variant,
 )
@@ -48,23 +51,14 @@ from langchain_s2a.judged import (
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.parsing import read_rewrite
-from langchain_s2a.prompts import (
-    Language,
-    Preset,
-    PromptStyle,
-    detect_language,
-    get_prompts,
-    neutralize,
-    restore_neutralized,
-)
+from langchain_s2a.prompts import get_prompts
+from langchain_s2a.prompts._language import detect_language
+from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
 from langchain_s2a.result import S2ARewrite
 from langchain_s2a.segmentation import Sentence
 from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
 
-__all__ = ["RewriteVariant", "S2ARewriter"]
-
-RewriteVariant = Variant
-"""Alias of :data:`langchain_s2a._types.Variant`, kept for existing imports."""
+__all__ = ["S2ARewriter"]
 
 REWRITE_EVENT = "s2a_rewrite"
 """Name of the custom event dispatched with each finished rewrite."""
@@ -150,7 +144,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """The model that writes the rewrite."""
     preset: Preset = "opinion"
     """Prompt preset."""
-    variant: RewriteVariant = "extractive"
+    variant: Variant = "extractive"
     """``extractive`` (default), ``split`` or ``single``."""
     language: LanguageOption = "auto"
     """Prompt language, or ``auto``."""

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from langchain_s2a._types import Language
-from langchain_s2a.prompts import detect_language
+from langchain_s2a.prompts._language import detect_language
 
 __all__ = ["Sentence", "asks", "split_sentences"]
 

@@ -32,13 +32,8 @@ from langchain_s2a.eval.diagnostics import (
     render_diagnostics,
 )
 from langchain_s2a.eval.html import diff_html, render_html, write_html
-from langchain_s2a.eval.metrics import (
-    CLEAN_SUFFIX,
-    ConditionMetrics,
-    Generation,
-    ItemResult,
-    compute_metrics,
-)
+from langchain_s2a.eval.metrics import ConditionMetrics, compute_metrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.report import (
     PAPER_RESULTS,
     format_paired,

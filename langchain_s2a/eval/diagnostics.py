@@ -40,13 +40,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from langchain_s2a._question import content_tokens
 from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES, EvalItem
 from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import contains_alias, normalize_answer
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, rate_ci
 from langchain_s2a.numbers import numbers_in
 from langchain_s2a.segmentation import split_sentences
-from langchain_s2a.validation import content_tokens
 
 __all__ = [
     "RewriteDiagnostics",

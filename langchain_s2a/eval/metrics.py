@@ -18,7 +18,7 @@ from typing import Any
 from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
 from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, TRIVIA_OPINION_CATEGORIES
 from langchain_s2a.eval.preservation import preservation_metrics
-from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, ItemResult
 from langchain_s2a.eval.scoring import matched_aliases, numbers_equal, short_answer
 from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
@@ -29,14 +29,7 @@ from langchain_s2a.eval.stats import (
     rate_ci,
 )
 
-__all__ = [
-    "CLEAN_SUFFIX",
-    "ConditionMetrics",
-    "Generation",
-    "ItemResult",
-    "answers_match",
-    "compute_metrics",
-]
+__all__ = ["ConditionMetrics", "answers_match", "compute_metrics"]
 
 
 @dataclass

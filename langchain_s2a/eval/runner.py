@@ -46,10 +46,11 @@ from langchain_s2a.eval._conditions import (
 )
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.models import ModelLike, context_copy, model_label, resolve_chat_model
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION
+from langchain_s2a.validation import REWRITE_RULES_VERSION
 
 __all__ = [
     "CONDITIONS",

@@ -43,8 +43,6 @@ from langchain_s2a.models._weights import ensure_model_file, model_spec
 __all__ = [
     "THREADS_ENV",
     "ChatLocalLlama",
-    "ContextWindowExceededError",
-    "LocalModelNotInstalledError",
     "available_cores",
     "clear_local_model_cache",
     "convert_messages",

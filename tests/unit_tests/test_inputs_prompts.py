@@ -6,7 +6,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_s2a import S2AInputError
 from langchain_s2a._inputs import coerce_input
-from langchain_s2a.prompts import detect_language, get_prompts, neutralize, restore_neutralized
+from langchain_s2a.prompts import get_prompts
+from langchain_s2a.prompts._language import detect_language
+from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
 
 
 def test_coerce_str_and_dict() -> None:

@@ -17,7 +17,7 @@ from langchain_s2a.eval import (
     resolve_conditions,
     run_eval,
 )
-from langchain_s2a.eval.metrics import Generation
+from langchain_s2a.eval.records import Generation
 
 from .conftest import KNOWLEDGE
 from .fake_model import SycophantFake

@@ -12,7 +12,8 @@ from langchain_s2a.eval.scoring import (
     score_trivia,
     short_answer,
 )
-from langchain_s2a.parsing import check_numbers_kept, find_numbers, numbers_in
+from langchain_s2a.numbers import find_numbers, numbers_in
+from langchain_s2a.validation import check_numbers_kept
 
 
 @pytest.mark.parametrize(

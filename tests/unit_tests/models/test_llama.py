@@ -18,16 +18,11 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.errors import ContextWindowExceededError, LocalModelNotInstalledError
 from langchain_s2a.models import _llama_backend as backend_mod
 from langchain_s2a.models import llama as lm
 from langchain_s2a.models._weights import MODEL_SPECS
-from langchain_s2a.models.llama import (
-    ChatLocalLlama,
-    ContextWindowExceededError,
-    convert_messages,
-    load_local_chat_model,
-)
+from langchain_s2a.models.llama import ChatLocalLlama, convert_messages, load_local_chat_model
 from tests.unit_tests.models.test_prefix_cache import FakeKV
 
 EOS = "<|im_end|>"
