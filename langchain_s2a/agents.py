@@ -33,11 +33,11 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from langchain_s2a._answer import answer_messages
-from langchain_s2a._inputs import InputParts, replace_text
-from langchain_s2a._types import Instructed, OnError, OnFailure, Preset, Variant
+from langchain_s2a._internal.io.inputs import InputParts, replace_text
+from langchain_s2a._internal.pipeline.answer import answer_messages
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
+from langchain_s2a.options import Instructed, OnError, OnFailure, Preset, Variant
 from langchain_s2a.prompts import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
 from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
 from langchain_s2a.result import S2ARewrite

@@ -19,8 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, R
 from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
 
-from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
-from langchain_s2a._calls import (
+from langchain_s2a._internal.io.calls import (
     CallPolicy,
     acall_model,
     as_ai_message,
@@ -28,9 +27,16 @@ from langchain_s2a._calls import (
     call_model,
     stream_model,
 )
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._shell import combine_attempts, passthrough, resolve_rewriter, retry_wanted
-from langchain_s2a._types import (
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
+from langchain_s2a._internal.pipeline.attempts import (
+    combine_attempts,
+    passthrough,
+    resolve_rewriter,
+    retry_wanted,
+)
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import (
     Instructed,
     JudgeSentences,
     LanguageOption,
@@ -41,7 +47,6 @@ from langchain_s2a._types import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
 from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
 

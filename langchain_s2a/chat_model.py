@@ -27,14 +27,14 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 from pydantic import BaseModel, ConfigDict
 
-from langchain_s2a._answer import RECORD_KEY, recorded_rewrite
-from langchain_s2a._calls import acall_model, as_ai_message, call_model
-from langchain_s2a._inputs import InputParts, chat_parts
-from langchain_s2a._nesting import NestingChatModel
-from langchain_s2a._types import OnError
+from langchain_s2a._internal.io.calls import acall_model, as_ai_message, call_model
+from langchain_s2a._internal.io.inputs import InputParts, chat_parts
+from langchain_s2a._internal.io.nesting import NestingChatModel
+from langchain_s2a._internal.pipeline.answer import RECORD_KEY, recorded_rewrite
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, model_label
+from langchain_s2a.options import OnError
 from langchain_s2a.result import S2ARewrite
 
 __all__ = ["ERROR_KEY", "METADATA_KEY", "S2AChatModel"]

@@ -33,9 +33,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messag
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
-from langchain_s2a._shell import resolve_rewriter
-from langchain_s2a._types import (
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, message_text
+from langchain_s2a._internal.pipeline.attempts import resolve_rewriter
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a.chain import create_s2a_chain
+from langchain_s2a.errors import S2AInputError
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import (
     Instructed,
     LanguageOption,
     OnFailure,
@@ -43,12 +47,8 @@ from langchain_s2a._types import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.chain import create_s2a_chain
-from langchain_s2a.errors import S2AInputError
-from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
 from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
-from langchain_s2a.prompts._language import detect_language
 from langchain_s2a.result import S2AResult
 from langchain_s2a.rewriter import S2ARewriter
 

@@ -8,12 +8,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, RetryPolicy
 
-from langchain_s2a._calls import is_transient
-from langchain_s2a._graph_nodes import S2AGraphNodes
-from langchain_s2a._graph_state import S2AContext, S2AInput, S2AOutput, S2AState
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS
-from langchain_s2a._shell import resolve_rewriter
-from langchain_s2a._types import (
+from langchain_s2a._internal.io.calls import is_transient
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS
+from langchain_s2a._internal.pipeline.attempts import resolve_rewriter
+from langchain_s2a._internal.pipeline.graph_nodes import S2AGraphNodes
+from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AInput, S2AOutput, S2AState
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import (
     Instructed,
     JudgeSentences,
     LanguageOption,
@@ -24,12 +25,10 @@ from langchain_s2a._types import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph"]
 
-# ``is_transient`` stays importable from here (not exported); its home is ``_calls``.
 _DEFAULT_ATTEMPTS = 3
 
 

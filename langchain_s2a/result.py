@@ -8,8 +8,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel, ConfigDict, Field
 
-from langchain_s2a._calls import as_ai_message
-from langchain_s2a._types import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
+from langchain_s2a._internal.io.calls import as_ai_message
+from langchain_s2a.options import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
 from langchain_s2a.prompts import get_prompts
 
 __all__ = ["S2AResult", "S2AResultChunk", "S2ARewrite"]

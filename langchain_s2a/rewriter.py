@@ -19,8 +19,9 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializa
 from langchain_core.runnables.config import patch_config
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._constrained import (
+from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._internal.reading.constrained import (
     Sections,
     constrain_extractive,
     constrain_judgement,
@@ -28,9 +29,23 @@ from langchain_s2a._constrained import (
     sections_model,
     structured_unsupported,
 )
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._roles import segment
-from langchain_s2a._types import (
+from langchain_s2a._internal.reading.judgements import (
+    JudgementPlan,
+    judge_model,
+    judgement_requests,
+    selection_reply,
+    sum_usage,
+)
+from langchain_s2a._internal.reading.sections import read_rewrite
+from langchain_s2a._internal.reading.selection import number_sentences, read_selection
+from langchain_s2a._internal.rules.ladder import Candidate, is_truncated, rejection_reason
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a._internal.text.neutral import neutralize, restore_neutralized
+from langchain_s2a._internal.text.roles import segment
+from langchain_s2a._internal.text.sentences import Sentence
+from langchain_s2a.errors import S2ARewriteError
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import (
     JudgeSentences,
     Language,
     LanguageOption,
@@ -40,23 +55,8 @@ from langchain_s2a._types import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.errors import S2ARewriteError
-from langchain_s2a.extractive import number_sentences, read_selection
-from langchain_s2a.judged import (
-    JudgementPlan,
-    judge_model,
-    judgement_requests,
-    selection_reply,
-    sum_usage,
-)
-from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.parsing import read_rewrite
 from langchain_s2a.prompts import get_prompts
-from langchain_s2a.prompts._language import detect_language
-from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
 from langchain_s2a.result import S2ARewrite
-from langchain_s2a.segmentation import Sentence
-from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
 
 __all__ = ["S2ARewriter"]
 
@@ -85,7 +85,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ``PromptValue`` (the last human turn is rewritten). Output: :class:`S2ARewrite`.
 
     A rewrite that is empty, unparseable, truncated, too long (see
-    :func:`~langchain_s2a.validation.max_rewrite_chars`) or has lost the question never
+    :func:`~langchain_s2a._internal.rules.ladder.max_rewrite_chars`) or has lost the question never
     reaches the answer step: with ``on_failure="original"`` the original input is
     used and ``fallback=True`` records why; with ``"raise"``,
     :class:`~langchain_s2a.S2ARewriteError` is raised.
@@ -121,10 +121,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             the model has it (off by default).
         judge_sentences: ``extractive`` only: instead of one reply listing the
             sentences to keep, one short yes/no judgement per sentence over the
-            shared text (see :mod:`langchain_s2a.judged`); more calls, each a few
+            shared text (see :mod:`langchain_s2a._internal.reading.judgements`); more calls, each a few
             tokens. ``"auto"`` (default) judges for the ``relevance`` preset when
             the input has at most
-            :data:`~langchain_s2a.judged.AUTO_MAX_JUDGEMENTS` sentences besides its
+            :data:`~langchain_s2a._internal.reading.judgements.AUTO_MAX_JUDGEMENTS` sentences besides its
             question, and asks for one reply otherwise; ``True`` always judges,
             ``False`` never. A retry (``max_retries``) asks for the one reply.
 
@@ -252,7 +252,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
         The reply is read (parsed, or its selection assembled verbatim for
         ``extractive``, whose input ``sentences`` may be passed when already split),
-        then judged by :func:`~langchain_s2a.validation.rejection_reason`.
+        then judged by :func:`~langchain_s2a._internal.rules.ladder.rejection_reason`.
         """
         if self.variant == "extractive" and sections is None:
             sentences = sentences or segment(parts.text, language=language)

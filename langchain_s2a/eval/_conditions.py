@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_s2a._types import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
+from langchain_s2a._internal.reading.judgements import AUTO_MAX_JUDGEMENTS
 from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, EvalItem
 from langchain_s2a.eval.diagnostics import without_distractor
-from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS
+from langchain_s2a.options import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.prompts._judge import JUDGE_PROMPT_VERSION
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 Example:
     >>> from langchain_s2a.eval.datasets import EvalItem
+    >>> from langchain_s2a.eval.records import Generation, ItemResult
     >>> item = EvalItem("gsm-ic", "i1", "g1", "in_topic", "Q?", "Q?", ("3",))
     >>> r = ItemResult(item, "baseline", Generation(answer="Final answer: 3"), correct=True)
     >>> compute_metrics([r])["gsm-ic"][0].accuracy
@@ -218,6 +219,7 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
 
     Example:
         >>> from langchain_s2a.eval.datasets import EvalItem
+        >>> from langchain_s2a.eval.records import Generation, ItemResult
         >>> a = EvalItem("trivia", "a", "g", "suggest_incorrect", "", "", ("Paris",),
         ...              "Paris", "Lyon")
         >>> b = EvalItem("trivia", "b", "g", "plain", "", "", ("Paris",), "Paris", "Lyon")

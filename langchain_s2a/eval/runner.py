@@ -35,6 +35,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
 from langchain_s2a.eval._conditions import (
     ANSWER_FORMATS,
     CONDITIONS,
@@ -50,7 +51,6 @@ from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.models import ModelLike, context_copy, model_label, resolve_chat_model
 from langchain_s2a.prompts import PROMPT_VERSION
-from langchain_s2a.validation import REWRITE_RULES_VERSION
 
 __all__ = [
     "CONDITIONS",

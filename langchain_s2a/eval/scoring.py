@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from langchain_s2a.numbers import find_numbers
+from langchain_s2a._internal.text.numbers import find_numbers
 
 __all__ = [
     "contains_alias",

@@ -25,7 +25,7 @@ Example:
 
 from __future__ import annotations
 
-from langchain_s2a._types import Language, Preset, PromptStyle
+from langchain_s2a.options import Language, Preset, PromptStyle
 from langchain_s2a.prompts import _en, _zh
 from langchain_s2a.prompts._agents import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
 from langchain_s2a.prompts._conversation import TRANSCRIPT_HEADER, TRANSCRIPT_ROLES

@@ -1,4 +1,4 @@
-"""The acceptance rules (``langchain_s2a.validation``): question kept, numbers, length."""
+"""The acceptance rules (``langchain_s2a._internal.rules.ladder``): question kept, numbers, length."""
 
 import json
 from pathlib import Path
@@ -7,17 +7,17 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
-from langchain_s2a._question import check_question_kept, content_tokens, new_names
-from langchain_s2a._types import Preset, Variant
-from langchain_s2a.extractive import read_selection
-from langchain_s2a.segmentation import split_sentences
-from langchain_s2a.validation import (
+from langchain_s2a._internal.reading.selection import read_selection
+from langchain_s2a._internal.rules.ladder import (
     Candidate,
     is_truncated,
     max_rewrite_chars,
     rejection_reason,
     selection_problem,
 )
+from langchain_s2a._internal.rules.question import check_question_kept, content_tokens, new_names
+from langchain_s2a._internal.text.sentences import split_sentences
+from langchain_s2a.options import Preset, Variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -336,9 +336,9 @@ def test_the_rules_have_one_home() -> None:
     from pathlib import Path
 
     import langchain_s2a
-    import langchain_s2a.parsing as parsing
+    import langchain_s2a._internal.reading.sections as parsing
+    import langchain_s2a._internal.rules.ladder as validation
     import langchain_s2a.prompts as prompts
-    import langchain_s2a.validation as validation
     from langchain_s2a.result import S2ARewrite
 
     for name in ("check_numbers_kept", "check_question_kept", "max_rewrite_chars", "new_names"):

@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field
 
-from langchain_s2a._calls import is_unsupported
-from langchain_s2a._types import Language
+from langchain_s2a._internal.io.calls import is_unsupported
+from langchain_s2a.options import Language
 from langchain_s2a.prompts._judge import VERDICTS
 
 __all__ = [

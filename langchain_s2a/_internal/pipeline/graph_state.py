@@ -11,7 +11,7 @@ from langgraph.channels import EphemeralValue
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-from langchain_s2a._types import Instructed, LanguageOption, Mode, Preset, Variant
+from langchain_s2a.options import Instructed, LanguageOption, Mode, Preset, Variant
 
 __all__ = [
     "CONTEXT_KEY",

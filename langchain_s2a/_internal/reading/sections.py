@@ -1,4 +1,4 @@
-"""Parse the rewrite a model produced; the rules that judge it are in ``validation.py``.
+"""Read a ``split`` or ``single`` rewrite reply; the rules that judge it are in :mod:`~langchain_s2a._internal.rules`.
 
 The parser accepts the labels our prompts ask for and the common forms models
 produce instead: markdown bold or headers, ``:`` or ``：``, any letter case,

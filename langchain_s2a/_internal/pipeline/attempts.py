@@ -17,8 +17,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableWithFallbacks
 from langchain_core.runnables.base import RunnableBindingBase
 
-from langchain_s2a._answer import passthrough_rewrite
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
+from langchain_s2a._internal.pipeline.answer import passthrough_rewrite
 from langchain_s2a.result import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 

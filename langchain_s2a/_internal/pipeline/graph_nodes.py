@@ -15,8 +15,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import Send
 
-from langchain_s2a._answer import ANSWER_RUN_NAME, RECORD_KEY, REWRITE_TAGS, answer_messages
-from langchain_s2a._calls import (
+from langchain_s2a._internal.io.calls import (
     CallPolicy,
     acall_model,
     as_ai_message,
@@ -24,11 +23,17 @@ from langchain_s2a._calls import (
     call_model,
     stream_model,
 )
-from langchain_s2a._graph_state import S2AContext, S2AState, s2a_context
-from langchain_s2a._inputs import InputParts, coerce_input
-from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
-from langchain_s2a._types import Instructed, Mode
+from langchain_s2a._internal.io.inputs import InputParts, coerce_input
+from langchain_s2a._internal.pipeline.answer import (
+    ANSWER_RUN_NAME,
+    RECORD_KEY,
+    REWRITE_TAGS,
+    answer_messages,
+)
+from langchain_s2a._internal.pipeline.attempts import combine_attempts, passthrough, retry_wanted
+from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AState, s2a_context
 from langchain_s2a.models import resolve_chat_model
+from langchain_s2a.options import Instructed, Mode
 from langchain_s2a.result import S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 

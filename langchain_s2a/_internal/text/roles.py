@@ -3,7 +3,7 @@
 A rewrite may leave a sentence out only when these rules can say why. Every sentence
 gets a :class:`Role`:
 
-* ``question`` — it asks (:func:`~langchain_s2a.segmentation.asks`); never dropped.
+* ``question`` — it asks (:func:`~langchain_s2a._internal.text.sentences.asks`); never dropped.
 * ``opinion`` — someone's belief, guess, suggestion or doubt **about the answer**: a
   stance ("I think", "I'm sure", "my teacher says", "probably", "我认为") whose
   content is a candidate answer ("it was Marlowe", "around 30", "the answer is
@@ -28,7 +28,7 @@ The rules read the structure of a sentence, not a dataset's wording: the same
 and what follows it decides.
 
 Example:
-    >>> from langchain_s2a.segmentation import split_sentences
+    >>> from langchain_s2a._internal.text.sentences import split_sentences
     >>> text = "I think I broke my wrist, it is swollen. Should I go to the ER? I'm sure it's nothing."
     >>> [(r.kind, r.why) for r in sentence_roles(split_sentences(text))]
     [('fact', 'self_report'), ('question', 'asks'), ('fact', 'new_content')]
@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from langchain_s2a._types import Language
-from langchain_s2a.segmentation import Sentence, asks, split_sentences
+from langchain_s2a._internal.text.sentences import Sentence, asks, split_sentences
+from langchain_s2a.options import Language
 
 __all__ = [
     "Role",
@@ -888,7 +888,7 @@ def sentence_role(
         text: The sentence.
         known: :func:`question_words` of the input's questions (a stance whose
             content uses only these words echoes the question).
-        is_question: Whether it asks (default: :func:`~langchain_s2a.segmentation.asks`).
+        is_question: Whether it asks (default: :func:`~langchain_s2a._internal.text.sentences.asks`).
         premise: Whether it comes before the input's first question with a sentence
             between them (see :func:`_opinion`).
 
@@ -942,7 +942,7 @@ def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
     """The role of every sentence of an input (its questions read first).
 
     Example:
-        >>> from langchain_s2a.segmentation import split_sentences
+        >>> from langchain_s2a._internal.text.sentences import split_sentences
         >>> s = split_sentences("Tom has 12 books. I think Tom hates reading. How many books?")
         >>> [r.kind for r in sentence_roles(s)]
         ['fact', 'fact', 'question']
@@ -1042,7 +1042,7 @@ def _split_mixed(
 def segment(text: str, *, language: Language | None = None) -> list[Sentence]:
     """``text``'s sentences as the rewrite numbers them, a mixed sentence cut into clauses.
 
-    :func:`~langchain_s2a.segmentation.split_sentences`, then every sentence that holds
+    :func:`~langchain_s2a._internal.text.sentences.split_sentences`, then every sentence that holds
     both an opinion about the answer and a fact is cut where one meets the other ("我猜是
     长江，给孩子检查作业用的。", "I don't think it's 12, a whole stick is only 8."), so the
     opinion can go and the fact stay, each verbatim.

@@ -8,10 +8,10 @@ from langchain_core.messages import BaseMessage
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import ValidationError
 
-from langchain_s2a._inputs import InputParts, message_text, replace_text
-from langchain_s2a._types import Instructed, Language, Mode, Preset
+from langchain_s2a._internal.io.inputs import InputParts, message_text, replace_text
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a.options import Instructed, Language, Mode, Preset
 from langchain_s2a.prompts import get_prompts
-from langchain_s2a.prompts._language import detect_language
 from langchain_s2a.result import S2ARewrite
 
 ANSWER_RUN_NAME = "s2a_answer"

@@ -2,11 +2,11 @@
 
 One rejection ladder, :func:`rejection_reason`, judges every rewrite (``split``,
 ``single`` and ``extractive``): the first rule a rewrite breaks names its
-:data:`~langchain_s2a._types.FallbackReason`. The RAG compressor's selection
+:data:`~langchain_s2a.options.FallbackReason`. The RAG compressor's selection
 replies go through the same first rungs (:func:`reply_problem`), then their own
 range check (:func:`selection_problem`). Numbers are read with
-:mod:`langchain_s2a.numbers`; the ``question_lost`` rule's details are in
-``_question.py``.
+:mod:`~langchain_s2a._internal.text.numbers`; the ``question_lost`` rule's details are in
+:mod:`~langchain_s2a._internal.rules.question`.
 
 Example:
     >>> rejection_reason(
@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
-from langchain_s2a._question import check_question_kept
-from langchain_s2a._types import FallbackReason, Language, Preset, Variant
-from langchain_s2a.extractive import Extract
-from langchain_s2a.numbers import numbers_in
-from langchain_s2a.segmentation import asks
+from langchain_s2a._internal.reading.selection import Extract
+from langchain_s2a._internal.rules.question import check_question_kept
+from langchain_s2a._internal.text.numbers import numbers_in
+from langchain_s2a._internal.text.sentences import asks
+from langchain_s2a.options import FallbackReason, Language, Preset, Variant
 
 __all__ = [
     "REWRITE_RULES_VERSION",

@@ -6,7 +6,7 @@ conversation chain, the RAG compressor and the agent integrations.
 
 Example:
     >>> from typing import get_args
-    >>> from langchain_s2a._types import OnFailure
+    >>> from langchain_s2a.options import OnFailure
     >>> get_args(OnFailure)
     ('original', 'raise')
 """
@@ -67,7 +67,7 @@ after an abstractive rewrite."""
 JudgeSentences = bool | Literal["auto"]
 """Whether the extractive selection is made by one yes/no judgement per sentence;
 ``auto`` for the relevance preset on inputs of a few sentences (see
-:func:`langchain_s2a.judged.wants_judgements`)."""
+:func:`langchain_s2a._internal.reading.judgements.wants_judgements`)."""
 
 StructuredOutput = bool | Literal["auto"]
 """Whether the rewrite uses the model's structured output; ``auto`` where it has it."""
