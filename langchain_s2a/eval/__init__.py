@@ -20,7 +20,6 @@ from langchain_s2a.eval.datasets import (
     EvalItem,
     in_split,
     load_gsm_ic,
-    load_items,
     load_trivia,
     round_robin,
 )
@@ -68,6 +67,7 @@ from langchain_s2a.eval.stats import (
     paired_difference,
     rate_ci,
 )
+from langchain_s2a.eval.tasks import load_items
 
 __all__ = [
     "CLEAN_SUFFIX",

@@ -250,7 +250,7 @@ async def arun_eval(
 
     def chain_for(cond: Condition, task: Task) -> Any:
         if (cond.name, task) not in chains:
-            from langchain_s2a import create_s2a_chain
+            from langchain_s2a.chain import create_s2a_chain
 
             answer_model, rewriter = models.get()
             chains[(cond.name, task)] = create_s2a_chain(
