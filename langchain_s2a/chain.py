@@ -28,11 +28,11 @@ from langchain_s2a._internal.io.calls import (
     stream_model,
 )
 from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
+from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, answer_messages
 from langchain_s2a._internal.pipeline.attempts import (
+    REWRITE_TAGS,
     combine_attempts,
     passthrough,
-    resolve_rewriter,
     retry_wanted,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
@@ -47,8 +47,8 @@ from langchain_s2a.options import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
-from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
+from langchain_s2a.result import REWRITE_NAME, S2AResult, S2AResultChunk, S2ARewrite
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
 
@@ -156,7 +156,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
                 attempt = self.rewriter.attempt(parts, config, previous=rewrite)
                 rewrite = combine_attempts(rewrite, attempt)
             self.rewriter.check(rewrite)  # raises when on_failure="raise"
-            dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            dispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
             return rewrite
 
         async def arun(text: str, config: RunnableConfig) -> S2ARewrite:
@@ -165,21 +165,24 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
                 attempt = await self.rewriter.aattempt(parts, config, previous=rewrite)
                 rewrite = combine_attempts(rewrite, attempt)
             self.rewriter.check(rewrite)
-            await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            await adispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
             return rewrite
 
         return RunnableLambda(run, afunc=arun, name=self.rewriter.get_name())
 
+    def _passthrough(self, parts: InputParts) -> S2ARewrite:
+        return passthrough(parts, preset=self.rewriter.preset, language=self.rewriter.language)
+
     def rewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         """The rewrite of ``parts`` (a passthrough record outside ``s2a`` mode)."""
         if self.mode != "s2a":
-            return passthrough(parts, self.rewriter)
+            return self._passthrough(parts)
         return self._rewrite_step(parts).invoke(parts.text, config)
 
     async def arewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         """Async twin of :meth:`rewrite`."""
         if self.mode != "s2a":
-            return passthrough(parts, self.rewriter)
+            return self._passthrough(parts)
         return await self._rewrite_step(parts).ainvoke(parts.text, config)
 
     @staticmethod

@@ -30,17 +30,14 @@ from pydantic import BaseModel, ConfigDict
 from langchain_s2a._internal.io.calls import acall_model, as_ai_message, call_model
 from langchain_s2a._internal.io.inputs import InputParts, chat_parts
 from langchain_s2a._internal.io.nesting import NestingChatModel
-from langchain_s2a._internal.pipeline.answer import RECORD_KEY, recorded_rewrite
+from langchain_s2a._internal.pipeline.answer import recorded_rewrite
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.options import OnError
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.options import OnFailure
+from langchain_s2a.result import METADATA_KEY, S2ARewrite
 
-__all__ = ["ERROR_KEY", "METADATA_KEY", "S2AChatModel"]
-
-METADATA_KEY = RECORD_KEY
-"""Key of the rewrite in the answer's ``response_metadata``."""
+__all__ = ["ERROR_KEY", "S2AChatModel"]
 
 # ``max_retries`` is the chat models' standard parameter here (transient retries), not
 # the chain's rewrite retries: set those on a ready ``chain=``.
@@ -142,7 +139,7 @@ class S2AChatModel(NestingChatModel):
     """Standard parameter: stop sequences of the answer call."""
     streaming: bool = False
     """Standard parameter: ``invoke`` streams the wrapped model (callbacks see tokens)."""
-    on_error: OnError = "raise"
+    on_error: OnFailure = "raise"
     """When the rewrite step raises (a provider outage, a timeout, an input over
     ``max_input_chars``): ``"raise"`` (default) or ``"original"``, which sends the turn
     to the wrapped model unchanged, records ``response_metadata["s2a"] = None`` and

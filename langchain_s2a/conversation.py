@@ -34,7 +34,6 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, message_text
-from langchain_s2a._internal.pipeline.attempts import resolve_rewriter
 from langchain_s2a._internal.text.language import detect_language
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
@@ -50,7 +49,7 @@ from langchain_s2a.options import (
 from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
 from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
 from langchain_s2a.result import S2AResult
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 

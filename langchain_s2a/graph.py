@@ -10,7 +10,6 @@ from langgraph.types import Checkpointer, RetryPolicy
 
 from langchain_s2a._internal.io.calls import is_transient
 from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS
-from langchain_s2a._internal.pipeline.attempts import resolve_rewriter
 from langchain_s2a._internal.pipeline.graph_nodes import S2AGraphNodes
 from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AInput, S2AOutput, S2AState
 from langchain_s2a.models import ModelLike, resolve_chat_model
@@ -25,7 +24,7 @@ from langchain_s2a.options import (
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph"]
 

@@ -22,7 +22,6 @@ __all__ = [
     "Language",
     "LanguageOption",
     "Mode",
-    "OnError",
     "OnFailure",
     "Preset",
     "PromptStyle",
@@ -50,11 +49,10 @@ LanguageOption = Literal["auto", "en", "zh"]
 """The ``language`` option: ``auto`` picks Chinese prompts when the input is mostly CJK."""
 
 OnFailure = Literal["original", "raise"]
-"""What an unusable rewrite does: fall back to the original input, or raise
-:class:`~langchain_s2a.errors.S2ARewriteError`."""
-
-OnError = Literal["raise", "original"]
-"""What a failing S2A call inside an agent does: raise, or leave the input as it was."""
+"""What a failure does: go on with the original input, or raise. ``on_failure`` applies it
+to an unusable rewrite (raising :class:`~langchain_s2a.errors.S2ARewriteError`);
+``on_error`` (:class:`~langchain_s2a.S2AChatModel`, :class:`~langchain_s2a.S2AMiddleware`)
+to a rewrite step that raised (re-raising its error)."""
 
 Mode = Literal["s2a", "instructed", "baseline"]
 """``s2a`` rewrites then answers; ``instructed`` answers the original with the debiasing

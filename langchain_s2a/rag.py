@@ -48,11 +48,9 @@ from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.options import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.prompts import get_prompts, selection_prompt
+from langchain_s2a.result import METADATA_KEY
 
-__all__ = ["METADATA_KEY", "S2ADocumentCompressor", "create_s2a_document_cleaner"]
-
-METADATA_KEY = "s2a"
-"""Metadata key under which provenance is recorded on each returned document."""
+__all__ = ["S2ADocumentCompressor", "create_s2a_document_cleaner"]
 
 _SELECT_RUN_NAME = "s2a_select"
 

@@ -15,12 +15,19 @@ from langchain_core.callbacks.manager import (
 )
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableSerializable,
+    RunnableWithFallbacks,
+)
+from langchain_core.runnables.base import RunnableBindingBase
 from langchain_core.runnables.config import patch_config
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model, message_of
 from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._internal.pipeline.attempts import sum_usage
 from langchain_s2a._internal.reading.constrained import (
     Sections,
     constrain_extractive,
@@ -34,7 +41,6 @@ from langchain_s2a._internal.reading.judgements import (
     judge_model,
     judgement_requests,
     selection_reply,
-    sum_usage,
 )
 from langchain_s2a._internal.reading.sections import read_rewrite
 from langchain_s2a._internal.reading.selection import number_sentences, read_selection
@@ -56,14 +62,9 @@ from langchain_s2a.options import (
     Variant,
 )
 from langchain_s2a.prompts import get_prompts
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.result import REWRITE_NAME, S2ARewrite
 
-__all__ = ["S2ARewriter"]
-
-REWRITE_EVENT = "s2a_rewrite"
-"""Name of the custom event dispatched with each finished rewrite."""
-REWRITE_RUN_NAME = "s2a_rewrite"
-"""Run name of the rewrite's model call."""
+__all__ = ["S2ARewriter", "resolve_rewriter", "without_tools"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Constrain extractive replies by a grammar / structured output."""
     judge_sentences: JudgeSentences = "auto"
     """Select the extractive rewrite by one yes/no judgement per sentence (see above)."""
-    name: str | None = "s2a_rewrite"
+    name: str | None = REWRITE_NAME
     """Run name shown in traces."""
 
     _structured_failed: bool = PrivateAttr(default=False)
@@ -333,7 +334,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         messages = self.build_messages(
             parts.text, language=language, previous=previous, sentences=sentences
         )
-        config = patch_config(config, run_name=REWRITE_RUN_NAME)
+        config = patch_config(config, run_name=REWRITE_NAME)
         return _Call(parts, language, sentences, messages, config, time.perf_counter())
 
     def _structured_args(self, call: _Call) -> tuple[Any, ...]:
@@ -462,7 +463,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         rewrite = self.check(
             self.attempt(coerce_input(input, max_chars=self.max_input_chars), config)
         )
-        dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        dispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
         return rewrite
 
     async def _ainvoke(
@@ -470,7 +471,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         parts = coerce_input(input, max_chars=self.max_input_chars)
         rewrite = self.check(await self.aattempt(parts, config))
-        await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        await adispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
         return rewrite
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2ARewrite:
@@ -482,3 +483,121 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         """Rewrite one input asynchronously (a real async model call)."""
         return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
+
+
+REWRITER_OPTIONS: dict[str, Any] = {
+    "rewriter_model": None,
+    "preset": "opinion",
+    "variant": "extractive",
+    "language": "auto",
+    "on_failure": "original",
+    "structured_output": "auto",
+    "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
+    "prompt_style": "ours",
+    "judge_sentences": "auto",
+}
+"""The factories' shorthand options for the rewriter they build, with their defaults.
+
+With a ready ``rewriter=`` these must stay at their defaults. ``timeout`` and
+``max_attempts`` are not among them: they are the answer call's options too, and
+with a ready rewriter they apply to the answer call only."""
+
+
+TOOL_KWARGS = frozenset(
+    {
+        "tools",
+        "tool_choice",
+        "functions",
+        "function_call",
+        "parallel_tool_calls",
+        "response_format",
+        "ls_structured_output_format",
+    }
+)
+"""Call parameters ``bind_tools`` (and an agent's response format) bind on a model."""
+
+
+def without_tools(
+    model: Runnable[LanguageModelInput, BaseMessage],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` without the tools (and tool choice) bound on it, for the rewrite call.
+
+    ``llm.bind_tools(tools, tool_choice="any")`` is a ``RunnableBinding`` whose
+    ``kwargs`` carry the tools; a provider that obeys them answers the rewrite
+    prompt with a tool call, and every rewrite would fall back. The bindings (also
+    under ``with_retry``, ``with_config`` and fallbacks) keep every other parameter.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> llm = GenericFakeChatModel(messages=iter([]))
+        >>> bound = llm.bind(tools=[{"type": "function"}], tool_choice="any", temperature=0)
+        >>> dict(without_tools(bound).kwargs)
+        {'temperature': 0}
+        >>> without_tools(llm) is llm
+        True
+    """
+    if isinstance(model, RunnableBindingBase):
+        inner = without_tools(model.bound)
+        kwargs = {k: v for k, v in model.kwargs.items() if k not in TOOL_KWARGS}
+        if inner is model.bound and len(kwargs) == len(model.kwargs):
+            return model
+        return model.model_copy(update={"bound": inner, "kwargs": kwargs})
+    if isinstance(model, RunnableWithFallbacks):
+        runnable = without_tools(model.runnable)
+        fallbacks = [without_tools(f) for f in model.fallbacks]
+        return model.model_copy(update={"runnable": runnable, "fallbacks": fallbacks})
+    return model
+
+
+def resolve_rewriter(
+    rewriter: S2ARewriter | None,
+    model: Runnable[LanguageModelInput, BaseMessage],
+    *,
+    factory: str,
+    timeout: float | None,
+    max_attempts: int,
+    **options: Any,
+) -> S2ARewriter:
+    """The ready ``rewriter`` as is, or one built from the shorthand ``options``.
+
+    Args:
+        rewriter: A ready rewriter, or ``None`` to build one.
+        model: The answer model; without its tools (:func:`without_tools`), the
+            rewrite model when no ``rewriter_model`` is given.
+        factory: The caller's name, for the error message.
+        timeout: Seconds one rewrite call may take (built rewriter only).
+        max_attempts: Attempts per rewrite call (built rewriter only).
+        **options: Keys of :data:`REWRITER_OPTIONS` (the model is resolved already).
+
+    Returns:
+        The rewriter to use.
+
+    Raises:
+        ValueError: If a ready rewriter comes with shorthand options set.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter([])), variant="split")
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3) is ready
+        True
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
+        ...                  preset="relevance")
+        Traceback (most recent call last):
+        ...
+        ValueError: f got rewriter= and rewriter options ['preset']; set them on the S2ARewriter instead
+    """
+    if rewriter is not None:
+        clashes = sorted(k for k, v in options.items() if v != REWRITER_OPTIONS[k])
+        if clashes:
+            raise ValueError(
+                f"{factory} got rewriter= and rewriter options {clashes}; "
+                "set them on the S2ARewriter instead"
+            )
+        return rewriter
+    rewrite_model = options.pop("rewriter_model", None)
+    return S2ARewriter(
+        without_tools(model) if rewrite_model is None else rewrite_model,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        **options,
+    )

@@ -8,12 +8,8 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
-from langchain_s2a._internal.reading.judgements import (
-    judge_model,
-    plan_judgements,
-    selection_reply,
-    sum_usage,
-)
+from langchain_s2a._internal.pipeline.attempts import sum_usage
+from langchain_s2a._internal.reading.judgements import judge_model, plan_judgements, selection_reply
 from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval import CONDITIONS
 from langchain_s2a.graph import build_s2a_graph

@@ -1,158 +1,48 @@
-"""What the S2A chain and the S2A graph share around their rewriter.
+"""What the S2A shells do around a rewrite attempt: retry it, add attempts up, or skip it.
 
-Both shells take either a ready :class:`~langchain_s2a.S2ARewriter` (``rewriter=``)
-or the rewriter's options as a shorthand (:func:`resolve_rewriter`, which rewrites
-with the answer model stripped of its tools: :func:`without_tools`); both retry a
-rejected rewrite with the rejected reply and its reason (:func:`retry_wanted`,
-:func:`combine_attempts`); and both record a run with no rewrite step the same way
-(:func:`passthrough`).
+The chain (:class:`~langchain_s2a.chain.S2AChain`) and the graph's ``rewrite`` node
+retry a rejected rewrite with the rejected reply and its reason (:func:`retry_wanted`,
+:func:`combine_attempts`, token usage added up by :func:`sum_usage`, the one place usage
+is summed); both record a run with no rewrite step the same way (:func:`passthrough`);
+and both tag the rewrite's runs with :data:`REWRITE_TAGS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import BaseMessage
-from langchain_core.runnables import Runnable, RunnableWithFallbacks
-from langchain_core.runnables.base import RunnableBindingBase
+from langgraph.constants import TAG_NOSTREAM
 
-from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts
-from langchain_s2a._internal.pipeline.answer import passthrough_rewrite
-from langchain_s2a.result import S2ARewrite
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a._internal.io.inputs import InputParts
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a.options import LanguageOption, Preset
+from langchain_s2a.result import REWRITE_NAME, S2ARewrite
 
-__all__ = [
-    "REWRITER_OPTIONS",
-    "combine_attempts",
-    "passthrough",
-    "resolve_rewriter",
-    "retry_wanted",
-    "without_tools",
-]
+__all__ = ["REWRITE_TAGS", "combine_attempts", "passthrough", "retry_wanted", "sum_usage"]
 
-REWRITER_OPTIONS: dict[str, Any] = {
-    "rewriter_model": None,
-    "preset": "opinion",
-    "variant": "extractive",
-    "language": "auto",
-    "on_failure": "original",
-    "structured_output": "auto",
-    "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
-    "prompt_style": "ours",
-    "judge_sentences": "auto",
-}
-"""The factories' shorthand options for the rewriter they build, with their defaults.
+REWRITE_TAGS = (TAG_NOSTREAM, REWRITE_NAME)
+"""Tags of the rewrite step's runs; ``nostream`` keeps its tokens out of token streams
+(LangGraph's ``messages`` mode, UIs reading ``astream_events``)."""
 
-With a ready ``rewriter=`` these must stay at their defaults. ``timeout`` and
-``max_attempts`` are not among them: they are the answer call's options too, and
-with a ready rewriter they apply to the answer call only."""
+_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
 
 
-TOOL_KWARGS = frozenset(
-    {
-        "tools",
-        "tool_choice",
-        "functions",
-        "function_call",
-        "parallel_tool_calls",
-        "response_format",
-        "ls_structured_output_format",
-    }
-)
-"""Call parameters ``bind_tools`` (and an agent's response format) bind on a model."""
-
-
-def without_tools(
-    model: Runnable[LanguageModelInput, BaseMessage],
-) -> Runnable[LanguageModelInput, BaseMessage]:
-    """``model`` without the tools (and tool choice) bound on it, for the rewrite call.
-
-    ``llm.bind_tools(tools, tool_choice="any")`` is a ``RunnableBinding`` whose
-    ``kwargs`` carry the tools; a provider that obeys them answers the rewrite
-    prompt with a tool call, and every rewrite would fall back. The bindings (also
-    under ``with_retry``, ``with_config`` and fallbacks) keep every other parameter.
+def passthrough(parts: InputParts, *, preset: Preset, language: LanguageOption) -> S2ARewrite:
+    """The record of a run with no rewrite step (``baseline`` / ``instructed`` modes).
 
     Example:
-        >>> from langchain_core.language_models import GenericFakeChatModel
-        >>> llm = GenericFakeChatModel(messages=iter([]))
-        >>> bound = llm.bind(tools=[{"type": "function"}], tool_choice="any", temperature=0)
-        >>> dict(without_tools(bound).kwargs)
-        {'temperature': 0}
-        >>> without_tools(llm) is llm
-        True
+        >>> from langchain_s2a._internal.io.inputs import InputParts
+        >>> r = passthrough(InputParts("谁写了哈姆雷特？"), preset="opinion", language="auto")
+        >>> r.variant, r.language, r.text
+        ('none', 'zh', '谁写了哈姆雷特？')
     """
-    if isinstance(model, RunnableBindingBase):
-        inner = without_tools(model.bound)
-        kwargs = {k: v for k, v in model.kwargs.items() if k not in TOOL_KWARGS}
-        if inner is model.bound and len(kwargs) == len(model.kwargs):
-            return model
-        return model.model_copy(update={"bound": inner, "kwargs": kwargs})
-    if isinstance(model, RunnableWithFallbacks):
-        runnable = without_tools(model.runnable)
-        fallbacks = [without_tools(f) for f in model.fallbacks]
-        return model.model_copy(update={"runnable": runnable, "fallbacks": fallbacks})
-    return model
-
-
-def resolve_rewriter(
-    rewriter: S2ARewriter | None,
-    model: Runnable[LanguageModelInput, BaseMessage],
-    *,
-    factory: str,
-    timeout: float | None,
-    max_attempts: int,
-    **options: Any,
-) -> S2ARewriter:
-    """The ready ``rewriter`` as is, or one built from the shorthand ``options``.
-
-    Args:
-        rewriter: A ready rewriter, or ``None`` to build one.
-        model: The answer model; without its tools (:func:`without_tools`), the
-            rewrite model when no ``rewriter_model`` is given.
-        factory: The caller's name, for the error message.
-        timeout: Seconds one rewrite call may take (built rewriter only).
-        max_attempts: Attempts per rewrite call (built rewriter only).
-        **options: Keys of :data:`REWRITER_OPTIONS` (the model is resolved already).
-
-    Returns:
-        The rewriter to use.
-
-    Raises:
-        ValueError: If a ready rewriter comes with shorthand options set.
-
-    Example:
-        >>> from langchain_core.language_models import GenericFakeChatModel
-        >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter([])), variant="split")
-        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3) is ready
-        True
-        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
-        ...                  preset="relevance")
-        Traceback (most recent call last):
-        ...
-        ValueError: f got rewriter= and rewriter options ['preset']; set them on the S2ARewriter instead
-    """
-    if rewriter is not None:
-        clashes = sorted(k for k, v in options.items() if v != REWRITER_OPTIONS[k])
-        if clashes:
-            raise ValueError(
-                f"{factory} got rewriter= and rewriter options {clashes}; "
-                "set them on the S2ARewriter instead"
-            )
-        return rewriter
-    rewrite_model = options.pop("rewriter_model", None)
-    return S2ARewriter(
-        without_tools(model) if rewrite_model is None else rewrite_model,
-        timeout=timeout,
-        max_attempts=max_attempts,
-        **options,
-    )
-
-
-def passthrough(parts: InputParts, rewriter: S2ARewriter) -> S2ARewrite:
-    """The record of a run with no rewrite step (``baseline`` / ``instructed`` modes)."""
-    return passthrough_rewrite(
-        parts, preset=rewriter.preset, language=rewriter.resolve_language(parts.text)
+    return S2ARewrite(
+        original=parts.text,
+        question=parts.text,
+        variant="none",
+        preset=preset,
+        language=detect_language(parts.text) if language == "auto" else language,
     )
 
 
@@ -161,11 +51,29 @@ def retry_wanted(rewrite: S2ARewrite, max_retries: int) -> bool:
     return rewrite.fallback and rewrite.attempts <= max_retries
 
 
-def _sum_usage(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not a or not b:
-        return a or b
-    keys = ("input_tokens", "output_tokens", "total_tokens")
-    return {**b, **{k: int(a.get(k, 0)) + int(b.get(k, 0)) for k in keys}}
+def sum_usage(replies: Iterable[Any]) -> dict[str, Any] | None:
+    """The token usage of several replies added up (``None`` when none reports any).
+
+    Each item is a model reply (its ``usage_metadata`` is read), a usage dict (an
+    :class:`~langchain_s2a.S2ARewrite`'s ``usage``) or ``None``. The token counts are
+    added; other keys (token details) are the newest usage's.
+
+    Example:
+        >>> sum_usage([{"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}, None,
+        ...            {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}])
+        {'input_tokens': 8, 'output_tokens': 3, 'total_tokens': 11}
+    """
+    usages = [usage for usage in map(_usage_of, replies) if usage]
+    if len(usages) <= 1:
+        return dict(usages[0]) if usages else None
+    return {**usages[-1], **{k: sum(int(u.get(k, 0)) for u in usages) for k in _COUNTS}}
+
+
+def _usage_of(item: Any) -> Mapping[str, Any] | None:
+    if item is None or isinstance(item, Mapping):
+        return item
+    usage: Mapping[str, Any] | None = getattr(item, "usage_metadata", None)
+    return usage
 
 
 def combine_attempts(previous: S2ARewrite | None, rewrite: S2ARewrite) -> S2ARewrite:
@@ -183,7 +91,7 @@ def combine_attempts(previous: S2ARewrite | None, rewrite: S2ARewrite) -> S2ARew
     return rewrite.model_copy(
         update={
             "attempts": previous.attempts + 1,
-            "usage": _sum_usage(previous.usage, rewrite.usage),
+            "usage": sum_usage([previous.usage, rewrite.usage]),
             "latency_s": (rewrite.latency_s or 0.0) + (previous.latency_s or 0.0),
         }
     )

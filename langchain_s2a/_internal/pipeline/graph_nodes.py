@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.language_models import LanguageModelInput
@@ -24,18 +24,20 @@ from langchain_s2a._internal.io.calls import (
     stream_model,
 )
 from langchain_s2a._internal.io.inputs import InputParts, coerce_input
-from langchain_s2a._internal.pipeline.answer import (
-    ANSWER_RUN_NAME,
-    RECORD_KEY,
+from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, answer_messages
+from langchain_s2a._internal.pipeline.attempts import (
     REWRITE_TAGS,
-    answer_messages,
+    combine_attempts,
+    passthrough,
+    retry_wanted,
 )
-from langchain_s2a._internal.pipeline.attempts import combine_attempts, passthrough, retry_wanted
 from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AState, s2a_context
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.options import Instructed, Mode
-from langchain_s2a.result import S2ARewrite
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.result import METADATA_KEY, REWRITE_NAME, S2ARewrite
+
+if TYPE_CHECKING:  # the graph hands its rewriter in; this layer sits below rewriter.py
+    from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AGraphNodes"]
 
@@ -144,7 +146,7 @@ class S2AGraphNodes:
         if not retry_wanted(rewrite, self.max_retries):
             rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
         data = rewrite.model_dump()
-        get_stream_writer()({"s2a_rewrite": data})
+        get_stream_writer()({REWRITE_NAME: data})
         return {
             "rewrite": data,
             "attempts": rewrite.attempts,
@@ -196,7 +198,8 @@ class S2AGraphNodes:
         if self.mode == "s2a":
             rewrite = S2ARewrite(**(state.get("rewrite") or {}))
         else:  # no rewrite node: the chain's passthrough record
-            rewrite = passthrough(parts, self._rewriter(ctx, with_model=False))
+            rewriter = self._rewriter(ctx, with_model=False)
+            rewrite = passthrough(parts, preset=rewriter.preset, language=rewriter.language)
         messages = answer_messages(
             parts,
             rewrite,
@@ -260,7 +263,7 @@ class S2AGraphNodes:
         if self._run_input(state, first_step=False) is None:
             # The turn's rewrite rides on its answer, so later turns send this turn
             # as its rewrite without rewriting it again (see ``recorded_rewrite``).
-            record = {RECORD_KEY: rewrite.model_dump(mode="json")}
+            record = {METADATA_KEY: rewrite.model_dump(mode="json")}
             ai = ai.model_copy(update={"response_metadata": {**ai.response_metadata, **record}})
             update["message"] = ai
             update["messages"] = [ai]  # appended by add_messages; the user's turn stays

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -60,7 +59,6 @@ __all__ = [
     "judgement_requests",
     "plan_judgements",
     "selection_reply",
-    "sum_usage",
     "wants_judgements",
 ]
 
@@ -251,12 +249,3 @@ def judge_model(
         )
         return copy
     return model
-
-
-def sum_usage(replies: Sequence[Any]) -> dict[str, Any] | None:
-    """The token usage of several replies added up (``None`` when none reports any)."""
-    usages = [u for u in (getattr(r, "usage_metadata", None) for r in replies) if u]
-    if not usages:
-        return None
-    keys = ("input_tokens", "output_tokens", "total_tokens")
-    return {k: sum(int(u.get(k, 0)) for u in usages) for k in keys}
