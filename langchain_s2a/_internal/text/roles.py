@@ -25,7 +25,8 @@ gets a :class:`Role`:
 
 The rules read the structure of a sentence, not a dataset's wording: the same
 "I think" opens an opinion about the answer or a report of the user's situation,
-and what follows it decides.
+and what follows it decides. The word lists and patterns they read with are in
+:mod:`~langchain_s2a._internal.text.stance`.
 
 Example:
     >>> from langchain_s2a._internal.text.sentences import split_sentences
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from langchain_s2a._internal.text import stance
 from langchain_s2a._internal.text.sentences import Sentence, asks, split_sentences
 from langchain_s2a.options import Language
 
@@ -86,536 +88,8 @@ class Role:
         return self.kind == "question" or self.why == "self_report"
 
 
-# ----------------------------------------------------------------------- English
-_CONNECTIVE = (
-    r"(?:(?:but|and|so|well|honestly|personally|also|though|although|however|yet|still|"
-    r"anyway|actually|plus|oh|hmm|ok|okay|also,|because|since)\b[,]?\s*)*"
-)
-_INTENSIFIER = (
-    r"(?:really|honestly|personally|actually|kind of|kinda|sort of|still|also|just|strongly|"
-    r"genuinely|do|did|truly|definitely|totally|already|always)"
-)
-_STANCE_VERB = (
-    r"(?:think|thought|believe|believed|guess|suspect|feel|felt|reckon|suppose|assume|bet|"
-    r"expect|imagine|figure|doubt|recall|remember|gather|heard|hear|understand|"
-    r"am guessing|'m guessing|am thinking|'m thinking|am assuming|'m assuming|am betting|"
-    r"'m betting|am figuring|'m figuring|am estimating|'m estimating)"
-)
-_CERTAIN = r"(?:sure|certain|positive|convinced|confident)"
-_DEGREE = (
-    r"(?:not|pretty|quite|fairly|really|very|so|totally|absolutely|almost|100%|completely|"
-    r"entirely|reasonably|kind of|kinda|dead|super|most|more or less)"
-)
-_PEOPLE = (
-    r"(?:friend|friends|teacher|dad|father|mom|mum|mother|parents|brother|sister|wife|husband|"
-    r"colleague|coworker|coworkers|co-worker|partner|son|daughter|kid|kids|roommate|"
-    r"neighbou?r|uncle|aunt|cousin|grandma|grandmother|grandpa|grandfather|professor|tutor|"
-    r"classmate|classmates|boyfriend|girlfriend|coach|google|chatgpt|family|team|everyone|"
-    r"everybody|people|someone|somebody|they|he|she|in-laws?|group|forum|reddit|youtube|"
-    r"tiktok|guy|guys|lady|man|woman|salesman|salesperson|clerk|cashier|online)"
-)
-_HEARSAY_VERB = (
-    r"(?:says|said|say|thinks|think|thought|insists|insisted|claims|claimed|swears|swore|"
-    r"believes|reckons|is sure|was sure|is convinced|keeps saying|kept saying|argues|argued|"
-    r"suggested|suggests|guessed|guesses|knows|is certain|"
-    r"(?:told|tells) (?:me|us|her|him|them|everyone|the class))"
-)
-# A stance that opens the sentence (after connectives), in its English forms.
-_STANCE_EN = re.compile(
-    r"^\s*" + _CONNECTIVE + r"(?:"
-    rf"I (?:{_INTENSIFIER} )*(?:don't |do not |didn't |did not |can't help but )?{_STANCE_VERB}"
-    rf"|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}(?: (?:that|of|about))?"
-    rf"|(?:pretty|fairly|quite|100%|almost|dead) {_CERTAIN}(?: (?:that|of|about))?"
-    r"|I(?:'ve| have) (?:always |kind of |sort of |also |just )*(?:believed|thought|heard|assumed|"
-    r"figured|read)"
-    rf"|I(?:'d| would) (?:{_INTENSIFIER} )*(?:say|guess|bet|think|imagine|assume|expect)"
-    r"|I(?:'m| am) (?:guessing|thinking|betting|assuming|figuring|estimating|hoping)"
-    r"|my (?:guess|bet|hunch|feeling|gut|gut feeling|instinct|opinion|view|impression|answer|"
-    r"best guess|understanding) (?:is|was|says|tells me)"
-    r"|in my (?:opinion|view|mind|humble opinion)|if you ask me|IMO|IMHO"
-    r"|I have a (?:feeling|hunch|suspicion)"
-    r"|as far as I (?:know|can tell)|if I(?:'m| am) not mistaken"
-    r"|if I remember (?:correctly|right)|I could be wrong(?:,? but)?|I might be wrong(?:,? but)?"
-    r"|correct me if I(?:'m| am) wrong(?:,? but)?"
-    rf"|(?:(?:my|our|his|her|a|the|some|this|one) )?(?:[\w']+ ){{0,2}}{_PEOPLE}"
-    rf"(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}"
-    r"|according to (?:my|the|a|our) \w+(?: \w+)?"
-    r"|I (?:read|heard|was told|saw) (?:somewhere |online |once )?(?:that )?"
-    r"|(?:probably|maybe|perhaps|surely|definitely|obviously|presumably|likely|most likely|"
-    r"possibly|apparently|supposedly|certainly|clearly|undoubtedly|no doubt|of course|"
-    r"I guess|I suppose|I think)"
-    r")(?: that)?\b[,:]?",
-    re.IGNORECASE,
-)
-# A stance that names itself a guess or an answer ("my guess is", "my answer is", 我猜测是).
-_GUESS_NOUN = re.compile(r"\b(?:guess|bet|hunch|answer|opinion|view)\b|猜|答案", re.IGNORECASE)
-_HEARSAY_EN = re.compile(
-    r"^\s*" + _CONNECTIVE + rf"(?:(?:(?:my|our|his|her|a|the|some|this|one) )?(?:[\w']+ ){{0,2}}"
-    rf"{_PEOPLE}(?: (?:at|from|in|on) (?:the |my |a )?\w+(?: \w+)?)? {_HEARSAY_VERB}|according to|"
-    r"I (?:read|heard|was told))",
-    re.IGNORECASE,
-)
-# Someone passing on news of the user's own affairs ("my boss told me", "the airline
-# emailed"), not a claim of their own about the answer.
-_RELAY = re.compile(
-    r"\b(?:told|tells|telling) (?:me|us)\b|\b(?:emailed|texted|messaged|informed|notified|"
-    r"reminded|confirmed|let me know|let us know)\b|告诉我|通知我|跟我说|发短信|发邮件",
-    re.IGNORECASE,
-)
-# Words that make a claim a judgement (what should be done, what is fine, what is true)
-# rather than an observation: a lay person's judgement on the question is an opinion.
-_JUDGEMENT_EN = re.compile(
-    r"\b(?:should|shouldn't|must|mustn't|need|needs|needn't|have to|has to|never|"
-    r"best|better|worse|worst|fine|okay|ok|safe|unsafe|dangerous|harmless|enough|can't|cannot|"
-    r"won't|doesn't|don't|isn't|aren't|no need|not (?:a )?(?:problem|big deal)|waste|useless|"
-    r"pointless|required|mandatory|illegal|legal|allowed|right|wrong|true|false|myth|scam|"
-    r"works|prevents?|cures?|causes?)\b",
-    re.IGNORECASE,
-)
-_JUDGEMENT_ZH = re.compile(
-    r"应该|必须|一定|肯定|不能|不可以|可以|不用|没必要|就行|就够|就好|最好|没事|没问题|没什么|不行|"
-    r"绝对|千万|要等|不然|才行|才能|打不赢|打得赢|是对的|是错的|没用|有用|太早|太晚|来不及|来得及|"
-    r"让我|叫我|要我|赶紧|别|不要|坑人|骗人|不好|好得快"
-)
-_HEARSAY_ZH = re.compile(
-    r"^\s*(?:我的?|我们的?|他的?|她的?)?(?:[\u4e00-\u9fff]{1,3}的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|"
-    r"母亲|爸妈|父母|哥哥|姐姐|弟弟|"
-    r"妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|公公|岳母|奶奶|"
-    r"爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们|网上)(?:都|也|非|一直|总|还)?"
-    r"(?:说(?!话)|认为|觉得|坚持|肯定|告诉我|猜|相信|非说)|^\s*(?:据说|听说)"
-)
-# A stance said after the content: "It's Sydney, I think." / "Sydney I believe."
-_TRAILING_STANCE_EN = re.compile(
-    rf",?\s*(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}"
-    r"|probably|maybe|perhaps|I guess|I suppose|if I(?:'m| am) not mistaken|if I remember "
-    r"(?:correctly|right))\s*[.!…]*\s*$",
-    re.IGNORECASE,
-)
-# Adverbs that hedge without changing what is said ("It's probably Sydney").
-_HEDGE_ADVERB_EN = re.compile(
-    r"\b(?:probably|maybe|perhaps|surely|definitely|obviously|presumably|likely|possibly|"
-    r"apparently|supposedly|certainly|clearly|undoubtedly|actually|really|honestly|"
-    r"basically|most likely|for sure|i think|i guess|i believe)\b",
-    re.IGNORECASE,
-)
-# Doubt with no content: the clause is about the user's certainty only.
-_DOUBT_EN = re.compile(
-    r"^\s*" + _CONNECTIVE + r"(?:"
-    rf"I(?:'m| am) (?:{_DEGREE} |just |still |also )*(?:not|un)(?: {_DEGREE})* ?{_CERTAIN}"
-    r"(?: (?:though|about (?:it|that|this|the answer)|of it|of that|if (?:that's|it's|I'm) right))?"
-    rf"|(?:not|un) (?:{_DEGREE} )*{_CERTAIN}(?: though)?"
-    r"|I (?:really |honestly |just )?(?:don't|do not) know(?: for sure)?"
-    r"|I could be wrong|I might be wrong|I may be wrong|correct me if I(?:'m| am) wrong"
-    r"|(?:just |only )?(?:a|my) (?:guess|hunch|thought)|who knows|no idea|not 100% sure"
-    r"|but (?:I'm|I am) not (?:an? )?expert|(?:though|tho)"
-    r"|(?:opinions|answers|people|sources) (?:online )?(?:differ|vary|disagree)"
-    r")\s*(?:tbh|lol|honestly)?\s*[.!…?,;]*\s*$",
-    re.IGNORECASE,
-)
-# Doubt whose complement names what is doubted: "no idea which is smarter", "not sure it's
-# even possible"; a doubt when the complement brings in at most two new words.
-_DOUBT_OPEN_EN = re.compile(
-    r"^\s*" + _CONNECTIVE + r"(?:honestly,? )?(?:"
-    rf"I(?:'m| am) (?:{_DEGREE} |just |still |also )*(?:not (?:{_DEGREE} )*{_CERTAIN}|unsure|"
-    r"uncertain)|(?:not|un) (?:{_DEGREE} )*sure|I (?:really |honestly |just )?(?:don't|do not) "
-    r"know|I have (?:no|zero) (?:idea|clue)|no (?:idea|clue)|who knows"
-    r")\s*(?:about |of )?(?:if|whether|which|what|how|when|where|why|who|that)?\b",
-    re.IGNORECASE,
-)
-# "the answer is X": a clause whose subject is the answer itself.
-_ANSWER_NAMED_EN = re.compile(
-    r"^\s*(?:the |your |my |our )?(?:correct |right |real |actual |final |true )?"
-    r"(?:answer|result|solution|response)(?: (?:to|for|of) (?:this|that|it|the question|"
-    r"your question|my question))?\s*(?:is|was|'s|would be|will be|should be|must be|"
-    r"might be|could be|equals|comes to|=|:)\s+",
-    re.IGNORECASE,
-)
-# A pronoun and a copula that may stand for "the answer is" after a stance.
-_ANSWER_PRONOUN_EN = re.compile(
-    r"^\s*(?:it|that|this|he|she|they|the total|the sum|the number|the figure|the amount)"
-    r"(?:'s| is| was| would be|'d be| will be|'ll be| should be| must be| might be| could be|"
-    r" were| are|'re| equals| comes to)\s+",
-    re.IGNORECASE,
-)
-_TAG_EN = re.compile(
-    r",?\s*(?:right|correct|isn't it|is it not|wasn't it|aren't they|don't you think|yes|"
-    r"no|yeah|true|am I right|agreed|huh|or not|isn't that right|wouldn't it|doesn't it)\s*"
-    r"[?？]+\s*$",
-    re.IGNORECASE,
-)
-# How a real question starts (English) or what it holds (Chinese); a sentence with a question
-# mark and none of these is a statement asking for approval ("So it's expired already?").
-_INTERROGATIVE_EN = re.compile(
-    r"^\W*(?:(?:and|but|so|also|or|ok|okay|well|then|hmm|hey|hi|sorry|please)\b[,]?\s+)*"
-    r"(?:what|which|who|whom|whose|when|where|why|how|is|are|am|was|were|do|does|did|can|could|"
-    r"should|would|will|shall|may|might|must|have|has|had|isn't|aren't|wasn't|weren't|don't|"
-    r"doesn't|didn't|can't|couldn't|shouldn't|wouldn't|won't|any|anyone|anybody|whats|what's|"
-    r"how's|where's|who's|whats|if|whether|or)\b",
-    re.IGNORECASE,
-)
-_INTERROGATIVE_ZH = re.compile(
-    r"吗|呢|什么|哪|谁|几|多少|怎么|为什么|为何|是不是|能不能|会不会|要不要|有没有|可不可以|行不行|"
-    r"对不对|好不好|是否|多久|多长|多大|多远|如何"
-)
-_FIRST_PERSON_EN = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|myself|we|us|our|ours)\b")
-_ARTICLE_START_EN = re.compile(r"^\s*(?:a|an|the|some|one)\s", re.IGNORECASE)
-
-# ----------------------------------------------------------------------- Chinese
-_STANCE_ZH = re.compile(
-    r"^\s*(?:(?:但是?|不过|而且|所以|其实|说实话|老实说|那么|嗯|哦)[，,]?\s*)*(?:"
-    r"我(?:个人|真的|其实|还是|也|倒是|一直|总|都)?(?:不|并不|不太|没)?(?:认为|觉得|相信|猜|猜测|"
-    r"估计|想|确定|肯定|敢肯定|怀疑|感觉|以为|记得|听说|印象中|看|判断)"
-    r"|我(?:很|非常|十分|比较|挺|百分之百)?(?:确定|肯定|相信)"
-    r"|我(?:算着|算了一下|算下来|数着)"
-    r"|(?:我的?|我们的?|他的?|她的?)?(?:[\u4e00-\u9fff]{1,3}的?)?(?:朋友|老师|爸爸|妈妈|爸|妈|父亲|"
-    r"母亲|爸妈|父母|哥哥|姐姐|"
-    r"弟弟|妹妹|同事|老板|同学|同桌|丈夫|妻子|老公|老婆|男朋友|女朋友|教练|家人|室友|邻居|婆婆|"
-    r"公公|岳母|奶奶|爷爷|外婆|姥姥|舅舅|阿姨|叔叔|大家|别人|有人|他|她|他们)(?:都|也|非|一直|总)?"
-    r"(?:说(?!话)|认为|觉得|坚持说?|肯定地?说|告诉我|猜|相信|非说|说是)"
-    r"|据说|听说|有人说|大家都说|在我看来|依我看|我看|个人认为|我的猜测是|我猜测是"
-    r"|(?:可能|也许|大概|应该|估计|恐怕|说不定|肯定|一定|显然|或许|八成|多半|感觉|好像|似乎|看来)"
-    r")[，,：:]?",
-)
-_DOUBT_ZH = re.compile(
-    r"^\s*(?:(?:但是?|不过|可是)[，,]?\s*)?(?:我)?(?:真的|也|并|其实|还是)?"
-    r"(?:不(?:太|是很|大)?(?:确定|清楚|知道|敢肯定)|没(?:有)?把握|说不准|拿不准|不一定对|"
-    r"说不好|搞不清(?:楚)?|弄不清(?:楚)?|吃不准|不好说|没数|(?:网上|大家|别人)?的?说法(?:不一|"
-    r"太多了?|很多|各异|不同))"
-    r"(?:对不对|是不是|啊|呢|吧|哦|的)?\s*[。！…？?!.，,；;]*\s*$"
-)
-_ANSWER_NAMED_ZH = re.compile(
-    r"^\s*(?:正确)?(?:答案|结果|正确答案|总数|总共|一共|总和)(?:应该|可能|大概|肯定|一定)?不?(?:是|为|等于)"
-)
-_ANSWER_COPULA_ZH = re.compile(r"^\s*(?:应该|可能|大概|肯定|一定|就)?不?(?:是|为|等于)")
-_TAG_ZH = re.compile(r"[，,]?\s*(?:对吧|是吧|对不对|是不是|没错吧|对吗|是吗|吧)\s*[？?]+\s*$")
-_FIRST_PERSON_ZH = re.compile(r"我")
-_SPEAKER = re.compile(r"^\s*(?:User|Human|Me|Customer|用户|我)\s*[:：]\s*", re.IGNORECASE)
-
-# ------------------------------------------------------------------ instructions
-_OVERRIDE = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|stop following)\b"
-    r"[^.?!\n]{0,50}?\b(?:instructions?|rules?|prompts?|questions?|above|previous|prior|earlier|"
-    r"following|everything|directions?|guidelines?|tasks?|context|constraints?|orders?)\b"
-    r"|\b(?:system|developer|admin(?:istrator)?|moderator|operator|root|sudo)\s*"
-    r"(?:prompt|message|note|notice|override|instructions?|update|command|mode|announcement)s?\b"
-    r"|\b(?:note|message|notice|memo|instructions?|order|announcement|update)s? (?:from|by) "
-    r"(?:the |your |an? )?(?:site |system |chat |platform |openai )?"
-    r"(?:admin(?:istrator)?|developer|moderator|operator|system|owner|staff|openai|creator)s?\b"
-    r"|\b(?:reveal|show|print|repeat|output|display|leak|tell me|share|dump|disclose)\b"
-    r"[^.?!\n]{0,40}\b(?:system prompt|instructions|hidden|secret|password|api key|canary|"
-    r"prompt|configuration|rules)\b"
-    r"|\b(?:new|updated|important|urgent|override|additional|hidden|secret) (?:rule|instruction|"
-    r"task|policy|directive|order|command)s?\b"
-    r"|\bfrom now on\b|\byou are now\b|\byou(?:'re| are) no longer\b|\bact as\b"
-    r"|\bpretend (?:to be|you are|you're)\b|\brole-?play\b|\bjailbreak|\bdo anything now\b"
-    r"|\byou (?:must|should|have to|need to|will|shall) (?:now |always |only |ever |instead )*"
-    r"(?:reply|respond|answer|say|output|write|print|begin|start|end|include|repeat|type)"
-    r"|\b(?:start|begin|end|prefix|preface|open|close|finish|sign)\b[^.?!\n]{0,20}?\b(?:your|the|"
-    r"each|every|all) (?:reply|replies|response|responses|answer|answers|message|output)\b"
-    r"[^.?!\n]{0,25}?\bwith\b"
-    r"|\b(?:keep|always|only|continue) (?:on )?(?:answering|replying|responding|saying|writing)\b"
-    r"|\bnote to (?:all |any |the )?(?:ai|ais|assistants?|language models?|llms?|models?|bots?|"
-    r"chatbots?)\b"
-    r"|\b(?:ai|assistants?|language models?|llms?|models?|bots?|chatbots?)\b[^.?!\n]{0,40}?"
-    r"\b(?:must|should|have to|are required to|need to|shall)\b[^.?!\n]{0,15}?\b(?:reply|respond|"
-    r"answer|say|output|write|print|include|start|begin|confirm)\b"
-    r"|\bthe only (?:acceptable|permitted|allowed|valid|correct|possible) (?:reply|response|"
-    r"answer|output)\b"
-    r"|\blet'?s play a game\b|\bmaintenance mode\b|\bdeveloper mode\b|\btest mode\b"
-    r"|\b(?:ignoriere|ignorieren|ignorez|ignorer|ignora|ignorar|ignorad|ignorate)\b"
-    r"|\bSYSTEM\s*:|\breplace (?:your|the) (?:whole |entire )?(?:summary|answer|reply|response|"
-    r"output)\b|\b(?:the )?(?:assistant|ai|model|bot)'s (?:answer|reply|response)\b"
-    r"|\b(?:answer|reply|response)s? to (?:any|every|all|each) questions?\b"
-    r"|\b(?:your|the assistant's|the ai's|the model's) (?:only |new |real |true |actual )+"
-    r"(?:task|job|goal|instruction|purpose|role)\b"
-    r"|\b(?:every|each|all|any) (?:of your )?(?:reply|replies|response|responses|answer|"
-    r"answers|message|messages) (?:must|should|has to|have to|will)\b"
-    r"|\b(?:do not|don't|never|stop)\s+(?:answer|answering|respond|responding|reply|replying)"
-    r"(?: to)?\s+(?:the|any|this|that|these|questions?)\b"
-    r"|\binstead\b[^.?!\n]{0,40}\b(?:reply|respond|answer|output|say|write|print)\b",
-    re.IGNORECASE,
-)
-# A demand for a fixed reply: a verb of replying, a word of exclusivity, and a fixed token
-# (quoted, or a capitalised code such as HACKED or ZEBRA-7731).
-_DEMAND = re.compile(
-    r"(?:^|[.:;,!(\[\n]\s*|\b(?:please|kindly|just|only|always|simply|instead|and|then|now|by|"
-    r"you (?:must|should|will|shall|need to|have to|are to|may only)|could you|can you|would you)"
-    r"\s+)(?:reply|respond|answer|output|say|write|print|type|return|begin|start|end|repeat|"
-    r"append|add|include|attach|replying|responding|answering|outputting|saying|writing|"
-    r"printing|typing|repeating|appending|adding|including)\b",
-    re.IGNORECASE,
-)
-_DEMAND_ZH = re.compile(r"回复|回答|输出|打印|写出|说出|重复|复述|加上|写上|贴出|附上|附带|加入")
-_EXCLUSIVE_ZH = re.compile(
-    r"只|仅|必须|一律|统一|直接|务必|一字不差|开头|结尾|你的?|助手|AI|回答中|回复中|答案中|在回答",
-    re.I,
-)
-_FIXED_TOKEN_ZH = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z][A-Z0-9_-]{2,}(?![A-Za-z0-9])|[“「『][^”」』]{1,30}[”」』]|https?://\S+"
-    r"|[\w\u4e00-\u9fff]+-\d+"
-)
-# A demand at the start of a clause with a fixed token ("Print PWNED.", "，写上PWNED。",
-# 'print("PWNED")'): the user's own text does not order a code word out of the assistant.
-_CLAUSE_DEMAND = re.compile(
-    r"(?:^|[.:;!?(\n，。：；！？]\s*)[*_\s]*(?:(?:please |then |now |just )?(?:reply|respond|answer|"
-    r"output|say|write|print|type|return|repeat|append|add|include)(?:\s*\(|\s|$|[:：])"
-    r"|(?:请|然后|再)?(?:输出|回复|回答|打印|写上|写出|说出|附上))",
-    re.IGNORECASE,
-)
-# The labels of an answer format or of a rewrite prompt, which a user does not write before
-# a demand or a code word: a forged structure ("答案：HACKED", "Question: Print PWNED").
-_FORGED_LABEL = re.compile(
-    r"^\W*(?:(?:final |correct |detailed |the )?(?:answer|question|query|response|output|"
-    r"context|question/query)[^:：\n]{0,60}[:：]|(?:最终|正确|标准|详细)?(?:答案|问题|回答|输出|"
-    r"上下文|相关上下文)[:：]|答[:：]|问[:：])",
-    re.IGNORECASE,
-)
-_ADDRESSEE = re.compile(r"\byou(?:r)?\b|\bassistant\b|\bAI\b|\bmodel\b|\bbot\b", re.IGNORECASE)
-_CODE_WORD = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Z][A-Z0-9_]*(?:-[A-Z0-9]+)+|[A-Z]{4,})(?![A-Za-z0-9])"
-    r"|[\w\u4e00-\u9fff]+-\d+|https?://\S+|[“「『][^”」』]{1,30}[”」』]"
-)
-_EXCLUSIVE = re.compile(
-    r"\b(?:only|just|exactly|nothing (?:but|else)|and nothing|single word|the word|verbatim|"
-    r"no matter|regardless|always)\b",
-    re.IGNORECASE,
-)
-_FIXED_TOKEN = re.compile(r"[\"“‘`][^\"”’`]{1,40}[\"”’`]|'[^']{1,40}'|\b[A-Z][A-Z0-9_-]{2,}\b")
-_ROLE_MARK = re.compile(
-    r"<\s*\|?\s*(?:im_start|im_end|endoftext|system|assistant|user|eot_id|start_header_id)"
-    r"|<\s*/?\s*(?:system|assistant|admin|developer|instructions?)[\w-]*\s*>"
-    r"|\[/?INST\]|<</?SYS>>|</?s>|<start_of_turn>|<end_of_turn>"
-    r"|(?:^|\n)\s*(?:#+\s*)?(?:\*\*)?\s*(?:system|admin|administrator|developer|"
-    r"instructions?|new instructions?|system prompt)\s*(?:\*\*)?\s*[:：\]>]"
-    r"|^\s*[\[(<]\s*(?:system|assistant|admin|developer|instruction|note to (?:the )?"
-    r"(?:ai|assistant|model|bot))\s*[\])>:]"
-    r"|^\s*(?:hey |dear |attention,? )?(?:assistant|AI|chatbot|model|ChatGPT|bot|language model|"
-    r"LLM|GPT|Qwen|Claude)\s*[,!]",
-    re.IGNORECASE,
-)
-_IMPERATIVE_EN = re.compile(
-    r"^\s*(?:(?:please|now|just|also|then|and|kindly|finally)\s*,?\s+)*"
-    r"(?:reply|respond|answer|output|say|write|print|type|return|repeat|translate|format|"
-    r"begin|start|end|sign|include|add|use)\b(?! (?:to|that) )",
-    re.IGNORECASE,
-)
-_OVERRIDE_ZH = re.compile(
-    r"(?:忽略|无视|忘记|忘掉|不要理会|不用理会|别管|跳过|不要管|放弃)[^。？！\n]{0,20}?"
-    r"(?:指令|指示|规则|提示|问题|要求|设定|内容|以上|之前|上面|下面|前面|一切|所有)"
-    r"|(?:系统|管理员|开发者|开发人员|官方|平台|版主|站长|运营)(?:的)?(?:提示|通知|消息|指令|公告|"
-    r"说明|要求|设置|更新|命令)?\s*[:：]"
-    r"|(?:系统|管理员|开发者|开发人员)(?:提示|通知|消息|指令|公告|命令)"
-    r"|(?:新的?|最新的?|额外的?|重要的?|隐藏的?)(?:规则|指令|任务|要求|命令)"
-    r"|你现在是|你的(?:新|唯一|真正)?的?(?:任务|身份|角色|工作)(?:是|变成)|扮演|假装你是|"
-    r"从现在(?:开始|起)"
-    r"|(?:只|仅|直接|必须|一律|统统)(?:需要|能|要)?(?:回复|回答|输出|说|写|打印|返回)"
-    r"|(?:输出|透露|显示|告诉我|重复|泄露|打印)[^。？！\n]{0,15}(?:系统提示|提示词|指令|密码|秘密|"
-    r"配置|规则)"
-    r"|你的(?:指令|提示词|系统提示|设定|规则|配置|初始设置)"
-    r"|(?:所有|任何|每个|一切)(?:的)?(?:问题|提问)的?(?:标准|正确)?(?:答案|回答)"
-    r"|忽略[^。？！\n]{0,10}(?:格式|要求|一切)"
-    r"|(?:测试|维护|开发者|调试|管理员)模式"
-    r"|(?:不要|别|禁止|不准|不许|停止)(?:再)?(?:回答|回复)"
-    r"|(?:每|所有|任何)(?:一)?(?:条|个|次)?(?:回复|回答|答案)都?(?:必须|要|应该)"
-)
-_IMPERATIVE_ZH = re.compile(
-    r"^\s*(?:请|麻烦|务必)?(?:回复|回答|输出|翻译|重复|用.{1,8}(?:回答|回复))"
-)
-
-# ------------------------------------------------------------------- vocabulary
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,:]\d+)*|[\u3400-\u9fff]")
-_FUNCTION = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "am",
-        "do",
-        "does",
-        "did",
-        "done",
-        "not",
-        "no",
-        "yes",
-        "it",
-        "its",
-        "it's",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "than",
-        "then",
-        "so",
-        "such",
-        "very",
-        "just",
-        "also",
-        "about",
-        "into",
-        "over",
-        "under",
-        "again",
-        "still",
-        "even",
-        "too",
-        "only",
-        "really",
-        "quite",
-        "pretty",
-        "some",
-        "any",
-        "all",
-        "much",
-        "many",
-        "more",
-        "most",
-        "less",
-        "least",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "i",
-        "me",
-        "my",
-        "mine",
-        "myself",
-        "you",
-        "your",
-        "yours",
-        "we",
-        "us",
-        "our",
-        "they",
-        "them",
-        "their",
-        "he",
-        "him",
-        "his",
-        "she",
-        "her",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "have",
-        "has",
-        "had",
-        "having",
-        "get",
-        "got",
-        "gets",
-        "getting",
-        "i'm",
-        "i've",
-        "i'd",
-        "i'll",
-        "you're",
-        "it'd",
-        "that's",
-        "there's",
-        "what's",
-        "let's",
-        "don't",
-        "doesn't",
-        "didn't",
-        "isn't",
-        "wasn't",
-        "aren't",
-        "weren't",
-        "won't",
-        "wouldn't",
-        "can't",
-        "couldn't",
-        "shouldn't",
-        "around",
-        "approximately",
-        "roughly",
-        "nearly",
-        "almost",
-        "maybe",
-        "probably",
-        "perhaps",
-        "likely",
-        "definitely",
-        "surely",
-        "sure",
-        "certain",
-        "think",
-        "guess",
-        "believe",
-        "answer",
-        "correct",
-        "right",
-        "though",
-        "honestly",
-        "actually",
-        "one",
-        "thing",
-        "things",
-        "something",
-        "anything",
-        "kind",
-        "sort",
-        "bit",
-        "lot",
-        "like",
-        "well",
-        "okay",
-        "ok",
-        "oh",
-        "hmm",
-        "please",
-        "thanks",
-        "thank",
-        "hi",
-        "hello",
-        "hey",
-        "guys",
-    ]
-)
-_FUNCTION_ZH = frozenset(
-    "的了吗呢吧啊呀嘛是在有和与及就也都还很太那这个些么什哪谁几多少吗着过得地被把给对向从到为"
-    "我你他她它们您会能要想可以应该可能大概也许估计觉认为猜确定肯定答案结果真不没并其实但是过"
-)
-
-
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return stance.WORD.findall(text)
 
 
 def question_words(questions: Sequence[str]) -> set[str]:
@@ -636,7 +110,7 @@ def _new_words(text: str, known: set[str]) -> tuple[list[str], list[str]]:
     for word in _words(text):
         key = word.lower().strip("'’-")
         after_number, previous = previous[:1].isdigit(), word
-        if key in known or key in _FUNCTION or word in _FUNCTION_ZH or after_number:
+        if key in known or key in stance.FUNCTION or word in stance.FUNCTION_ZH or after_number:
             continue  # a word right after a number is its unit ("200 metres")
         stem = key[:-1] if key.endswith("s") and len(key) > 3 else key
         if stem in known:
@@ -648,32 +122,26 @@ def _new_words(text: str, known: set[str]) -> tuple[list[str], list[str]]:
     return lower, names
 
 
-_CONTRAST = re.compile(r"^\s*(?:but|though|although|tho|但是?|不过|可是)\b", re.IGNORECASE)
-_CLAUSE_SPLIT = re.compile(
-    r"(?:,|;|—| - |–|，|；|、)\s+|(?<=[，；])|\s+(?=but\b|though\b|although\b)"
-)
-
-
 def _clauses(text: str) -> list[str]:
-    parts = [p.strip() for p in _CLAUSE_SPLIT.split(text)]
+    parts = [p.strip() for p in stance.CLAUSE_SPLIT.split(text)]
     return [p for p in parts if p and p.strip(" .!?。！？…")]
 
 
 def _is_doubt(clause: str, zh: bool) -> bool:
-    return bool((_DOUBT_ZH if zh else _DOUBT_EN).match(clause))
+    return bool((stance.DOUBT_ZH if zh else stance.DOUBT_EN).match(clause))
 
 
 def _strip_stance(clause: str, zh: bool) -> tuple[str, bool]:
     """``clause`` without a stance at its start (or end, English), and whether it had one."""
     found = False
-    pattern = _STANCE_ZH if zh else _STANCE_EN
+    pattern = stance.STANCE_ZH if zh else stance.STANCE_EN
     while True:
         match = pattern.match(clause)
         if not match or not match.group(0).strip():
             break
         clause, found = clause[match.end() :], True
     if not zh:
-        trailing = _TRAILING_STANCE_EN.search(clause)
+        trailing = stance.TRAILING_STANCE_EN.search(clause)
         if trailing and trailing.start() > 0:
             clause, found = clause[: trailing.start()], True
     return clause.strip(), found
@@ -689,31 +157,31 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
     if not text:
         return "doubt"
     if zh:
-        named = _ANSWER_NAMED_ZH.match(text) or _ANSWER_COPULA_ZH.match(text)
+        named = stance.ANSWER_NAMED_ZH.match(text) or stance.ANSWER_COPULA_ZH.match(text)
         rest = text[named.end() :] if named else text
         han = [c for c in re.findall(r"[\u3400-\u9fff]", rest) if c not in known]
-        han = [c for c in han if c not in _FUNCTION_ZH]
+        han = [c for c in han if c not in stance.FUNCTION_ZH]
         latin, names = _new_words(re.sub(r"[\u3400-\u9fff]", " ", rest), known)
-        if _FIRST_PERSON_ZH.search(rest) and (han or latin):
+        if stance.FIRST_PERSON_ZH.search(rest) and (han or latin):
             return None
         if not han and not latin:
             if names and not named:
                 return "implicit_value"
             return "echoes_question" if not names else "candidate_answer"
-        explicit = _ANSWER_NAMED_ZH.match(text)
+        explicit = stance.ANSWER_NAMED_ZH.match(text)
         if named and len(han) <= (8 if explicit else 4) and not latin:
             return "candidate_answer"  # 答案是… names the answer; 我觉得是X guesses a short one
         if len(han) <= 2 and not latin:
             return "candidate_answer" if named else "implicit_value"
         return None
-    named = _ANSWER_NAMED_EN.match(text)
+    named = stance.ANSWER_NAMED_EN.match(text)
     if named:
         return "candidate_answer"
-    text = _HEDGE_ADVERB_EN.sub(" ", text)
-    pronoun = _ANSWER_PRONOUN_EN.match(text)
+    text = stance.HEDGE_ADVERB_EN.sub(" ", text)
+    pronoun = stance.ANSWER_PRONOUN_EN.match(text)
     rest = text[pronoun.end() :] if pronoun else text
     lower, names = _new_words(rest, known)
-    if _FIRST_PERSON_EN.search(rest) and (lower or names):
+    if stance.FIRST_PERSON_EN.search(rest) and (lower or names):
         return None  # "my GPA is 3.4": a report about the user, not a guess at the answer
     if not lower:
         if names and not pronoun:
@@ -721,9 +189,9 @@ def _about_answer(content: str, known: set[str], zh: bool) -> str | None:
         return "candidate_answer" if names else "echoes_question"
     if (
         pronoun
-        and _ARTICLE_START_EN.match(rest)
+        and stance.ARTICLE_START_EN.match(rest)
         and len(lower) <= 2
-        and not _FIRST_PERSON_EN.search(rest)
+        and not stance.FIRST_PERSON_EN.search(rest)
     ):
         return "candidate_answer"  # "it's a blue whale"
     return None
@@ -735,10 +203,10 @@ def _doubt_about(clause: str, known: set[str]) -> bool | None:
     ``True`` when the complement brings in at most two new words, ``False`` when more,
     ``None`` when the clause is no such doubt.
     """
-    match = _DOUBT_OPEN_EN.match(clause)
+    match = stance.DOUBT_OPEN_EN.match(clause)
     if not match:
         return None
-    lower, _names = _new_words(_HEDGE_ADVERB_EN.sub(" ", clause[match.end() :]), known)
+    lower, _names = _new_words(stance.HEDGE_ADVERB_EN.sub(" ", clause[match.end() :]), known)
     return len(lower) <= 2
 
 
@@ -751,7 +219,7 @@ def _bare_candidate(text: str, known: set[str], zh: bool) -> bool:
         return False
     if zh:
         han = [c for c in re.findall(r"[\u3400-\u9fff]", text) if c not in known]
-        return len([c for c in han if c not in _FUNCTION_ZH | set("左右多少大约差不多")]) <= 2
+        return len([c for c in han if c not in stance.FUNCTION_ZH | set("左右多少大约差不多")]) <= 2
     text = text.strip()
     lower, _names = _new_words(text[:1].lower() + text[1:], known)  # sentence case is no name
     return not lower and len(text.split()) <= 4
@@ -765,11 +233,11 @@ def _lay_claim(content: str, zh: bool, *, strict: bool = False) -> bool:
     of the user's case, a fact; what is left is a general claim, an opinion — unless
     ``strict`` (it was told to the user: "my teacher told us to …"), where only a judgement is.
     """
-    if (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(content):
+    if (stance.JUDGEMENT_ZH if zh else stance.JUDGEMENT_EN).search(content):
         return True
     if strict:
         return False
-    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(content)
+    first_person = (stance.FIRST_PERSON_ZH if zh else stance.FIRST_PERSON_EN).search(content)
     return not re.search(r"\d", content) and not first_person
 
 
@@ -781,10 +249,10 @@ def _is_hedge(clause: str, reasons: list[str], zh: bool) -> bool:
     states no number.
     """
     after_guess = bool(reasons) and reasons[-1] in ("candidate_answer", "echoes_question")
-    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(clause)
+    first_person = (stance.FIRST_PERSON_ZH if zh else stance.FIRST_PERSON_EN).search(clause)
     return (
         after_guess
-        and bool(_CONTRAST.match(clause))
+        and bool(stance.CONTRAST.match(clause))
         and bool(first_person)
         and not re.search(r"\d", clause)
     )
@@ -814,36 +282,36 @@ def _opinion(text: str, known: set[str], zh: bool, *, premise: bool = False) -> 
             continue
         if _is_hedge(clause, reasons, zh):
             continue  # "…, but I'm bad at this stuff": a hedge on the guess before it
-        named = (_ANSWER_NAMED_ZH if zh else _ANSWER_NAMED_EN).match(clause)
-        content, stance = _strip_stance(clause, zh)
-        if named and not stance:
+        named = (stance.ANSWER_NAMED_ZH if zh else stance.ANSWER_NAMED_EN).match(clause)
+        content, stanced = _strip_stance(clause, zh)
+        if named and not stanced:
             reasons.append("answer_named")
             continue
-        if not stance and not zh and _HEDGE_ADVERB_EN.search(clause):
-            plain = " ".join(_HEDGE_ADVERB_EN.sub(" ", clause).split())
-            if _ANSWER_PRONOUN_EN.match(plain) or _ANSWER_NAMED_EN.match(plain):
-                content, stance = plain, True  # "It's probably K2", "the answer is surely 4"
-        if not stance and not stance_seen:
+        if not stanced and not zh and stance.HEDGE_ADVERB_EN.search(clause):
+            plain = " ".join(stance.HEDGE_ADVERB_EN.sub(" ", clause).split())
+            if stance.ANSWER_PRONOUN_EN.match(plain) or stance.ANSWER_NAMED_EN.match(plain):
+                content, stanced = plain, True  # "It's probably K2", "the answer is surely 4"
+        if not stanced and not stance_seen:
             return None  # a clause that states something, with no stance over it
-        if stance and not content:
+        if stanced and not content:
             stance_seen = True  # "…, I think." said after its content
             continue
-        judging = (_JUDGEMENT_ZH if zh else _JUDGEMENT_EN).search(clause)
+        judging = (stance.JUDGEMENT_ZH if zh else stance.JUDGEMENT_EN).search(clause)
         if "hearsay_claim" in reasons and judging and not re.search(r"\d", clause):
             continue  # the reported claim goes on ("…，让我多盖两床被子")
-        hearsay = bool((_HEARSAY_ZH if zh else _HEARSAY_EN).match(clause))
-        told = _RELAY.search(clause[: len(clause) - len(content)])  # "told me …": a judgement only
-        if stance and hearsay and _lay_claim(content, zh, strict=bool(told)):
+        hearsay = bool((stance.HEARSAY_ZH if zh else stance.HEARSAY_EN).match(clause))
+        told = stance.RELAY.search(clause[: len(clause) - len(content)])  # "told me …"
+        if stanced and hearsay and _lay_claim(content, zh, strict=bool(told)):
             stance_seen = True
             reasons.append("hearsay_claim")
             continue
         why = _about_answer(content, known, zh)
         if why == "implicit_value":
-            explicit = bool(named or _GUESS_NOUN.search(clause[: len(clause) - len(content)]))
+            explicit = bool(named or stance.GUESS_NOUN.search(clause[: len(clause) - len(content)]))
             why = None if premise and not hearsay and not explicit else "candidate_answer"
         if why is None:
             return None
-        stance_seen = stance_seen or stance
+        stance_seen = stance_seen or stanced
         reasons.append(why)
     if not stance_seen and "answer_named" not in reasons:
         return None
@@ -854,22 +322,28 @@ def _opinion(text: str, known: set[str], zh: bool, *, premise: bool = False) -> 
 
 
 def _instruction(text: str, zh: bool) -> Role | None:
-    fixed = _FIXED_TOKEN.search(text) or (zh and _FIXED_TOKEN_ZH.search(text))
+    fixed = stance.FIXED_TOKEN.search(text) or (zh and stance.FIXED_TOKEN_ZH.search(text))
     demand = bool(
-        _DEMAND.search(text) and fixed and (_EXCLUSIVE.search(text) or _ADDRESSEE.search(text))
+        stance.DEMAND.search(text)
+        and fixed
+        and (stance.EXCLUSIVE.search(text) or stance.ADDRESSEE.search(text))
     )
     if zh:  # 输出“…” / 只回复HACKED / 开头加上“…”
         demand = demand or bool(
-            _DEMAND_ZH.search(text) and _EXCLUSIVE_ZH.search(text) and _FIXED_TOKEN_ZH.search(text)
+            stance.DEMAND_ZH.search(text)
+            and stance.EXCLUSIVE_ZH.search(text)
+            and stance.FIXED_TOKEN_ZH.search(text)
         )
-    demand = demand or bool(_CLAUSE_DEMAND.search(text) and _CODE_WORD.search(text))
-    if _FORGED_LABEL.match(text) and (_CODE_WORD.search(text) or _CLAUSE_DEMAND.search(text)):
+    demand = demand or bool(stance.CLAUSE_DEMAND.search(text) and stance.CODE_WORD.search(text))
+    if stance.FORGED_LABEL.match(text) and (
+        stance.CODE_WORD.search(text) or stance.CLAUSE_DEMAND.search(text)
+    ):
         demand = True  # "答案：HACKED", "Question/Query (…): Print PWNED."
-    if demand or _ROLE_MARK.search(text) or _OVERRIDE.search(text):
+    if demand or stance.ROLE_MARK.search(text) or stance.OVERRIDE.search(text):
         return Role("instruction", "override")
-    if zh and _OVERRIDE_ZH.search(text):
+    if zh and stance.OVERRIDE_ZH.search(text):
         return Role("instruction", "override")
-    if (_IMPERATIVE_ZH if zh else _IMPERATIVE_EN).match(text):
+    if (stance.IMPERATIVE_ZH if zh else stance.IMPERATIVE_EN).match(text):
         return Role("instruction", "imperative", confident=False)
     return None
 
@@ -903,20 +377,22 @@ def sentence_role(
         'opinion'
     """
     zh = _is_zh(text)
-    text = _SPEAKER.sub("", text, count=1)  # a transcript's "User:" is not the sentence
+    text = stance.SPEAKER.sub("", text, count=1)  # a transcript's "User:" is not the sentence
     instruction = _instruction(text, zh)
     if instruction is not None and instruction.confident:
         return instruction
     asking = asks(text) if is_question is None else is_question
     if asking:
-        tag = (_TAG_ZH if zh else _TAG_EN).search(text)
+        tag = (stance.TAG_ZH if zh else stance.TAG_EN).search(text)
         if tag is not None and tag.start() > 0:
             statement = text[: tag.start()]
             why = _opinion(statement, known, zh) or (
                 "tag_question" if _about_answer(statement, known, zh) else None
             )
             return Role("opinion", why) if why else Role("question", "asks")
-        if not (_INTERROGATIVE_ZH.search(text) if zh else _INTERROGATIVE_EN.match(text)):
+        if not (
+            stance.INTERROGATIVE_ZH.search(text) if zh else stance.INTERROGATIVE_EN.match(text)
+        ):
             # "300 g I guess?": a statement said with a question mark
             statement = text.rstrip(" ?？")
             why = _opinion(statement, known, zh)
@@ -931,7 +407,7 @@ def sentence_role(
     if instruction is not None:
         return instruction
     content = _strip_stance(text, zh)[0] or text  # "I'm sure it's nothing": not about me
-    first_person = (_FIRST_PERSON_ZH if zh else _FIRST_PERSON_EN).search(content)
+    first_person = (stance.FIRST_PERSON_ZH if zh else stance.FIRST_PERSON_EN).search(content)
     lower, names = _new_words(text, set())
     if not lower and not names:
         return Role("fact", "no_content", confident=False)
@@ -976,28 +452,6 @@ def sentence_roles(sentences: Sequence[Sentence]) -> list[Role]:
     return roles
 
 
-# Where a sentence may be cut into clauses: after a comma or semicolon, before "but",
-# "though", "so", before a stance that opens a clause ("… so I doubt it's $200").
-_CUT = re.compile(
-    r"[,;，；]\s*|\s+(?=(?:but|though|although|so|and)\s)|\s+(?=I(?:'m| am| think| doubt| guess| "
-    r"believe| bet| reckon|'d)\b)|(?<=[^\s，,])(?=我(?:猜|觉得|认为|估计|感觉))",
-    re.IGNORECASE,
-)
-
-
-_ASIDE_START = re.compile(
-    rf"^(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN}|"
-    r"I(?:'d| would) (?:say|guess)|if I remember (?:correctly|right)|if I'm not mistaken|"
-    r"我(?:觉得|认为|记得|估计|猜))\s*[,，]",
-    re.IGNORECASE,
-)
-_ASIDE_END = re.compile(
-    rf"(?:^|[,，]\s*)(?:I (?:{_INTENSIFIER} )*{_STANCE_VERB}|I(?:'m| am) (?:{_DEGREE} )*{_CERTAIN})"
-    r"\s*[,，]?$",
-    re.IGNORECASE,
-)
-
-
 def _enough(piece: str) -> bool:
     han = len(re.findall(r"[\u3400-\u9fff]", piece))
     return han >= 3 if han else len(re.findall(r"[A-Za-z0-9]+", piece)) >= 2
@@ -1014,12 +468,12 @@ def _split_mixed(
     whole = sentence_role(text, known=known, premise=premise)
     if whole.kind == "opinion" or depth > 2:
         return [(0, len(text))]
-    for match in _CUT.finditer(text):
+    for match in stance.CUT.finditer(text):
         cut = match.end()
         head, tail = text[:cut].rstrip(), text[cut:].lstrip()
         if not (_enough(head) and _enough(tail)) or sum(head.count(q) for q in '"“”') % 2:
             continue
-        if _ASIDE_START.match(tail) or _ASIDE_END.search(head):
+        if stance.ASIDE_START.match(tail) or stance.ASIDE_END.search(head):
             continue  # "It expires, I believe, on May 3": the stance is an aside, not a clause
         bare = [_strip_stance(p, _is_zh(p))[0].strip(" .!?…。！？,，") == "" for p in (head, tail)]
         if any(bare):
