@@ -9,7 +9,6 @@ answer prompt, timeouts and retries are the chain's.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
@@ -34,17 +33,25 @@ from langchain_s2a._internal.pipeline.answer import recorded_rewrite
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.options import OnFailure
+from langchain_s2a.options import REWRITE_OPTIONS, OnFailure
 from langchain_s2a.result import METADATA_KEY, S2ARewrite
 
-__all__ = ["ERROR_KEY", "S2AChatModel"]
+__all__ = ["CHAIN_OPTIONS", "ERROR_KEY", "S2AChatModel"]
 
-# ``max_retries`` is the chat models' standard parameter here (transient retries), not
-# the chain's rewrite retries: set those on a ready ``chain=``.
-_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {
-    "model",
-    "max_retries",
+CHAIN_OPTIONS = REWRITE_OPTIONS | {
+    "rewriter",
+    "rewriter_model",
+    "mode",
+    "keep_original",
+    "instructed",
+    "answer_format",
+    "timeout",
+    "max_attempts",
 }
+"""The options of :func:`~langchain_s2a.create_s2a_chain` this model passes on: the
+rewriter's (:class:`~langchain_s2a.options.RewriteOptions`) and the chain's own.
+``max_retries`` is the chat models' standard parameter here (transient retries), not
+the chain's rewrite retries: set those on a ready ``chain=``."""
 _CALL_FIELDS = ("temperature", "max_tokens")
 
 
@@ -105,9 +112,10 @@ class S2AChatModel(NestingChatModel):
         on_error: ``"raise"`` (default) or ``"original"``: when the rewrite step
             raises, send the turn unchanged (see :attr:`on_error`).
         **options: The options of :func:`~langchain_s2a.create_s2a_chain`
-            (``preset``, ``variant``, ``keep_original``, ``instructed``, ``mode``,
-            ``on_failure``, ``timeout``, ``max_attempts``, ...), the standard
-            chat-model parameters below, and :class:`BaseChatModel`'s own
+            (:data:`CHAIN_OPTIONS`: the rewriter's, such as ``preset`` and
+            ``variant``, a ready ``rewriter=``, and ``mode``, ``keep_original``,
+            ``instructed``, ``answer_format``, ``timeout``, ``max_attempts``), the
+            standard chat-model parameters below, and :class:`BaseChatModel`'s own
             (``callbacks``, ``tags``, ...). Or ``chain=``: a ready :class:`S2AChain`.
 
     Raises:
@@ -149,7 +157,7 @@ class S2AChatModel(NestingChatModel):
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "chain" not in kwargs:
             model = kwargs.pop("model", model)
-            options = {k: kwargs.pop(k) for k in list(kwargs) if k in _CHAIN_OPTIONS}
+            options = {k: kwargs.pop(k) for k in list(kwargs) if k in CHAIN_OPTIONS}
             if "max_retries" in kwargs:  # standard parameter: retries after the first attempt
                 options.setdefault("max_attempts", int(kwargs.pop("max_retries")) + 1)
             kwargs["chain"] = create_s2a_chain(model, **options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -24,6 +24,7 @@ from langchain_core.runnables import (
 from langchain_core.runnables.base import RunnableBindingBase
 from langchain_core.runnables.config import patch_config
 from pydantic import ConfigDict, Field, PrivateAttr
+from typing_extensions import Unpack
 
 from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model, message_of
 from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
@@ -52,12 +53,14 @@ from langchain_s2a._internal.text.sentences import Sentence
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.options import (
+    REWRITE_OPTIONS,
     JudgeSentences,
     Language,
     LanguageOption,
     OnFailure,
     Preset,
     PromptStyle,
+    RewriteOptions,
     StructuredOutput,
     Variant,
 )
@@ -77,6 +80,19 @@ class _Call:
     messages: list[BaseMessage]
     config: RunnableConfig
     started: float
+
+
+class _RewriterArgs(RewriteOptions, total=False):
+    """What :class:`S2ARewriter` takes: its options, and its fields that are no options."""
+
+    model: ModelLike
+    """The model (also the first positional argument)."""
+    timeout: float | None
+    """Seconds one rewrite call may take."""
+    max_attempts: int
+    """Attempts per rewrite call for transient errors."""
+    name: str | None
+    """Run name shown in traces."""
 
 
 class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
@@ -175,7 +191,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         default=None
     )
 
-    def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
+    def __init__(self, model: ModelLike = None, /, **kwargs: Unpack[_RewriterArgs]) -> None:
         if "model" in kwargs:
             model = kwargs.pop("model")
         if kwargs.get("prompt_style") == "paper" and kwargs.get("variant") == "extractive":
@@ -189,8 +205,20 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             )
         if judge and kwargs.get("constrained"):
             raise ValueError("judge_sentences=True and constrained=True cannot be combined")
-        kwargs["model"] = resolve_chat_model(model)
-        super().__init__(**kwargs)
+        fields: dict[str, Any] = {**kwargs, "model": resolve_chat_model(model)}
+        super().__init__(**fields)
+
+    @property
+    def options(self) -> RewriteOptions:
+        """This rewriter's options: ``create_s2a_chain(llm, **rewriter.options)`` rewrites alike.
+
+        Example:
+            >>> from langchain_core.language_models import GenericFakeChatModel
+            >>> S2ARewriter(GenericFakeChatModel(messages=iter([])), preset="relevance").options[
+            ...     "preset"]
+            'relevance'
+        """
+        return cast("RewriteOptions", {name: getattr(self, name) for name in REWRITE_OPTIONS})
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -485,24 +513,6 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
 
 
-REWRITER_OPTIONS: dict[str, Any] = {
-    "rewriter_model": None,
-    "preset": "opinion",
-    "variant": "extractive",
-    "language": "auto",
-    "on_failure": "original",
-    "structured_output": "auto",
-    "max_input_chars": DEFAULT_MAX_INPUT_CHARS,
-    "prompt_style": "ours",
-    "judge_sentences": "auto",
-}
-"""The factories' shorthand options for the rewriter they build, with their defaults.
-
-With a ready ``rewriter=`` these must stay at their defaults. ``timeout`` and
-``max_attempts`` are not among them: they are the answer call's options too, and
-with a ready rewriter they apply to the answer call only."""
-
-
 TOOL_KWARGS = frozenset(
     {
         "tools",
@@ -554,50 +564,53 @@ def resolve_rewriter(
     model: Runnable[LanguageModelInput, BaseMessage],
     *,
     factory: str,
+    rewriter_model: ModelLike = None,
     timeout: float | None,
     max_attempts: int,
-    **options: Any,
+    options: RewriteOptions,
 ) -> S2ARewriter:
-    """The ready ``rewriter`` as is, or one built from the shorthand ``options``.
+    """The ready ``rewriter`` as is, or one built from ``options``.
 
     Args:
         rewriter: A ready rewriter, or ``None`` to build one.
         model: The answer model; without its tools (:func:`without_tools`), the
             rewrite model when no ``rewriter_model`` is given.
         factory: The caller's name, for the error message.
+        rewriter_model: A separate rewrite model (built rewriter only).
         timeout: Seconds one rewrite call may take (built rewriter only).
         max_attempts: Attempts per rewrite call (built rewriter only).
-        **options: Keys of :data:`REWRITER_OPTIONS` (the model is resolved already).
+        options: The rewriter's options given to the factory; those not given keep
+            :class:`S2ARewriter`'s defaults.
 
     Returns:
         The rewriter to use.
 
     Raises:
-        ValueError: If a ready rewriter comes with shorthand options set.
+        ValueError: If a ready rewriter comes with ``rewriter_model`` or options that
+            differ from the defaults.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
         >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter([])), variant="split")
-        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3) is ready
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
+        ...                  options={}) is ready
         True
         >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
-        ...                  preset="relevance")
+        ...                  options={"preset": "relevance"})
         Traceback (most recent call last):
         ...
         ValueError: f got rewriter= and rewriter options ['preset']; set them on the S2ARewriter instead
     """
     if rewriter is not None:
-        clashes = sorted(k for k, v in options.items() if v != REWRITER_OPTIONS[k])
+        fields = S2ARewriter.model_fields
+        clashes = [k for k, v in options.items() if v != fields[k].default]
+        if rewriter_model is not None:
+            clashes.append("rewriter_model")
         if clashes:
             raise ValueError(
-                f"{factory} got rewriter= and rewriter options {clashes}; "
+                f"{factory} got rewriter= and rewriter options {sorted(clashes)}; "
                 "set them on the S2ARewriter instead"
             )
         return rewriter
-    rewrite_model = options.pop("rewriter_model", None)
-    return S2ARewriter(
-        without_tools(model) if rewrite_model is None else rewrite_model,
-        timeout=timeout,
-        max_attempts=max_attempts,
-        **options,
-    )
+    rewrite_model = without_tools(model) if rewriter_model is None else rewriter_model
+    return S2ARewriter(rewrite_model, timeout=timeout, max_attempts=max_attempts, **options)

@@ -31,7 +31,12 @@ from langchain_s2a._internal.pipeline.attempts import (
     passthrough,
     retry_wanted,
 )
-from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AState, s2a_context
+from langchain_s2a._internal.pipeline.graph_state import (
+    REWRITE_KEYS,
+    S2AContext,
+    S2AState,
+    s2a_context,
+)
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.options import Instructed, Mode
 from langchain_s2a.result import METADATA_KEY, REWRITE_NAME, S2ARewrite
@@ -96,9 +101,7 @@ class S2AGraphNodes:
 
     def _rewriter(self, ctx: S2AContext, *, with_model: bool = True) -> S2ARewriter:
         updates: dict[str, Any] = {
-            key: value
-            for key in ("preset", "variant", "language")
-            if (value := getattr(ctx, key)) is not None
+            key: value for key in REWRITE_KEYS if (value := getattr(ctx, key)) is not None
         }
         if with_model and (ctx.rewriter_model or ctx.model):
             updates["model"] = self._model(ctx.rewriter_model or ctx.model)
