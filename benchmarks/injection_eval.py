@@ -336,8 +336,9 @@ def main(
     Returns:
         The report written to ``--output``.
     """
+    from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
     from langchain_s2a.eval.runner import engine_info
-    from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+    from langchain_s2a.prompts import PROMPT_VERSION
 
     args = parse_args(argv)
     conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]

@@ -28,25 +28,22 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import merge_configs
 from langchain_core.tools import BaseTool
 from langgraph.config import get_config
-from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from langchain_s2a._answer import answer_messages
-from langchain_s2a._inputs import InputParts, replace_text
-from langchain_s2a._types import Instructed, OnError, OnFailure, Preset, Variant
+from langchain_s2a._internal.io.inputs import InputParts, replace_text
+from langchain_s2a._internal.pipeline.answer import answer_messages
+from langchain_s2a._internal.pipeline.attempts import REWRITE_TAGS
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
+from langchain_s2a.options import Instructed, OnFailure, Preset, Variant
 from langchain_s2a.prompts import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
-from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.rag import S2ADocumentCompressor
+from langchain_s2a.result import METADATA_KEY, REWRITE_NAME, S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AAgentState", "S2AMiddleware", "S2ATool", "S2AToolInput"]
-
-STREAM_KEY = "s2a_rewrite"
-"""Key of the custom-stream event sent for each cleaned message."""
 
 NOTHING_RELEVANT = TOOL_NOTHING_RELEVANT
 """What :class:`S2ATool` returns when it keeps nothing."""
@@ -89,7 +86,7 @@ def _node_config() -> RunnableConfig:
         config = get_config()
     except RuntimeError:  # outside a graph run
         config = {}
-    return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
+    return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
 
 class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
@@ -155,7 +152,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         min_chars: int = 0,
         tool_result_chars: int | None = None,
         on_failure: OnFailure = "original",
-        on_error: OnError = "raise",
+        on_error: OnFailure = "raise",
     ) -> None:
         super().__init__()
         if isinstance(model, S2ARewriter):
@@ -168,7 +165,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         self.earlier_turns = earlier_turns
         self.min_chars = min_chars
         self.tool_result_chars = tool_result_chars
-        self.on_error: OnError = on_error
+        self.on_error: OnFailure = on_error
         self.compressor: S2ADocumentCompressor | None = None
         if tool_result_chars is not None:
             self.compressor = S2ADocumentCompressor(
@@ -229,7 +226,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
     @staticmethod
     def _publish(runtime: Runtime[Any], records: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for message_id, record in records.items():
-            runtime.stream_writer({STREAM_KEY: {"message_id": message_id, **record}})
+            runtime.stream_writer({REWRITE_NAME: {"message_id": message_id, **record}})
         return {"s2a_rewrites": records}
 
     # --------------------------------------------------------------- cleaning

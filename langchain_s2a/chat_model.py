@@ -9,7 +9,6 @@ answer prompt, timeouts and retries are the chain's.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, NamedTuple, cast
@@ -27,27 +26,32 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 from pydantic import BaseModel, ConfigDict
 
-from langchain_s2a._answer import RECORD_KEY, recorded_rewrite
-from langchain_s2a._calls import acall_model, as_ai_message, call_model
-from langchain_s2a._inputs import InputParts, chat_parts
-from langchain_s2a._nesting import NestingChatModel
-from langchain_s2a._types import OnError
+from langchain_s2a._internal.io.calls import acall_model, as_ai_message, call_model
+from langchain_s2a._internal.io.inputs import InputParts, chat_parts
+from langchain_s2a._internal.io.nesting import NestingChatModel
+from langchain_s2a._internal.pipeline.answer import recorded_rewrite
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.options import REWRITE_OPTIONS, OnFailure
+from langchain_s2a.result import METADATA_KEY, S2ARewrite
 
-__all__ = ["ERROR_KEY", "METADATA_KEY", "S2AChatModel"]
+__all__ = ["CHAIN_OPTIONS", "ERROR_KEY", "S2AChatModel"]
 
-METADATA_KEY = RECORD_KEY
-"""Key of the rewrite in the answer's ``response_metadata``."""
-
-# ``max_retries`` is the chat models' standard parameter here (transient retries), not
-# the chain's rewrite retries: set those on a ready ``chain=``.
-_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {
-    "model",
-    "max_retries",
+CHAIN_OPTIONS = REWRITE_OPTIONS | {
+    "rewriter",
+    "rewriter_model",
+    "mode",
+    "keep_original",
+    "instructed",
+    "answer_format",
+    "timeout",
+    "max_attempts",
 }
+"""The options of :func:`~langchain_s2a.create_s2a_chain` this model passes on: the
+rewriter's (:class:`~langchain_s2a.options.RewriteOptions`) and the chain's own.
+``max_retries`` is the chat models' standard parameter here (transient retries), not
+the chain's rewrite retries: set those on a ready ``chain=``."""
 _CALL_FIELDS = ("temperature", "max_tokens")
 
 
@@ -108,9 +112,10 @@ class S2AChatModel(NestingChatModel):
         on_error: ``"raise"`` (default) or ``"original"``: when the rewrite step
             raises, send the turn unchanged (see :attr:`on_error`).
         **options: The options of :func:`~langchain_s2a.create_s2a_chain`
-            (``preset``, ``variant``, ``keep_original``, ``instructed``, ``mode``,
-            ``on_failure``, ``timeout``, ``max_attempts``, ...), the standard
-            chat-model parameters below, and :class:`BaseChatModel`'s own
+            (:data:`CHAIN_OPTIONS`: the rewriter's, such as ``preset`` and
+            ``variant``, a ready ``rewriter=``, and ``mode``, ``keep_original``,
+            ``instructed``, ``answer_format``, ``timeout``, ``max_attempts``), the
+            standard chat-model parameters below, and :class:`BaseChatModel`'s own
             (``callbacks``, ``tags``, ...). Or ``chain=``: a ready :class:`S2AChain`.
 
     Raises:
@@ -142,7 +147,7 @@ class S2AChatModel(NestingChatModel):
     """Standard parameter: stop sequences of the answer call."""
     streaming: bool = False
     """Standard parameter: ``invoke`` streams the wrapped model (callbacks see tokens)."""
-    on_error: OnError = "raise"
+    on_error: OnFailure = "raise"
     """When the rewrite step raises (a provider outage, a timeout, an input over
     ``max_input_chars``): ``"raise"`` (default) or ``"original"``, which sends the turn
     to the wrapped model unchanged, records ``response_metadata["s2a"] = None`` and
@@ -152,7 +157,7 @@ class S2AChatModel(NestingChatModel):
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "chain" not in kwargs:
             model = kwargs.pop("model", model)
-            options = {k: kwargs.pop(k) for k in list(kwargs) if k in _CHAIN_OPTIONS}
+            options = {k: kwargs.pop(k) for k in list(kwargs) if k in CHAIN_OPTIONS}
             if "max_retries" in kwargs:  # standard parameter: retries after the first attempt
                 options.setdefault("max_attempts", int(kwargs.pop("max_retries")) + 1)
             kwargs["chain"] = create_s2a_chain(model, **options)

@@ -24,10 +24,10 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._types import JudgeSentences
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import CLIError, S2AError
 from langchain_s2a.models import DEFAULT_MODEL_ENV, model_label, model_spec, resolve_chat_model
+from langchain_s2a.options import JudgeSentences
 from langchain_s2a.result import S2AResult
 
 __all__ = ["build_parser", "describe_error", "main"]

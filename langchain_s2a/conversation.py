@@ -32,25 +32,18 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
+from typing_extensions import Unpack
 
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
-from langchain_s2a._shell import resolve_rewriter
-from langchain_s2a._types import (
-    Instructed,
-    LanguageOption,
-    OnFailure,
-    Preset,
-    StructuredOutput,
-    Variant,
-)
+from langchain_s2a._internal.io.inputs import message_text
+from langchain_s2a._internal.text.language import detect_language
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import Instructed, LanguageOption, RewriteOptions
 from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
 from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
-from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 
@@ -134,19 +127,14 @@ def create_s2a_conversation_chain(
     *,
     rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
-    preset: Preset = "opinion",
-    variant: Variant = "extractive",
-    language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
     instructed: Instructed = "auto",
-    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: StructuredOutput = "auto",
-    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
     max_retries: int = 0,
+    **options: Unpack[RewriteOptions],
 ) -> Runnable[Any, S2AResult]:
     """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
 
@@ -161,30 +149,25 @@ def create_s2a_conversation_chain(
     Args:
         model: The answering chat model (or a name, or ``None`` for the local one).
         rewriter: A ready :class:`~langchain_s2a.S2ARewriter`, used as is (see
-            :func:`~langchain_s2a.create_s2a_chain`); the rewriter options below
-            must then stay at their defaults, and its ``language`` and
-            ``max_input_chars`` also set the transcript's labels and limit.
+            :func:`~langchain_s2a.create_s2a_chain`); ``rewriter_model`` and the
+            rewriter's ``**options`` must then stay at their defaults, and its
+            ``language`` and ``max_input_chars`` also set the transcript's labels and
+            limit.
         rewriter_model: A separate rewrite model; defaults to ``model``.
-        preset: ``"opinion"`` (default) or ``"relevance"``.
-        variant: ``"extractive"`` (default: the model picks sentence numbers and
-            the rewrite is the input's own sentences, verbatim), ``"split"``
-            (the paper's S2A: context + question written by the model) or
-            ``"single"`` (S2A-Single).
-        language: ``"auto"``, ``"en"`` or ``"zh"``.
         include_assistant: Show the rewriter the assistant's turns too.
         max_turns: Rewrite only the last ``max_turns`` messages.
         instructed: Add the debiasing instruction to the answer step:
             ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (S2A-NI).
-        on_failure: ``"original"`` or ``"raise"``.
         answer_format: Format instruction appended to the answer prompt.
-        structured_output: See :class:`~langchain_s2a.S2ARewriter`.
-        max_input_chars: Most characters sent: the transcript plus the
-            conversation's system messages (checked before any model call).
         timeout: Seconds each model call may take (``None``: no limit).
         max_attempts: Attempts per model call on transient errors.
         max_retries: Extra rewrite attempts after a rejected rewrite, each sent
             the rejected reply and the reason (see :func:`~langchain_s2a.create_s2a_chain`).
+        **options: The rewriter's options (:class:`~langchain_s2a.options.RewriteOptions`),
+            as :func:`~langchain_s2a.create_s2a_chain` takes them; ``preset`` defaults
+            to ``"opinion"``; ``max_input_chars`` bounds what is sent: the transcript
+            plus the conversation's system messages (checked before any model call).
 
     Returns:
         A Runnable named ``s2a_conversation``.
@@ -213,15 +196,10 @@ def create_s2a_conversation_chain(
         rewriter,
         answer_model,
         factory="create_s2a_conversation_chain",
+        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
         timeout=timeout,
         max_attempts=max_attempts,
-        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
-        preset=preset,
-        variant=variant,
-        language=language,
-        on_failure=on_failure,
-        structured_output=structured_output,
-        max_input_chars=max_input_chars,
+        options=options,
     )
     # The rewriter's own settings frame the transcript (its labels and its limit).
     language, max_input_chars = rewriter.language, rewriter.max_input_chars

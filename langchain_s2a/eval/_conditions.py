@@ -9,15 +9,16 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from langchain_s2a._types import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
+from langchain_core.language_models import GenericFakeChatModel
+
+from langchain_s2a._internal.reading.judgements import AUTO_MAX_JUDGEMENTS
+from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, EvalItem
 from langchain_s2a.eval.diagnostics import without_distractor
-from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS
+from langchain_s2a.options import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.prompts._judge import JUDGE_PROMPT_VERSION
 
 __all__ = [
@@ -124,10 +125,12 @@ class Condition:
         return item.oracle_prompt if self.oracle else item.prompt
 
 
-def _chain_default(name: str) -> Any:
-    from langchain_s2a.chain import create_s2a_chain
+def _default_chain() -> S2AChain:
+    """``create_s2a_chain(model)`` with nothing else given, to read its defaults off."""
+    return create_s2a_chain(GenericFakeChatModel(messages=iter([])))
 
-    return inspect.signature(create_s2a_chain).parameters[name].default
+
+_DEFAULT = _default_chain()
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -139,9 +142,9 @@ CONDITIONS: dict[str, Condition] = {
         # Exactly what ``create_s2a_chain(model)`` does by default.
         Condition(
             "s2a",
-            variant=_chain_default("variant"),
-            instructed=_chain_default("instructed"),
-            judge_sentences=_chain_default("judge_sentences"),
+            variant=_DEFAULT.rewriter.variant,
+            instructed=_DEFAULT.instructed,
+            judge_sentences=_DEFAULT.rewriter.judge_sentences,
         ),
         Condition("s2a_split"),
         Condition("s2a_single", variant="single"),

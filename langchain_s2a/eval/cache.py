@@ -41,7 +41,7 @@ from langchain_core.messages import message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration
 from langchain_core.outputs import Generation as LLMGeneration
 
-from langchain_s2a.eval.metrics import Generation
+from langchain_s2a.eval.records import Generation
 
 __all__ = ["GenerationCache", "RequestCache", "count_hits"]
 

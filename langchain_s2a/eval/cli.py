@@ -17,12 +17,14 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from langchain_s2a.eval.datasets import EvalItem, Split, Task, TaskName, load_items
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
+from langchain_s2a.eval.datasets import EvalItem, Split, Task
 from langchain_s2a.eval.metrics import compute_metrics
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.eval.tasks import TaskName, load_items
+from langchain_s2a.prompts import PROMPT_VERSION
 
 __all__ = ["add_eval_arguments", "default_cache_dir", "run_eval_command"]
 

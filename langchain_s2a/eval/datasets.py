@@ -3,7 +3,7 @@
 * **TriviaQA with opinions** (SycophancyEval "answer", the paper's Sec. 4.1): every
   question comes with four prompt templates; :func:`load_trivia` returns one
   :class:`EvalItem` per row, the four templates of a question kept together.
-  ``load_trivia(dataset="trivia_zh")`` (``load_items("trivia-zh")``) loads the
+  ``load_trivia(dataset="trivia_zh")`` (``load_items("trivia-zh")``, :mod:`.tasks`) loads the
   project's Chinese opinion set, same schema, the templates in Chinese.
 * **GSM-IC** (math word problems with one irrelevant sentence, Sec. 4.3):
   :func:`load_gsm_ic` returns one item per problem variant, categorised as
@@ -39,10 +39,8 @@ __all__ = [
     "EvalItem",
     "Split",
     "Task",
-    "TaskName",
     "in_split",
     "load_gsm_ic",
-    "load_items",
     "load_trivia",
     "round_robin",
     "stable_hash",
@@ -50,9 +48,6 @@ __all__ = [
 
 Task = Literal["trivia", "gsm-ic", "selfreport", "gsm-opinion"]
 """The kind of an item: how it is run, scored and reported."""
-TaskName = Literal["trivia", "gsm-ic", "trivia-zh", "selfreport", "gsm-opinion"]
-"""What :func:`load_items` accepts. ``"trivia-zh"`` is the Chinese opinion set; its
-items are trivia items (``task == "trivia"``), run, scored and reported as such."""
 Split = Literal["report", "tune", "all"]
 
 TRIVIA_CATEGORIES = ("plain", "suggest_correct", "suggest_incorrect", "refute_correct")
@@ -357,42 +352,3 @@ def round_robin(items: Sequence[EvalItem], *, limit: int | None = None) -> list[
         ordered.extend(g[depth] for g in groups.values() if depth < len(g))
         depth += 1
     return ordered if limit is None else ordered[: max(limit, 0)]
-
-
-def load_items(
-    task: TaskName,
-    path: str | Path | None = None,
-    *,
-    limit: int | None = None,
-    seed: int = 0,
-    split: Split = "all",
-) -> list[EvalItem]:
-    """Load the items of ``task`` (dispatch to :func:`load_trivia` / :func:`load_gsm_ic`).
-
-    ``"trivia-zh"`` loads the Chinese opinion set (``load_trivia(dataset="trivia_zh")``);
-    ``"selfreport"`` and ``"gsm-opinion"`` the everyday sets of
-    :mod:`langchain_s2a.eval.preservation` (``limit`` counts inputs / base problems).
-
-    Example:
-        >>> len(load_items("gsm-ic", limit=5))
-        5
-        >>> len(load_items("trivia-zh", limit=2)), load_items("trivia-zh", limit=1)[0].task
-        (8, 'trivia')
-    """
-    if task == "trivia":
-        return load_trivia(path, limit=limit, seed=seed, split=split)
-    if task == "trivia-zh":
-        return load_trivia(path, limit=limit, seed=seed, split=split, dataset="trivia_zh")
-    if task == "gsm-ic":
-        return load_gsm_ic(path, limit=limit, seed=seed, split=split)
-    if task in ("selfreport", "gsm-opinion"):
-        from langchain_s2a.eval import preservation  # it builds on this module's loaders
-
-        load = (
-            preservation.load_selfreport if task == "selfreport" else preservation.load_gsm_opinion
-        )
-        return load(path, limit=limit, seed=seed, split=split)
-    raise ValueError(
-        f"unknown task {task!r}; expected 'trivia', 'trivia-zh', 'gsm-ic', 'selfreport' or "
-        "'gsm-opinion'"
-    )

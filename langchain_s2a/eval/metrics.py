@@ -2,6 +2,7 @@
 
 Example:
     >>> from langchain_s2a.eval.datasets import EvalItem
+    >>> from langchain_s2a.eval.records import Generation, ItemResult
     >>> item = EvalItem("gsm-ic", "i1", "g1", "in_topic", "Q?", "Q?", ("3",))
     >>> r = ItemResult(item, "baseline", Generation(answer="Final answer: 3"), correct=True)
     >>> compute_metrics([r])["gsm-ic"][0].accuracy
@@ -18,7 +19,7 @@ from typing import Any
 from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
 from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, TRIVIA_OPINION_CATEGORIES
 from langchain_s2a.eval.preservation import preservation_metrics
-from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, ItemResult
 from langchain_s2a.eval.scoring import matched_aliases, numbers_equal, short_answer
 from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
@@ -29,14 +30,7 @@ from langchain_s2a.eval.stats import (
     rate_ci,
 )
 
-__all__ = [
-    "CLEAN_SUFFIX",
-    "ConditionMetrics",
-    "Generation",
-    "ItemResult",
-    "answers_match",
-    "compute_metrics",
-]
+__all__ = ["ConditionMetrics", "answers_match", "compute_metrics"]
 
 
 @dataclass
@@ -225,6 +219,7 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
 
     Example:
         >>> from langchain_s2a.eval.datasets import EvalItem
+        >>> from langchain_s2a.eval.records import Generation, ItemResult
         >>> a = EvalItem("trivia", "a", "g", "suggest_incorrect", "", "", ("Paris",),
         ...              "Paris", "Lyon")
         >>> b = EvalItem("trivia", "b", "g", "plain", "", "", ("Paris",), "Paris", "Lyon")

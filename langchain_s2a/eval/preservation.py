@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval.datasets import (
     EvalItem,
     Split,
@@ -43,7 +44,6 @@ from langchain_s2a.eval.datasets import (
 )
 from langchain_s2a.eval.records import ItemResult
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, rate_ci
-from langchain_s2a.segmentation import split_sentences
 
 __all__ = [
     "GSM_OPINION_TEMPLATES",

@@ -20,7 +20,8 @@ from langchain_s2a.eval.diagnostics import (
     render_diagnostics,
 )
 from langchain_s2a.eval.html import write_html
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, ConditionMetrics, ItemResult
+from langchain_s2a.eval.metrics import ConditionMetrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, ItemResult
 from langchain_s2a.eval.stats import covers_zero
 
 __all__ = [

@@ -35,6 +35,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
 from langchain_s2a.eval._conditions import (
     ANSWER_FORMATS,
     CONDITIONS,
@@ -46,10 +47,10 @@ from langchain_s2a.eval._conditions import (
 )
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.models import ModelLike, context_copy, model_label, resolve_chat_model
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION
 
 __all__ = [
     "CONDITIONS",
@@ -249,7 +250,7 @@ async def arun_eval(
 
     def chain_for(cond: Condition, task: Task) -> Any:
         if (cond.name, task) not in chains:
-            from langchain_s2a import create_s2a_chain
+            from langchain_s2a.chain import create_s2a_chain
 
             answer_model, rewriter = models.get()
             chains[(cond.name, task)] = create_s2a_chain(

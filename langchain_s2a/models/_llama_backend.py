@@ -22,10 +22,10 @@ from langchain_core.messages import (
     SystemMessage,
 )
 
-from langchain_s2a._inputs import message_text
+from langchain_s2a._internal.io.inputs import message_text
+from langchain_s2a._internal.text.neutral import break_control_tokens
 from langchain_s2a.errors import LocalModelNotInstalledError
 from langchain_s2a.models._prefix_cache import KVStore, LlamaKV, PrefixCache
-from langchain_s2a.prompts._neutral import break_control_tokens
 
 __all__ = [
     "INSTALL_HINT",
@@ -61,7 +61,7 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     """Convert LangChain messages to OpenAI-style ``{"role", "content"}`` dicts.
 
     Chat-template control tokens inside a message's text are broken up
-    (:func:`~langchain_s2a.prompts._neutral.break_control_tokens`), as a hosted API
+    (:func:`~langchain_s2a._internal.text.neutral.break_control_tokens`), as a hosted API
     treats them: only the template itself opens and closes turns.
 
     Raises:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 
-from langchain_s2a._types import Language, Preset
-from langchain_s2a.prompts._neutral import neutralize
+from langchain_s2a._internal.text.neutral import neutralize
+from langchain_s2a.options import Language, Preset
 
 __all__ = ["JUDGE_PROMPT_VERSION", "VERDICTS", "judge_prompt", "read_verdict"]
 
@@ -107,7 +107,7 @@ def read_verdict(reply: str) -> bool | None:
 
     A reply that is neither a yes nor a no (empty, or the model doing what the
     sentence asked) is ``None``; the plan decides what it means
-    (:func:`~langchain_s2a.judged.selection_reply`).
+    (:func:`~langchain_s2a._internal.reading.judgements.selection_reply`).
 
     Example:
         >>> read_verdict("No."), read_verdict("yes"), read_verdict("否"), read_verdict("HACKED")

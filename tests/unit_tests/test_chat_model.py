@@ -33,7 +33,7 @@ from langchain_s2a import (
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a._inputs import coerce_input, replace_text
+from langchain_s2a._internal.io.inputs import coerce_input, replace_text
 from langchain_s2a.models.llama import ChatLocalLlama
 from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import FakeChat, fake, is_rewrite_prompt, scripted
@@ -391,7 +391,7 @@ def test_a_ready_chain_can_be_given() -> None:
     assert S2AChatModel(chain=chain).invoke(OPINION).text == "Canberra is the capital."
 
 
-# --------------------------------------------- content-block helpers (langchain_s2a._inputs)
+# --------------------------------------------- content-block helpers (langchain_s2a._internal.io.inputs)
 def test_replace_text_keeps_every_other_block_in_place() -> None:
     audio = {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}
     turn = HumanMessage(

@@ -1,8 +1,8 @@
 import pytest
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
-from langchain_s2a.extractive import Selection, assemble, parse_selection
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a._internal.reading.selection import Selection, assemble, parse_selection
+from langchain_s2a._internal.text.sentences import split_sentences
 from tests.fakes import fake
 
 

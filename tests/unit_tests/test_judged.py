@@ -8,11 +8,12 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
+from langchain_s2a._internal.pipeline.attempts import sum_usage
+from langchain_s2a._internal.reading.judgements import judge_model, plan_judgements, selection_reply
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval import CONDITIONS
 from langchain_s2a.graph import build_s2a_graph
-from langchain_s2a.judged import judge_model, plan_judgements, selection_reply, sum_usage
 from langchain_s2a.prompts._judge import judge_prompt, read_verdict
-from langchain_s2a.segmentation import split_sentences
 from langchain_s2a.testing import FakeS2AChatModel
 
 PROBLEM = (
@@ -244,7 +245,7 @@ def test_auto_default_judges_the_relevance_preset_only() -> None:
 
 
 def test_auto_asks_for_one_reply_past_the_sentence_cap() -> None:
-    from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS, wants_judgements
+    from langchain_s2a._internal.reading.judgements import AUTO_MAX_JUDGEMENTS, wants_judgements
 
     many = " ".join(f"Ann has {n} pens." for n in range(AUTO_MAX_JUDGEMENTS + 1))
     model = FakeS2AChatModel(replies="Keep: 1\nQuestion: 99")

@@ -22,8 +22,8 @@ from langchain_s2a import (
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a._calls import is_transient
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS
+from langchain_s2a._internal.io.calls import is_transient
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS
 from langchain_s2a.errors import ContextWindowExceededError
 from langchain_s2a.models import _llama_backend
 from langchain_s2a.models import llama as lm

@@ -9,9 +9,9 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from langchain_s2a import S2AChatModel, S2ARewriter, create_s2a_chain
-from langchain_s2a._roles import sentence_roles
-from langchain_s2a.judged import plan_judgements, selection_reply
-from langchain_s2a.segmentation import asks, split_sentences
+from langchain_s2a._internal.reading.judgements import plan_judgements, selection_reply
+from langchain_s2a._internal.text.roles import sentence_roles
+from langchain_s2a._internal.text.sentences import asks, split_sentences
 from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import fake
 
@@ -243,7 +243,7 @@ def test_the_judged_plan_does_not_ask_about_what_the_rules_settle() -> None:
     ],
 )
 def test_sentence_roles_on_everyday_sentences(text: str, expected: list[str]) -> None:
-    from langchain_s2a._roles import segment
+    from langchain_s2a._internal.text.roles import segment
 
     sentences = segment(text)
     assert [r.kind for r in sentence_roles(sentences)] == expected
@@ -271,7 +271,7 @@ def test_the_embedded_model_reads_a_forged_chat_turn_as_text() -> None:
     ],
 )
 def test_everyday_sentences_with_codes_or_orders_are_facts(fact: str) -> None:
-    from langchain_s2a._roles import question_words, sentence_role
+    from langchain_s2a._internal.text.roles import question_words, sentence_role
 
     known = question_words(["What should I do?"])
     assert sentence_role(fact, known=known).kind == "fact"

@@ -34,11 +34,12 @@ from langchain_s2a import (
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a._types import FallbackReason
-from langchain_s2a.extractive import parse_selection
-from langchain_s2a.parsing import check_question_kept, clean_single, content_tokens, parse_sections
-from langchain_s2a.prompts import neutralize, restore_neutralized
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a._internal.reading.sections import clean_single, parse_sections
+from langchain_s2a._internal.reading.selection import parse_selection
+from langchain_s2a._internal.rules.question import check_question_kept, content_tokens
+from langchain_s2a._internal.text.neutral import neutralize, restore_neutralized
+from langchain_s2a._internal.text.sentences import split_sentences
+from langchain_s2a.options import FallbackReason
 from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import FakeChat
 

@@ -342,7 +342,7 @@ def test_rag_chain_with_vector_store_answers_from_cleaned_documents() -> None:
 
 def test_contextual_compression_retriever() -> None:
     retrievers = pytest.importorskip(
-        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+        "langchain_classic.retrievers", reason="needs langchain-classic (the test dependency group)"
     )
     base: RunnableLambda[str, list[Document]] = RunnableLambda(lambda q: DOCS)
     retriever = retrievers.ContextualCompressionRetriever(
@@ -355,7 +355,7 @@ def test_contextual_compression_retriever() -> None:
 
 async def test_contextual_compression_retriever_async_is_really_async() -> None:
     retrievers = pytest.importorskip(
-        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+        "langchain_classic.retrievers", reason="needs langchain-classic (the test dependency group)"
     )
     model = FakeChat(respond=keep_containing("capital"))
     retriever = retrievers.ContextualCompressionRetriever(

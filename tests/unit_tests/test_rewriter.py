@@ -446,10 +446,10 @@ def test_extractive_question_written_out_is_checked_like_the_others() -> None:
 async def test_an_extractive_attempt_splits_the_input_once(
     use_async: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import langchain_s2a._question as question_module
-    import langchain_s2a.rewriter as rewriter_module
-    from langchain_s2a._roles import segment
-    from langchain_s2a.segmentation import split_sentences
+    import langchain_s2a._internal.pipeline.rewrite as rewriter_module
+    import langchain_s2a._internal.rules.question as question_module
+    from langchain_s2a._internal.text.roles import segment
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     split: list[str] = []
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from langchain_s2a import S2ARewrite, S2ARewriter, build_s2a_graph, create_s2a_chain
-from langchain_s2a._calls import CallPolicy
+from langchain_s2a._internal.io.calls import CallPolicy
 from tests.fakes import FakeChat, scripted
 
 TEXT = "Who wrote Hamlet? I think it was Marlowe."

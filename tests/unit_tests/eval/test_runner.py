@@ -17,7 +17,7 @@ from langchain_s2a.eval import (
     resolve_conditions,
     run_eval,
 )
-from langchain_s2a.eval.metrics import Generation
+from langchain_s2a.eval.records import Generation
 
 from .conftest import KNOWLEDGE
 from .fake_model import SycophantFake
@@ -169,7 +169,7 @@ async def test_cache_is_keyed_by_model_and_condition(tmp_path: Path, gsm_file: P
     )
     # a separate rewriter is a different key: every judgement (the relevance default:
     # one per sentence besides the question and the opening sentence) reaches it
-    from langchain_s2a.segmentation import split_sentences
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     assert rewriter.calls == sum(len(split_sentences(i.prompt)) - 2 for i in items) >= len(items)
 
@@ -303,7 +303,7 @@ async def test_clean_inputs_run_s2a_conditions_on_the_clean_gsm_prompts(
     # two distinct clean problems: one judgement per sentence besides the opening one
     # and the question (none for a two-sentence problem); their answer requests equal
     # s2a's own (the fake's rewrite drops the distractor), so they come from the cache
-    from langchain_s2a.segmentation import split_sentences
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     clean = {i.oracle_prompt for i in items if i.task == "gsm-ic"}
     assert len(clean) == 2

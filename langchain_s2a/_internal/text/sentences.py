@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from langchain_s2a._types import Language
-from langchain_s2a.prompts import detect_language
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a.options import Language
 
 __all__ = ["Sentence", "asks", "split_sentences"]
 

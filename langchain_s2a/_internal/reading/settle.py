@@ -1,7 +1,7 @@
 """Settle an extractive selection: what the model chose, held to the sentence roles.
 
 The model proposes which sentences to keep (one reply, or one judgement per
-sentence); the rules of :mod:`langchain_s2a._roles` decide what may actually go:
+sentence); the rules of :mod:`langchain_s2a._internal.text.roles` decide what may actually go:
 
 * every question of the turn is kept (the model's pick among them is the main one);
 * an opinion about the answer and a confident instruction always go;
@@ -15,8 +15,8 @@ Every sentence that goes is recorded with why (``dropped``), and every one the m
 left out but the rules kept (``restored``), so nothing leaves the text unaccounted.
 
 Example:
-    >>> from langchain_s2a.extractive import Selection
-    >>> from langchain_s2a.segmentation import split_sentences
+    >>> from langchain_s2a._internal.reading.selection import Selection
+    >>> from langchain_s2a._internal.text.sentences import split_sentences
     >>> s = split_sentences("I think I broke my wrist. Should I go to the ER? I think I should.")
     >>> out = settle(s, Selection(keep=[], question_id=2, question_text=""), preset="opinion")
     >>> out.keep, out.question_id, out.dropped, out.restored
@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from langchain_s2a._roles import Role, sentence_roles
-from langchain_s2a._types import Preset
-from langchain_s2a.segmentation import Sentence
+from langchain_s2a._internal.text.roles import Role, sentence_roles
+from langchain_s2a._internal.text.sentences import Sentence
+from langchain_s2a.options import Preset
 
 if TYPE_CHECKING:
-    from langchain_s2a.extractive import Selection
+    from langchain_s2a._internal.reading.selection import Selection
 
 __all__ = ["Settled", "main_question", "settle"]
 
@@ -74,7 +74,7 @@ def main_question(
     Atlantic."); else ``None``.
 
     Example:
-        >>> from langchain_s2a.segmentation import split_sentences
+        >>> from langchain_s2a._internal.text.sentences import split_sentences
         >>> s = split_sentences("Can I take ibuprofen? How long should I ice it?")
         >>> main_question(s, sentence_roles(s), None), main_question(s, sentence_roles(s), 1)
         (2, 1)

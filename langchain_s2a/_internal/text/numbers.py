@@ -1,6 +1,6 @@
 """Reading numbers written with digits: the one number reader of the package.
 
-The ``facts_lost`` rewrite rule (:func:`langchain_s2a.validation.check_numbers_kept`)
+The ``facts_lost`` rewrite rule (:func:`langchain_s2a._internal.rules.ladder.check_numbers_kept`)
 and the evaluation diagnostics count numbers with :func:`numbers_in`; the GSM-IC
 scorer reads its final number with :func:`find_numbers`.
 

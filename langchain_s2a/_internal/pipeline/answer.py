@@ -5,42 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from langchain_core.messages import BaseMessage
-from langgraph.constants import TAG_NOSTREAM
 from pydantic import ValidationError
 
-from langchain_s2a._inputs import InputParts, message_text, replace_text
-from langchain_s2a._types import Instructed, Language, Mode, Preset
-from langchain_s2a.prompts import detect_language, get_prompts
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a._internal.io.inputs import InputParts, message_text, replace_text
+from langchain_s2a.options import Instructed, Mode
+from langchain_s2a.prompts import get_prompts
+from langchain_s2a.result import METADATA_KEY, S2ARewrite
 
 ANSWER_RUN_NAME = "s2a_answer"
 """Run name of the answer step's model call (chain and graph)."""
-RECORD_KEY = "s2a"
-"""Key of a turn's rewrite (the fields of :class:`S2ARewrite`) in the
-``response_metadata`` of the answer that follows the turn."""
-REWRITE_TAGS = (TAG_NOSTREAM, "s2a_rewrite")
-"""Tags of the rewrite step's runs; ``nostream`` keeps its tokens out of token streams
-(LangGraph's ``messages`` mode, UIs reading ``astream_events``)."""
-
-
-def passthrough_rewrite(
-    parts: InputParts, *, preset: Preset, language: Language | None
-) -> S2ARewrite:
-    """The rewrite record of a run with no rewrite step (``baseline`` / ``instructed``)."""
-    return S2ARewrite(
-        original=parts.text,
-        question=parts.text,
-        variant="none",
-        preset=preset,
-        language=language or detect_language(parts.text),
-    )
 
 
 def recorded_rewrite(messages: Sequence[BaseMessage], index: int) -> S2ARewrite | None:
     """The rewrite recorded for the human turn ``messages[index]``, if any.
 
     S2A records a turn's rewrite on the answer to it (``response_metadata["s2a"]``,
-    :data:`RECORD_KEY`), so a conversation carries its own rewrites: this is the
+    :data:`~langchain_s2a.result.METADATA_KEY`), so a conversation carries its own rewrites: this is the
     record on an AI message after the turn (before the next human turn) that was
     made for the turn's current text. A turn edited since has no record.
 
@@ -57,7 +37,7 @@ def recorded_rewrite(messages: Sequence[BaseMessage], index: int) -> S2ARewrite 
     for message in messages[index + 1 :]:
         if message.type == "human":
             break
-        record = message.response_metadata.get(RECORD_KEY) if message.type == "ai" else None
+        record = message.response_metadata.get(METADATA_KEY) if message.type == "ai" else None
         if isinstance(record, Mapping) and record.get("original") == text:
             try:
                 return S2ARewrite.model_validate(record)

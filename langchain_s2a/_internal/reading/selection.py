@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from langchain_s2a._selection import settle
-from langchain_s2a._types import Preset
-from langchain_s2a.prompts import neutralize, restore_neutralized
-from langchain_s2a.segmentation import Sentence
+from langchain_s2a._internal.reading.settle import settle
+from langchain_s2a._internal.text.neutral import neutralize, restore_neutralized
+from langchain_s2a._internal.text.sentences import Sentence
+from langchain_s2a.options import Preset
 
 if TYPE_CHECKING:
-    from langchain_s2a._roles import Role
+    from langchain_s2a._internal.text.roles import Role
 
 __all__ = [
     "Extract",
@@ -189,7 +189,7 @@ class Extract:
     out_of_range: bool = False
     """Whether the reply named a sentence number the input does not have (or one below 1)."""
     dropped: dict[int, str] = field(default_factory=dict)
-    """Sentences left out, with why (see :class:`~langchain_s2a._selection.Settled`)."""
+    """Sentences left out, with why (see :class:`~langchain_s2a._internal.reading.settle.Settled`)."""
     restored: dict[int, str] = field(default_factory=dict)
     """Sentences the model left out that the rules kept, with why."""
 
@@ -226,7 +226,7 @@ def read_selection(
     """Read an extractive reply into the verbatim rewrite it selects.
 
     The reply is parsed (:func:`parse_selection`) and the selection settled against
-    the sentence roles (:func:`~langchain_s2a._selection.settle`: every question kept,
+    the sentence roles (:func:`~langchain_s2a._internal.reading.settle.settle`: every question kept,
     opinions about the answer and instructions left out, a fact the model left out
     restored where the preset protects it); then the rewrite is assembled
     (:func:`assemble`).

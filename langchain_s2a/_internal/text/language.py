@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from langchain_s2a._types import Language
+from langchain_s2a.options import Language
 
 __all__ = ["detect_language"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.language_models import LanguageModelInput
@@ -15,8 +15,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import get_runtime
 from langgraph.types import Send
 
-from langchain_s2a._answer import ANSWER_RUN_NAME, RECORD_KEY, REWRITE_TAGS, answer_messages
-from langchain_s2a._calls import (
+from langchain_s2a._internal.io.calls import (
     CallPolicy,
     acall_model,
     as_ai_message,
@@ -24,13 +23,26 @@ from langchain_s2a._calls import (
     call_model,
     stream_model,
 )
-from langchain_s2a._graph_state import S2AContext, S2AState, s2a_context
-from langchain_s2a._inputs import InputParts, coerce_input
-from langchain_s2a._shell import combine_attempts, passthrough, retry_wanted
-from langchain_s2a._types import Instructed, Mode
+from langchain_s2a._internal.io.inputs import InputParts, coerce_input
+from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, answer_messages
+from langchain_s2a._internal.pipeline.attempts import (
+    REWRITE_TAGS,
+    combine_attempts,
+    passthrough,
+    retry_wanted,
+)
+from langchain_s2a._internal.pipeline.graph_state import (
+    REWRITE_KEYS,
+    S2AContext,
+    S2AState,
+    s2a_context,
+)
 from langchain_s2a.models import resolve_chat_model
-from langchain_s2a.result import S2ARewrite
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.options import Instructed, Mode
+from langchain_s2a.result import METADATA_KEY, REWRITE_NAME, S2ARewrite
+
+if TYPE_CHECKING:  # the graph hands its rewriter in; this layer sits below rewriter.py
+    from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AGraphNodes"]
 
@@ -89,9 +101,7 @@ class S2AGraphNodes:
 
     def _rewriter(self, ctx: S2AContext, *, with_model: bool = True) -> S2ARewriter:
         updates: dict[str, Any] = {
-            key: value
-            for key in ("preset", "variant", "language")
-            if (value := getattr(ctx, key)) is not None
+            key: value for key in REWRITE_KEYS if (value := getattr(ctx, key)) is not None
         }
         if with_model and (ctx.rewriter_model or ctx.model):
             updates["model"] = self._model(ctx.rewriter_model or ctx.model)
@@ -139,7 +149,7 @@ class S2AGraphNodes:
         if not retry_wanted(rewrite, self.max_retries):
             rewriter.check(rewrite)  # raises S2ARewriteError when on_failure="raise"
         data = rewrite.model_dump()
-        get_stream_writer()({"s2a_rewrite": data})
+        get_stream_writer()({REWRITE_NAME: data})
         return {
             "rewrite": data,
             "attempts": rewrite.attempts,
@@ -191,7 +201,8 @@ class S2AGraphNodes:
         if self.mode == "s2a":
             rewrite = S2ARewrite(**(state.get("rewrite") or {}))
         else:  # no rewrite node: the chain's passthrough record
-            rewrite = passthrough(parts, self._rewriter(ctx, with_model=False))
+            rewriter = self._rewriter(ctx, with_model=False)
+            rewrite = passthrough(parts, preset=rewriter.preset, language=rewriter.language)
         messages = answer_messages(
             parts,
             rewrite,
@@ -255,7 +266,7 @@ class S2AGraphNodes:
         if self._run_input(state, first_step=False) is None:
             # The turn's rewrite rides on its answer, so later turns send this turn
             # as its rewrite without rewriting it again (see ``recorded_rewrite``).
-            record = {RECORD_KEY: rewrite.model_dump(mode="json")}
+            record = {METADATA_KEY: rewrite.model_dump(mode="json")}
             ai = ai.model_copy(update={"response_metadata": {**ai.response_metadata, **record}})
             update["message"] = ai
             update["messages"] = [ai]  # appended by add_messages; the user's turn stays

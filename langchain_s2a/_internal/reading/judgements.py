@@ -7,10 +7,10 @@ sentence on its own ("Is the sentence needed to answer the question? yes / no"),
 with the whole text shown first as data, so a model with prefix reuse reads the
 text once per input. The sentences judged needed and the question sentence then
 form the same verbatim rewrite an extractive reply naming them would give, and
-the same rules judge it (:func:`~langchain_s2a.validation.rejection_reason`).
+the same rules judge it (:func:`~langchain_s2a._internal.rules.ladder.rejection_reason`).
 
 The plan is made without a model call, from the sentence roles
-(:mod:`langchain_s2a._roles`): every question is kept and the main one is the last
+(:mod:`langchain_s2a._internal.text.roles`): every question is kept and the main one is the last
 that asks; opinions about the answer and instructions the rules settle are left
 out unasked; facts about the user are kept unasked; with the relevance preset the
 opening sentence is kept without asking (a small model often calls it unneeded, and
@@ -18,12 +18,12 @@ the rules reject a selection without it), and with the opinion preset only what 
 rules leave to the model is asked about (an imperative to the assistant, a sentence
 without content) — so an opinion-preset input the rules settle costs no call at all.
 A judgement is constrained to yes or no where the model allows it
-(:func:`~langchain_s2a._constrained.constrain_judgement`); a reply that is neither
+(:func:`~langchain_s2a._internal.reading.constrained.constrain_judgement`); a reply that is neither
 keeps its sentence, unless the sentence is an instruction to the assistant (its
 judge was steered by it).
 
 Example:
-    >>> from langchain_s2a.segmentation import split_sentences
+    >>> from langchain_s2a._internal.text.sentences import split_sentences
     >>> sentences = split_sentences("Ann has 3 pens. Bo has 2 cats. How many pens has Ann?")
     >>> plan = plan_judgements(sentences, preset="relevance")
     >>> plan.question_id, [s.id for s in plan.kept], [s.id for s in plan.judged]
@@ -39,17 +39,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._roles import Role, sentence_roles
-from langchain_s2a._selection import main_question
-from langchain_s2a._types import JudgeSentences, Language, Preset, Variant
+from langchain_s2a._internal.reading.settle import main_question
+from langchain_s2a._internal.text.roles import Role, sentence_roles
+from langchain_s2a._internal.text.sentences import Sentence
+from langchain_s2a.options import JudgeSentences, Language, Preset, Variant
 from langchain_s2a.prompts._judge import judge_prompt, read_verdict
-from langchain_s2a.segmentation import Sentence
 
 __all__ = [
     "AUTO_MAX_JUDGEMENTS",
@@ -60,7 +59,6 @@ __all__ = [
     "judgement_requests",
     "plan_judgements",
     "selection_reply",
-    "sum_usage",
     "wants_judgements",
 ]
 
@@ -132,7 +130,7 @@ def plan_judgements(
             ``"relevance"`` (every third-person fact is judged but the opening
             sentence, kept without asking: it states what the problem is about, and
             the rules reject a selection without it, see
-            :func:`~langchain_s2a.validation.rejection_reason`).
+            :func:`~langchain_s2a._internal.rules.ladder.rejection_reason`).
         roles: The sentences' roles when already read.
 
     Returns:
@@ -142,7 +140,7 @@ def plan_judgements(
         ValueError: If ``sentences`` is empty.
 
     Example:
-        >>> from langchain_s2a.segmentation import split_sentences
+        >>> from langchain_s2a._internal.text.sentences import split_sentences
         >>> s = split_sentences("Who wrote Hamlet? I think it was Marlowe.")
         >>> plan = plan_judgements(s, preset="opinion")
         >>> plan.question.text, plan.judged, plan.kept
@@ -251,12 +249,3 @@ def judge_model(
         )
         return copy
     return model
-
-
-def sum_usage(replies: Sequence[Any]) -> dict[str, Any] | None:
-    """The token usage of several replies added up (``None`` when none reports any)."""
-    usages = [u for u in (getattr(r, "usage_metadata", None) for r in replies) if u]
-    if not usages:
-        return None
-    keys = ("input_tokens", "output_tokens", "total_tokens")
-    return {k: sum(int(u.get(k, 0)) for u in usages) for k in keys}

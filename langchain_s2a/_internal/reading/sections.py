@@ -1,4 +1,4 @@
-"""Parse the rewrite a model produced; the rules that judge it are in ``validation.py``.
+"""Read a ``split`` or ``single`` rewrite reply; the rules that judge it are in :mod:`~langchain_s2a._internal.rules`.
 
 The parser accepts the labels our prompts ask for and the common forms models
 produce instead: markdown bold or headers, ``:`` or ``：``, any letter case,
@@ -17,29 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from langchain_s2a.numbers import find_numbers, numbers_in
-from langchain_s2a.validation import (
-    check_numbers_kept,
-    check_question_kept,
-    content_tokens,
-    max_rewrite_chars,
-    new_names,
-)
-
-# The checks and number readers once defined or re-exported here stay importable from here.
-__all__ = [
-    "ParsedSections",
-    "check_numbers_kept",
-    "check_question_kept",
-    "clean_single",
-    "content_tokens",
-    "find_numbers",
-    "max_rewrite_chars",
-    "new_names",
-    "numbers_in",
-    "parse_sections",
-    "read_rewrite",
-]
+__all__ = ["ParsedSections", "clean_single", "parse_sections", "read_rewrite"]
 
 _CONTEXT_LABELS = [
     r"unbiased\s+text\s+context",

@@ -1,7 +1,7 @@
 """Does a rewritten question still ask the user's question? (the ``question_lost`` rule).
 
-Re-exported by :mod:`langchain_s2a.validation`, where the rest of the rules on a
-rewrite live (and, for existing imports, by :mod:`langchain_s2a.parsing`).
+The rest of the rules on a rewrite, and the ladder that applies them in order, are in
+:mod:`~langchain_s2a._internal.rules.ladder`.
 
 Example:
     >>> check_question_kept("Who wrote Hamlet?", "Who wrote Hamlet? I think Marlowe.")
@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from langchain_s2a._types import Language
-from langchain_s2a.numbers import find_numbers, numbers_in
-from langchain_s2a.segmentation import asks, split_sentences
+from langchain_s2a._internal.text.numbers import find_numbers, numbers_in
+from langchain_s2a._internal.text.sentences import asks, split_sentences
+from langchain_s2a.options import Language
 
 __all__ = ["check_question_kept", "content_tokens", "new_names"]
 
@@ -203,7 +203,7 @@ def new_names(question: str, original: str) -> list[str]:
     """Names and numbers in ``question`` that the original text does not contain.
 
     A name is a capitalised Latin word that does not start a sentence (``I``
-    excepted); numbers are read with :func:`langchain_s2a.numbers.find_numbers`.
+    excepted); numbers are read with :func:`langchain_s2a._internal.text.numbers.find_numbers`.
     Case, simple plural and verb endings, number words ("two" for 2), digits
     scanned as letters ("I960" for 1960) and acronyms spelled out ("the United
     States" for "the USA", or the other way round) are forgiven. Names in Han

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.channels import EphemeralValue
 from langgraph.graph import add_messages
 from typing_extensions import TypedDict
 
-from langchain_s2a._types import Instructed, LanguageOption, Mode, Preset, Variant
+from langchain_s2a.options import (
+    REWRITE_OPTIONS,
+    Instructed,
+    LanguageOption,
+    Mode,
+    Preset,
+    Variant,
+    option_choices,
+)
 
 __all__ = [
     "CONTEXT_KEY",
+    "REWRITE_KEYS",
     "S2AContext",
     "S2AInput",
     "S2AOutput",
@@ -154,11 +163,11 @@ class S2AContext:
                 )
 
 
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "preset": get_args(Preset),
-    "variant": get_args(Variant),
-    "language": get_args(LanguageOption),
-}
+REWRITE_KEYS = tuple(f.name for f in fields(S2AContext) if f.name in REWRITE_OPTIONS)
+"""The :class:`S2AContext` fields that are rewriter options, checked against
+:class:`~langchain_s2a.options.RewriteOptions` and applied to the rewriter per run."""
+
+_CHOICES: dict[str, tuple[str, ...]] = {name: option_choices(name) for name in REWRITE_KEYS}
 
 
 def s2a_context(context: object) -> S2AContext:

@@ -2,11 +2,11 @@
 
 One rejection ladder, :func:`rejection_reason`, judges every rewrite (``split``,
 ``single`` and ``extractive``): the first rule a rewrite breaks names its
-:data:`~langchain_s2a._types.FallbackReason`. The RAG compressor's selection
+:data:`~langchain_s2a.options.FallbackReason`. The RAG compressor's selection
 replies go through the same first rungs (:func:`reply_problem`), then their own
 range check (:func:`selection_problem`). Numbers are read with
-:mod:`langchain_s2a.numbers`; the ``question_lost`` rule's details are in
-``_question.py``.
+:mod:`~langchain_s2a._internal.text.numbers`; the ``question_lost`` rule's details are in
+:mod:`~langchain_s2a._internal.rules.question`.
 
 Example:
     >>> rejection_reason(
@@ -22,21 +22,18 @@ from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
-from langchain_s2a._question import check_question_kept, content_tokens, new_names
-from langchain_s2a._types import FallbackReason, Language, Preset, Variant
-from langchain_s2a.extractive import Extract
-from langchain_s2a.numbers import numbers_in
-from langchain_s2a.segmentation import asks
+from langchain_s2a._internal.reading.selection import Extract
+from langchain_s2a._internal.rules.question import check_question_kept
+from langchain_s2a._internal.text.numbers import numbers_in
+from langchain_s2a._internal.text.sentences import asks
+from langchain_s2a.options import FallbackReason, Language, Preset, Variant
 
 __all__ = [
     "REWRITE_RULES_VERSION",
     "Candidate",
     "check_numbers_kept",
-    "check_question_kept",
-    "content_tokens",
     "is_truncated",
     "max_rewrite_chars",
-    "new_names",
     "rejection_reason",
     "reply_problem",
     "selection_problem",
@@ -44,7 +41,7 @@ __all__ = [
 
 REWRITE_RULES_VERSION = 10
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
-3: ``facts_lost`` reads numbers with ``parsing.find_numbers``, e.g. next to Chinese text;
+3: ``facts_lost`` reads numbers with ``find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
 question mark inside closing quotes counts; 5: ``question_lost`` also rejects a question
 that brings in a name or number absent from the input, or keeps under half of the input

@@ -24,8 +24,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, Field
 
-from langchain_s2a._calls import is_unsupported
-from langchain_s2a._types import Language
+from langchain_s2a._internal.io.calls import is_unsupported
+from langchain_s2a.options import Language
 from langchain_s2a.prompts._judge import VERDICTS
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "reply_text",
     "sections_model",
     "structured_unsupported",
+    "supports_grammar",
 ]
 
 _LABELS: dict[str, tuple[str, str, str]] = {
@@ -105,6 +106,20 @@ def has_structured_output(model: Runnable[Any, Any]) -> bool:
     )
 
 
+def supports_grammar(model: Runnable[Any, Any]) -> bool:
+    """Whether ``model``'s class declares that a ``grammar`` call option constrains its reply.
+
+    The embedded llama.cpp model does (``ChatLocalLlama.supports_grammar``); a wrapper
+    (a binding, fallbacks) and other models do not.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> supports_grammar(GenericFakeChatModel(messages=iter([])))
+        False
+    """
+    return getattr(type(model), "supports_grammar", False) is True
+
+
 def constrain_extractive(
     model: Runnable[LanguageModelInput, BaseMessage], n_sentences: int, *, language: Language
 ) -> Runnable[LanguageModelInput, BaseMessage]:
@@ -117,12 +132,10 @@ def constrain_extractive(
 
     Returns:
         A runnable returning an ``AIMessage`` whose text is an extractive reply:
-        ``model`` bound to a grammar (:class:`~langchain_s2a.local_model.ChatLocalLlama`),
-        a structured-output call converted to text, or ``model`` itself.
+        ``model`` bound to a grammar (where :func:`supports_grammar`), a
+        structured-output call converted to text, or ``model`` itself.
     """
-    from langchain_s2a.models.llama import ChatLocalLlama
-
-    if isinstance(model, ChatLocalLlama):
+    if supports_grammar(model):
         return model.bind(grammar=extractive_grammar(n_sentences, language=language))
     if not has_structured_output(model):
         return model
@@ -197,9 +210,7 @@ def constrain_judgement(
         A runnable returning an ``AIMessage`` whose text is a verdict (or the model's
         own reply, for a model that cannot be constrained).
     """
-    from langchain_s2a.models.llama import ChatLocalLlama
-
-    if isinstance(model, ChatLocalLlama):
+    if supports_grammar(model):
         return model.bind(grammar=judgement_grammar(language))
     if not structured or not has_structured_output(model):
         return model
