@@ -51,6 +51,7 @@ from langchain_s2a._internal.reading.constrained import Sections, constrain_extr
 from langchain_s2a._internal.reading.judgements import (
     JudgementPlan,
     judgement_requests,
+    plan_judgements,
     selection_reply,
 )
 from langchain_s2a._internal.reading.sections import read_rewrite
@@ -182,12 +183,18 @@ def start(
 def plan(request: Request, *, structured: bool) -> Plan:
     """Step 2: judgements (when wanted, never on a retry), structured output, or one reply.
 
+    An extractive input of one sentence needs no call: its plan judges nothing.
+
     Args:
         request: The attempt.
         structured: Whether the model's structured output is to be tried (the
             rewriter's choice: ``structured_output``, and what it learnt of the model).
     """
     options = request.options
+    if options["variant"] == "extractive" and request.sentences and len(request.sentences) == 1:
+        # One sentence: it is the question and the whole rewrite; there is nothing to
+        # select, so no model call (a reply could only be the same, or be rejected).
+        return Plan("judgements", plan_judgements(request.sentences, preset=options["preset"]))
     if request.previous is None and request.sentences:
         judged, requests = judgement_requests(
             options["judge_sentences"],
