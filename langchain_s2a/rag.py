@@ -35,20 +35,30 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._doc_judge import judge_messages, judge_runnable, judged_document, verdict
 from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.prompts import detect_language, get_prompts, selection_prompt
+from langchain_s2a.prompts._rag import JUDGE_PROMPT_VERSION
 from langchain_s2a.segmentation import Sentence, split_sentences
 from langchain_s2a.validation import is_truncated, selection_problem
 
-__all__ = ["METADATA_KEY", "S2ADocumentCompressor", "create_s2a_document_cleaner"]
+__all__ = [
+    "COMPRESSOR_VERSION",
+    "METADATA_KEY",
+    "S2ADocumentCompressor",
+    "create_s2a_document_cleaner",
+]
 
 METADATA_KEY = "s2a"
 """Metadata key under which provenance is recorded on each returned document."""
+COMPRESSOR_VERSION = f"select-1+{JUDGE_PROMPT_VERSION}"
+"""Changes whenever what the compressor sends or keeps changes (evaluation caches use it)."""
 
 _SELECT_RUN_NAME = "s2a_select"
+_JUDGE_RUN_NAME = "s2a_judge_document"
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,9 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     """Seconds one model call may take."""
     max_attempts: int = 3
     """Attempts per call for transient errors."""
+    mode: Literal["select", "judge"] = "select"
+    """``"select"``: one reply per batch picking sentence numbers; ``"judge"``: one
+    yes/no call per document over a shared question prefix (documents kept whole)."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -271,11 +284,65 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         docs = _checked(documents, query)
         return docs, [b for b in self._plan(docs) if b.has_text], config or {}
 
+    # ------------------------------------------------------------------ judge mode
+    def _judge_args(self, doc: Document, query: str, config: RunnableConfig) -> Any:
+        lang = self._language(query)
+        policy = CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
+        cfg = patch_config(config, run_name=_JUDGE_RUN_NAME)
+        messages = judge_messages(query, doc.page_content, language=lang)
+        return judge_runnable(self.model, language=lang), messages, cfg, policy
+
+    def _judged(
+        self, docs: list[Document], replies: dict[int, BaseMessage], query: str
+    ) -> list[Document]:
+        """Documents judged relevant, in order; unusable replies keep theirs, flagged."""
+        kept: list[Document] = []
+        for index in sorted(replies):
+            raw = replies[index].text
+            if verdict(raw) is None:
+                kept.append(self._fallback(docs[index], "unparsed_judgement", raw, query))
+                continue
+            doc, keep = judged_document(docs[index], raw, key=METADATA_KEY)
+            if keep:
+                kept.append(doc)
+        if kept or self.on_empty == "empty":
+            return kept
+        return [self._fallback(d, "nothing_relevant", "", query) for d in docs]
+
+    def _judge(self, docs: list[Document], query: str, cfg: RunnableConfig) -> list[Document]:
+        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+
+        def one(i: int) -> BaseMessage:
+            return message_of(call_model(*self._judge_args(docs[i], query, cfg)))
+
+        if self._concurrency(cfg) <= 1 or len(indices) <= 1:
+            replies = [one(i) for i in indices]
+        else:
+            pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
+            with get_executor_for_config(pool_config) as pool:
+                replies = list(pool.map(one, indices))
+        return self._judged(docs, dict(zip(indices, replies, strict=True)), query)
+
+    async def _ajudge(
+        self, docs: list[Document], query: str, cfg: RunnableConfig
+    ) -> list[Document]:
+        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+        gate = asyncio.Semaphore(self._concurrency(cfg))
+
+        async def one(i: int) -> BaseMessage:
+            async with gate:
+                return message_of(await acall_model(*self._judge_args(docs[i], query, cfg)))
+
+        replies = await asyncio.gather(*(one(i) for i in indices))
+        return self._judged(docs, dict(zip(indices, replies, strict=True)), query)
+
     # ------------------------------------------------------------------ public
     def compress(
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
+        if self.mode == "judge":
+            return self._judge(_checked(documents, query), query, config or {})
         docs, batches, cfg = self._prepare(documents, query, config)
         if len(batches) <= 1:
             replies = [self._select(b, query, cfg) for b in batches]
@@ -289,6 +356,8 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
+        if self.mode == "judge":
+            return await self._ajudge(_checked(documents, query), query, config or {})
         docs, batches, cfg = self._prepare(documents, query, config)
         gate = asyncio.Semaphore(self._concurrency(cfg))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import get_args
 
 from langchain_s2a.eval.datasets import EvalItem, Split, Task, TaskName, load_items
+from langchain_s2a.eval.rag.cli import RAG_TASKS, add_rag_arguments, run_rag_command
 from langchain_s2a.eval.metrics import compute_metrics
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
@@ -46,10 +47,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--task",
-        choices=[*_TASKS, *_EXTRA_TASKS, "all"],
+        choices=[*_TASKS, *_EXTRA_TASKS, *RAG_TASKS, "all"],
         default="all",
-        help="which experiment; 'all' is trivia and gsm-ic, 'trivia-zh' the Chinese opinion set "
-        "(default: all)",
+        help="which experiment; 'all' is trivia and gsm-ic, 'trivia-zh' the Chinese opinion set, "
+        "'rgb' / 'nq-docs' the RAG context cleaners (default: all)",
     )
     parser.add_argument(
         "--conditions",
@@ -118,6 +119,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run each S2A condition on the GSM-IC problems without distractor "
         "(conditions '<name>@clean', for the clean-input cost; default: on)",
     )
+    add_rag_arguments(parser)
 
 
 def _items(args: argparse.Namespace) -> list[EvalItem]:
@@ -179,6 +181,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """
     import asyncio
 
+    if args.task in RAG_TASKS:
+        return run_rag_command(args)
     try:
         items = _items(args)
         conditions = [c.strip() for c in str(args.conditions).split(",") if c.strip()]

@@ -1,0 +1,94 @@
+"""Per-document judgements of the RAG compressor (``mode="judge"``), internal.
+
+One short call per document: the instructions and the question are a shared prompt
+prefix (read once by a model that reuses prefixes, such as the embedded one) and
+each call reads only its own document and writes one word, ``yes`` or ``no``
+(a grammar admits only these on the embedded llama.cpp model). A kept document
+is returned whole and unchanged.
+
+Example:
+    >>> verdict("Yes."), verdict("否"), verdict("maybe")
+    (True, False, None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
+
+from langchain_s2a._types import Language
+from langchain_s2a.prompts._rag import JUDGE_ANSWERS, document_judge_prompt
+from langchain_s2a.segmentation import split_sentences
+
+__all__ = ["JUDGE_MAX_TOKENS", "judge_messages", "judge_runnable", "judged_document", "verdict"]
+
+JUDGE_MAX_TOKENS = 3
+"""Reply cap of a judgement where the model has ``max_tokens`` (one word is needed)."""
+
+_YES = ("yes", "y", "是", "有", "相关")
+_NO = ("no", "n", "否", "不", "无")
+
+
+def verdict(reply: str) -> bool | None:
+    """Read a judgement: ``True`` (keep), ``False`` (drop) or ``None`` (unusable)."""
+    text = reply.strip().lower().lstrip("\"'“*([ ")
+    word = text.split(maxsplit=1)[0].rstrip(".,!:;。，！：；\"'”*)]") if text else ""
+    if word in _YES or (word and word[0] in "是有"):
+        return True
+    if word in _NO or (word and word[0] in "否不无"):
+        return False
+    return None
+
+
+def judge_messages(query: str, text: str, *, language: Language) -> list[BaseMessage]:
+    """The messages of one document's judgement."""
+    system, human = document_judge_prompt(query, text, language=language)
+    return [SystemMessage(system), HumanMessage(human)]
+
+
+def judge_runnable(
+    model: Runnable[LanguageModelInput, BaseMessage], *, language: Language
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` made to reply one word: a grammar on the embedded model, else a short cap."""
+    from langchain_s2a.local_model import ChatLocalLlama
+
+    yes, no = JUDGE_ANSWERS[language]
+    if isinstance(model, ChatLocalLlama):
+        return model.bind(grammar=f'root ::= "{yes}" | "{no}"', max_tokens=JUDGE_MAX_TOKENS)
+    fields = getattr(type(model), "model_fields", {})
+    if "max_tokens" in fields and hasattr(model, "model_copy"):
+        capped: Runnable[LanguageModelInput, BaseMessage] = model.model_copy(
+            update={"max_tokens": JUDGE_MAX_TOKENS}
+        )
+        return capped
+    return model
+
+
+def judged_document(doc: Document, reply: str, *, key: str) -> tuple[Document, bool | None]:
+    """``doc`` with its judgement recorded under ``metadata[key]``, and the verdict.
+
+    The provenance has the compressor's usual fields (every sentence kept) plus
+    ``judgement`` (the reply as given).
+    """
+    sentences = split_sentences(doc.page_content) if doc.page_content.strip() else []
+    keep = verdict(reply)
+    provenance: dict[str, Any] = {
+        "kept_ids": [s.id for s in sentences],
+        "kept_spans": [[s.start, s.end] for s in sentences],
+        "sentences": len(sentences),
+        "fallback": False,
+        "fallback_reason": None,
+        "judgement": reply.strip(),
+    }
+    metadata = {**doc.metadata, key: provenance}
+    return Document(doc.page_content, metadata=metadata, id=doc.id), keep
+
+
+def texts_to_judge(documents: Sequence[Document]) -> list[int]:
+    """Indices of the documents that have text (the others are never sent)."""
+    return [i for i, d in enumerate(documents) if d.page_content.strip()]
