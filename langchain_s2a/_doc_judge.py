@@ -25,10 +25,18 @@ from langchain_s2a._types import Language
 from langchain_s2a.prompts._rag import JUDGE_ANSWERS, document_judge_prompt
 from langchain_s2a.segmentation import split_sentences
 
-__all__ = ["JUDGE_MAX_TOKENS", "judge_messages", "judge_runnable", "judged_document", "verdict"]
+__all__ = [
+    "JUDGE_MAX_TOKENS",
+    "judge_messages",
+    "judge_runnable",
+    "judge_score",
+    "judged_document",
+    "verdict",
+]
 
 JUDGE_MAX_TOKENS = 3
 """Reply cap of a judgement where the model has ``max_tokens`` (one word is needed)."""
+_TOP_LOGPROBS = 10
 
 _YES = ("yes", "y", "是", "有", "相关")
 _NO = ("no", "n", "否", "不", "无")
@@ -45,6 +53,42 @@ def verdict(reply: str) -> bool | None:
     return None
 
 
+def judge_score(reply: BaseMessage) -> float | None:
+    """How sure the model is that the document is needed: P(yes) / (P(yes) + P(no)).
+
+    Read from the first token's ``top_logprobs`` where the model reports them
+    (``response_metadata["logprobs"]``, OpenAI's shape, as the embedded model
+    gives with ``top_logprobs``); otherwise 1.0 for a yes and 0.0 for a no reply,
+    ``None`` for an unusable one.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage
+        >>> top = [{"token": "no", "logprob": -0.5}, {"token": "yes", "logprob": -1.0}]
+        >>> msg = AIMessage("no", response_metadata={"logprobs": {"content": [{"top_logprobs": top}]}})
+        >>> round(judge_score(msg), 3)
+        0.378
+        >>> judge_score(AIMessage("yes"))
+        1.0
+    """
+    import math
+
+    content = ((reply.response_metadata or {}).get("logprobs") or {}).get("content") or []
+    top = content[0].get("top_logprobs") if content and isinstance(content[0], dict) else None
+    if top:
+        p_yes = p_no = 0.0
+        for entry in top:
+            word = verdict(str(entry.get("token", "")))
+            p = math.exp(float(entry.get("logprob", -math.inf)))
+            if word is True:
+                p_yes += p
+            elif word is False:
+                p_no += p
+        if p_yes + p_no > 0:
+            return p_yes / (p_yes + p_no)
+    word = verdict(reply.text)
+    return None if word is None else float(word)
+
+
 def judge_messages(query: str, text: str, *, language: Language) -> list[BaseMessage]:
     """The messages of one document's judgement."""
     system, human = document_judge_prompt(query, text, language=language)
@@ -59,7 +103,8 @@ def judge_runnable(
 
     yes, no = JUDGE_ANSWERS[language]
     if isinstance(model, ChatLocalLlama):
-        return model.bind(grammar=f'root ::= "{yes}" | "{no}"', max_tokens=JUDGE_MAX_TOKENS)
+        grammar = f'root ::= "{yes}" | "{no}"'
+        return model.bind(grammar=grammar, max_tokens=1, top_logprobs=_TOP_LOGPROBS)
     fields = getattr(type(model), "model_fields", {})
     if "max_tokens" in fields and hasattr(model, "model_copy"):
         capped: Runnable[LanguageModelInput, BaseMessage] = model.model_copy(
@@ -69,14 +114,13 @@ def judge_runnable(
     return model
 
 
-def judged_document(doc: Document, reply: str, *, key: str) -> tuple[Document, bool | None]:
-    """``doc`` with its judgement recorded under ``metadata[key]``, and the verdict.
+def judged_document(doc: Document, reply: str, *, key: str, score: float) -> Document:
+    """``doc`` with its judgement recorded under ``metadata[key]``.
 
     The provenance has the compressor's usual fields (every sentence kept) plus
-    ``judgement`` (the reply as given).
+    ``judgement`` (the reply as given) and ``score`` (:func:`judge_score`).
     """
     sentences = split_sentences(doc.page_content) if doc.page_content.strip() else []
-    keep = verdict(reply)
     provenance: dict[str, Any] = {
         "kept_ids": [s.id for s in sentences],
         "kept_spans": [[s.start, s.end] for s in sentences],
@@ -84,9 +128,10 @@ def judged_document(doc: Document, reply: str, *, key: str) -> tuple[Document, b
         "fallback": False,
         "fallback_reason": None,
         "judgement": reply.strip(),
+        "score": round(score, 4),
     }
     metadata = {**doc.metadata, key: provenance}
-    return Document(doc.page_content, metadata=metadata, id=doc.id), keep
+    return Document(doc.page_content, metadata=metadata, id=doc.id)
 
 
 def texts_to_judge(documents: Sequence[Document]) -> list[int]:

@@ -35,7 +35,7 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._doc_judge import judge_messages, judge_runnable, judged_document, verdict
+from langchain_s2a._doc_judge import judge_messages, judge_runnable, judge_score, judged_document
 from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
@@ -158,6 +158,10 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     mode: Literal["select", "judge"] = "select"
     """``"select"``: one reply per batch picking sentence numbers; ``"judge"``: one
     yes/no call per document over a shared question prefix (documents kept whole)."""
+    judge_threshold: float = 0.5
+    """``judge`` mode: keep documents whose score (P(yes) among yes/no) is at least this."""
+    judge_keep_best: int = 1
+    """``judge`` mode: the this-many best-scored documents are kept whatever their score."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -296,15 +300,17 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         self, docs: list[Document], replies: dict[int, BaseMessage], query: str
     ) -> list[Document]:
         """Documents judged relevant, in order; unusable replies keep theirs, flagged."""
+        scores = {i: judge_score(reply) for i, reply in replies.items()}
+        ranked = sorted((i for i in scores if scores[i] is not None), key=lambda i: -(scores[i] or 0))
+        best = set(ranked[: self.judge_keep_best])
         kept: list[Document] = []
         for index in sorted(replies):
-            raw = replies[index].text
-            if verdict(raw) is None:
+            raw, score = replies[index].text, scores[index]
+            if score is None:
                 kept.append(self._fallback(docs[index], "unparsed_judgement", raw, query))
                 continue
-            doc, keep = judged_document(docs[index], raw, key=METADATA_KEY)
-            if keep:
-                kept.append(doc)
+            if score >= self.judge_threshold or index in best:
+                kept.append(judged_document(docs[index], raw, key=METADATA_KEY, score=score))
         if kept or self.on_empty == "empty":
             return kept
         return [self._fallback(d, "nothing_relevant", "", query) for d in docs]

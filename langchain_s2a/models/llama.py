@@ -43,6 +43,7 @@ from langchain_s2a.models._weights import ensure_model_file, model_spec
 __all__ = [
     "THREADS_ENV",
     "ChatLocalLlama",
+    "StructuredChatLocalLlama",
     "ContextWindowExceededError",
     "LocalModelNotInstalledError",
     "available_cores",
@@ -52,8 +53,46 @@ __all__ = [
 ]
 
 _CALL_OPTIONS = frozenset(
-    {"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k", "grammar"}
+    {
+        "max_tokens",
+        "temperature",
+        "repeat_penalty",
+        "seed",
+        "top_p",
+        "top_k",
+        "grammar",
+        "top_logprobs",
+    }
 )
+
+
+class _FirstLogits:
+    """A llama.cpp logits processor keeping the raw logits of the first sampled token."""
+
+    def __init__(self) -> None:
+        self.logits: Any = None
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.logits is None:
+            self.logits = scores.copy()
+        return scores
+
+
+def _top_logprobs(llama: Any, logits: Any, k: int) -> list[dict[str, Any]]:
+    """The ``k`` most likely first tokens with log-probabilities (OpenAI's shape)."""
+    import numpy as np
+
+    values = np.asarray(logits, dtype=np.float64)
+    values = values - values.max()
+    logprobs = values - np.log(np.exp(values).sum())
+    top = np.argsort(-logprobs)[:k]
+    return [
+        {
+            "token": llama.detokenize([int(i)], special=True).decode("utf-8", errors="replace"),
+            "logprob": float(logprobs[i]),
+        }
+        for i in top
+    ]
 
 
 class ChatLocalLlama(BaseChatModel):
@@ -75,7 +114,10 @@ class ChatLocalLlama(BaseChatModel):
     llama-cpp-python's own prefix matching.
 
     The call option ``grammar`` (GBNF text) constrains the reply, e.g.
-    ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``.
+    ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``; ``top_logprobs=k``
+    reports the ``k`` most likely *first* reply tokens, from the logits before the
+    grammar, as ``response_metadata["logprobs"]`` in OpenAI's shape
+    (``{"content": [{"top_logprobs": [{"token", "logprob"}, ...]}]}``).
 
     Example:
         >>> from langchain_s2a.models.llama import load_local_chat_model
@@ -243,6 +285,12 @@ class ChatLocalLlama(BaseChatModel):
                     "Shorten the input, lower max_tokens or raise n_ctx."
                 )
             counter = SampleCounter()
+            first = _FirstLogits() if opts.get("top_logprobs") else None
+            top_k_logprobs = int(opts.pop("top_logprobs", 0) or 0)
+            if first is not None:
+                from llama_cpp import LogitsProcessorList
+
+                opts["logits_processor"] = LogitsProcessorList([first])
             if opts.get("grammar") is not None:
                 opts["grammar"] = compile_grammar(str(opts["grammar"]))
             reused: int | None = None
@@ -270,6 +318,10 @@ class ChatLocalLlama(BaseChatModel):
                 if close is not None:
                     close()
             ended = time.perf_counter()
+            logprobs = None
+            if first is not None and first.logits is not None:
+                top = _top_logprobs(backend.llama, first.logits, top_k_logprobs)
+                logprobs = {"content": [{"top_logprobs": top}]}
         read_at = counter.first_at or ended
         timings = {"prompt_s": round(read_at - started, 4), "generate_s": round(ended - read_at, 4)}
         # The end-of-turn token (or the token completing a stop string) is sampled but
@@ -288,6 +340,7 @@ class ChatLocalLlama(BaseChatModel):
                     "finish_reason": finish_reason,
                     "model_name": self.model_name,
                     "timings": timings,
+                    **({"logprobs": logprobs} if logprobs is not None else {}),
                 },
                 chunk_position="last",
             ),
@@ -352,6 +405,68 @@ class ChatLocalLlama(BaseChatModel):
                 if run_manager is not None and chunk.text:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
+
+
+class StructuredChatLocalLlama(ChatLocalLlama):
+    """:class:`ChatLocalLlama` with ``with_structured_output`` by a JSON-schema grammar.
+
+    The reply is constrained by llama.cpp to JSON matching the schema (the schema
+    is not added to the prompt), then parsed. A separate class, so that code which
+    switches paths on whether a model has structured output (the S2A rewriter's
+    ``structured_output="auto"``) keeps treating :class:`ChatLocalLlama` as it did;
+    use this one where a component requires the method, such as LangChain's
+    ``LLMListwiseRerank``: ``StructuredChatLocalLlama(**llm.model_dump())`` shares
+    the loaded weights.
+
+    Example:
+        >>> from pydantic import BaseModel
+        >>> class Ranking(BaseModel):
+        ...     ids: list[int]
+        >>> llm = StructuredChatLocalLlama(model_path="m.gguf")
+        >>> chain = llm.with_structured_output(Ranking)  # llm.invoke(...) -> Ranking
+    """
+
+    def with_structured_output(  # type: ignore[override]
+        self, schema: Any, *, include_raw: bool = False, **kwargs: Any
+    ) -> Any:
+        """A runnable replying with ``schema`` (a pydantic class or a JSON schema dict).
+
+        Args:
+            schema: The output schema.
+            include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of
+                raising on a reply that does not parse.
+            **kwargs: ``method="json_schema"`` only (the one method there is).
+
+        Raises:
+            ValueError: For another ``method`` or unknown options.
+        """
+        import json
+
+        from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+        from langchain_core.runnables import RunnableLambda
+        from langchain_core.utils.function_calling import convert_to_json_schema
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+        from pydantic import BaseModel
+
+        method = kwargs.pop("method", "json_schema")
+        if method != "json_schema" or kwargs:
+            raise ValueError(f"StructuredChatLocalLlama supports method='json_schema' only: {kwargs}")
+        grammar = json_schema_to_gbnf(json.dumps(convert_to_json_schema(schema)))
+        bound = self.bind(grammar=grammar)
+        pydantic_schema = isinstance(schema, type) and issubclass(schema, BaseModel)
+        parser: Any = (
+            PydanticOutputParser(pydantic_object=schema) if pydantic_schema else JsonOutputParser()
+        )
+        if not include_raw:
+            return bound | parser
+
+        def parse(raw: BaseMessage) -> dict[str, Any]:
+            try:
+                return {"raw": raw, "parsed": parser.invoke(raw), "parsing_error": None}
+            except Exception as exc:  # returned, as include_raw promises
+                return {"raw": raw, "parsed": None, "parsing_error": exc}
+
+        return bound | RunnableLambda(parse)
 
 
 def load_local_chat_model(size: str = "1.5b", **kwargs: Any) -> ChatLocalLlama:

@@ -20,6 +20,7 @@ from langchain_s2a.eval.rag.conditions import DEFAULT_RAG_CONDITIONS, RAG_CONDIT
 from langchain_s2a.eval.rag.data import RagItem, RagTask, load_rag_items
 from langchain_s2a.eval.rag.report import render_rag_markdown, write_rag_report
 from langchain_s2a.eval.rag.runner import RAG_EVAL_VERSION, run_rag
+from langchain_s2a.models import resolve_chat_model
 
 __all__ = ["RAG_TASKS", "add_rag_arguments", "run_rag_command"]
 
@@ -63,7 +64,6 @@ def run_rag_command(args: argparse.Namespace) -> int:
     """Run a RAG task; write ``results.md``/``.json``, ``records.jsonl``, ``report.html``."""
     from langchain_s2a.eval.cli import default_cache_dir
     from langchain_s2a.eval.runner import model_key
-    from langchain_s2a.models import resolve_chat_model
 
     from langchain_s2a.eval.runner import DEFAULT_CONDITIONS
 

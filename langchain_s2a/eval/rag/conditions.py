@@ -37,6 +37,7 @@ RAG_CONDITIONS: dict[str, str] = {
     "oracle": "the gold documents only",
     "s2a": "S2ADocumentCompressor, default options",
     "s2a_select": "S2ADocumentCompressor(mode='select'): one reply picking sentence numbers",
+    "s2a_judge": "S2ADocumentCompressor(mode='judge'): one yes/no call per document",
     "s2a_chain": "the S2A rewrite (relevance preset) over the joined documents",
     "lc_extractor": "LangChain's LLMChainExtractor (one extraction call per document)",
     "lc_filter": "LangChain's LLMChainFilter (one YES/NO call per document)",
@@ -70,8 +71,8 @@ def condition_key(condition: str) -> str:
     if condition == "s2a":
         mode = S2ADocumentCompressor.model_fields["mode"].default
         return f"s2a:{mode}:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
-    if condition == "s2a_select":
-        return f"s2a:select:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
+    if condition in ("s2a_select", "s2a_judge"):
+        return f"s2a:{condition[4:]}:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
     if condition == "s2a_chain":
         return f"s2a_chain:{PROMPT_VERSION}:{REWRITE_RULES_VERSION}"
     return f"{condition}:langchain-classic=={_version('langchain-classic')}"
@@ -90,6 +91,8 @@ def make_compressor(condition: str, model: Model, language: str) -> BaseDocument
         return S2ADocumentCompressor(model)
     if condition == "s2a_select":
         return S2ADocumentCompressor(model, mode="select")
+    if condition == "s2a_judge":
+        return S2ADocumentCompressor(model, mode="judge")
     if condition not in LANGCHAIN_CONDITIONS:
         raise ValueError(f"{condition!r} is not a compressor condition")
     try:
@@ -107,7 +110,17 @@ def make_compressor(condition: str, model: Model, language: str) -> BaseDocument
         return LLMChainExtractor.from_llm(llm)
     if condition == "lc_filter":
         return LLMChainFilter.from_llm(llm)
-    return LLMListwiseRerank.from_llm(llm, top_n=RERANK_TOP_N)
+    return LLMListwiseRerank.from_llm(structured(llm), top_n=RERANK_TOP_N)
+
+
+def structured(llm: BaseLanguageModel[Any]) -> BaseLanguageModel[Any]:
+    """The embedded model as :class:`StructuredChatLocalLlama` (same weights); others as is."""
+    from langchain_s2a.models.llama import ChatLocalLlama, StructuredChatLocalLlama
+
+    if isinstance(llm, ChatLocalLlama) and not isinstance(llm, StructuredChatLocalLlama):
+        fields = {name: getattr(llm, name) for name in type(llm).model_fields}
+        return StructuredChatLocalLlama(**fields)
+    return llm
 
 
 def chain_input(item: RagItem) -> str:

@@ -251,7 +251,9 @@ def load_nq_docs(
     """
     rows = [r for r in _rows(path or DATA_DIR / "nq" / "nq_docs.jsonl") if r["index"] < 2000]
     by_index = {r["index"]: r for r in rows}
-    keys = {f"nq:{r['index']}": r for r in rows}
+    # A question needs k - 1 answer-free neighbours (one, answered "S", has none).
+    need = max(k, default=1) - 1
+    keys = {f"nq:{r['index']}": r for r in rows if len(r["distractors"]) >= need}
     chosen = [key for key in keys if rag_split(key, split, report_fraction=NQ_REPORT_FRACTION)]
     items = []
     for key in _order(chosen, seed)[:limit]:

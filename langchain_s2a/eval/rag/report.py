@@ -25,7 +25,7 @@ from langchain_s2a.eval.stats import gap_closed_ci, paired_difference, rate_ci
 
 __all__ = ["compare", "render_rag_markdown", "summarize", "write_rag_report"]
 
-_S2A = ("s2a", "s2a_select", "s2a_chain")
+_S2A = ("s2a", "s2a_select", "s2a_judge", "s2a_chain")
 
 
 def _mean(values: Iterable[float | int | None]) -> float | None:
