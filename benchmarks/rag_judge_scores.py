@@ -27,6 +27,7 @@ OUT = Path(__file__).resolve().parent / "results" / "rag_judge_scores_tune.json"
 
 
 def main() -> None:
+    """Score the tune questions' documents (resuming from the output file)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rgb", type=int, default=24)
     parser.add_argument("--nq", type=int, default=12)

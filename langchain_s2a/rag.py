@@ -301,7 +301,9 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ) -> list[Document]:
         """Documents judged relevant, in order; unusable replies keep theirs, flagged."""
         scores = {i: judge_score(reply) for i, reply in replies.items()}
-        ranked = sorted((i for i in scores if scores[i] is not None), key=lambda i: -(scores[i] or 0))
+        ranked = sorted(
+            (i for i in scores if scores[i] is not None), key=lambda i: -(scores[i] or 0)
+        )
         best = set(ranked[: self.judge_keep_best])
         kept: list[Document] = []
         for index in sorted(replies):

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import get_args
 
 from langchain_s2a.eval.datasets import EvalItem, Split, Task, TaskName, load_items
-from langchain_s2a.eval.rag.cli import RAG_TASKS, add_rag_arguments, run_rag_command
 from langchain_s2a.eval.metrics import compute_metrics
+from langchain_s2a.eval.rag.cli import RAG_TASKS, add_rag_arguments, run_rag_command
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED

@@ -36,9 +36,52 @@ RGB_IDS = 200
 NQ_QUESTIONS = 2000
 N_DISTRACTORS = 19
 _STOP = frozenset(
-    "a an the of in on at to for by with from and or is are was were be been who what when "
-    "where which how why did does do whom whose that this these those it its as into than "
-    "s t 's".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "who",
+        "what",
+        "when",
+        "where",
+        "which",
+        "how",
+        "why",
+        "did",
+        "does",
+        "do",
+        "whom",
+        "whose",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "as",
+        "into",
+        "than",
+        "s",
+        "t",
+        "'s",
+    ]
 )
 
 
@@ -74,6 +117,7 @@ class BM25:
         self.k1, self.b = k1, b
 
     def scores(self, query: list[str]) -> list[float]:
+        """The BM25 score of every document for ``query``."""
         out = []
         for tf, length in zip(self.docs, self.lengths, strict=True):
             norm = self.k1 * (1 - self.b + self.b * length / self.avg)
@@ -86,6 +130,7 @@ class BM25:
 
 
 def build_rgb(repo: Path) -> int:
+    """Write the trimmed RGB file and its license; returns the number of questions."""
     rows = [json.loads(line) for line in _show(repo, "data/zh_refine.json").decode().splitlines()]
     out = HERE / "rgb" / "zh_refine.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +153,7 @@ def build_rgb(repo: Path) -> int:
 
 
 def build_nq(repo: Path) -> int:
+    """Write the NQ questions with their distractors and the license; returns the count."""
     raw = gzip.decompress(_show(repo, "qa_data/nq-open-oracle.jsonl.gz")).decode()
     rows = [json.loads(line) for line in raw.splitlines()[:NQ_QUESTIONS]]
     passages = [r["ctxs"][0] for r in rows]
@@ -150,6 +196,7 @@ def build_nq(repo: Path) -> int:
 
 
 def main() -> None:
+    """Build both files from the mirrors named on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rgb", type=Path, required=True)
     parser.add_argument("--lim", type=Path, required=True)

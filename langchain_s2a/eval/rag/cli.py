@@ -34,8 +34,7 @@ def add_rag_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--settings",
         default=None,
-        help="rgb: noise ratios (default 0.4,0.6,0.8); nq-docs: document counts "
-        "(default 10,20)",
+        help="rgb: noise ratios (default 0.4,0.6,0.8); nq-docs: document counts (default 10,20)",
     )
     parser.add_argument(
         "--langchain-limit",
@@ -63,9 +62,7 @@ def rag_items(args: argparse.Namespace) -> list[RagItem]:
 def run_rag_command(args: argparse.Namespace) -> int:
     """Run a RAG task; write ``results.md``/``.json``, ``records.jsonl``, ``report.html``."""
     from langchain_s2a.eval.cli import default_cache_dir
-    from langchain_s2a.eval.runner import model_key
-
-    from langchain_s2a.eval.runner import DEFAULT_CONDITIONS
+    from langchain_s2a.eval.runner import DEFAULT_CONDITIONS, model_key
 
     given = str(args.conditions or "")
     conditions = [c.strip() for c in given.split(",") if c.strip()]

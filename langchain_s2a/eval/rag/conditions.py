@@ -115,7 +115,8 @@ def make_compressor(condition: str, model: Model, language: str) -> BaseDocument
 
 def structured(llm: BaseLanguageModel[Any]) -> BaseLanguageModel[Any]:
     """The embedded model as :class:`StructuredChatLocalLlama` (same weights); others as is."""
-    from langchain_s2a.models.llama import ChatLocalLlama, StructuredChatLocalLlama
+    from langchain_s2a.models.llama import ChatLocalLlama
+    from langchain_s2a.models.llama_structured import StructuredChatLocalLlama
 
     if isinstance(llm, ChatLocalLlama) and not isinstance(llm, StructuredChatLocalLlama):
         fields = {name: getattr(llm, name) for name in type(llm).model_fields}

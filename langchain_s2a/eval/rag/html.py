@@ -69,9 +69,7 @@ def render_rag_html(records: Sequence[dict[str, Any]], markdown: str) -> str:
     for item_id, rs in by_item.items():
         base = next((r for r in rs if r["condition"] == "baseline"), None)
         texts = (base or {}).get("kept_texts") or []
-        marks = " ".join(
-            f"{_e(r['condition'])}{'✓' if r.get('correct') else '✗'}" for r in rs
-        )
+        marks = " ".join(f"{_e(r['condition'])}{'✓' if r.get('correct') else '✗'}" for r in rs)
         body = "".join(_condition(r, texts) for r in rs)
         sections.append(
             f"<details id='{_e(item_id)}'><summary>{_e(item_id)} — {marks}</summary>{body}</details>"

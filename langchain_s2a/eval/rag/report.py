@@ -50,7 +50,11 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         n = len(rs)
         acc = sum(bool(r.get("correct")) for r in rs) / n
         gold = [r for r in rs if r["condition"] != "closed_book"]
-        ratio = [r["kept_chars"] / r["input_chars"] for r in gold if r.get("input_chars") and "kept_chars" in r]
+        ratio = [
+            r["kept_chars"] / r["input_chars"]
+            for r in gold
+            if r.get("input_chars") and "kept_chars" in r
+        ]
         rows.append(
             {
                 "task": task,
@@ -79,7 +83,9 @@ def summarize(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _pairs(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> list[tuple[str, bool, bool]]:
+def _pairs(
+    a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]
+) -> list[tuple[str, bool, bool]]:
     index = {r["item_id"]: r for r in b}
     return [
         (r["group_id"], bool(r.get("correct")), bool(index[r["item_id"]].get("correct")))

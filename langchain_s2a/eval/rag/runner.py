@@ -187,7 +187,9 @@ def _run_one(condition: str, item: RagItem, model: Model, answer_model: Model) -
         docs, sources, extra = _compress(condition, item, model, counter)
     except Exception as exc:  # a compressor that raises fails its item, as in a pipeline
         record.update(error=f"{type(exc).__name__}: {exc}"[:500], correct=False, answer="")
-        record.update(compress_s=round(time.perf_counter() - started, 3), compress_calls=counter.calls)
+        record.update(
+            compress_s=round(time.perf_counter() - started, 3), compress_calls=counter.calls
+        )
         return record
     compress_s = time.perf_counter() - started
     kept_text = "\n".join(d.text for d in docs or [])
@@ -207,7 +209,7 @@ def _run_one(condition: str, item: RagItem, model: Model, answer_model: Model) -
     )
     started = time.perf_counter()
     reply = answer_model.invoke(_messages(item.answer_messages(docs)))
-    usage = reply.usage_metadata or {}
+    usage = getattr(reply, "usage_metadata", None) or {}
     record.update(
         answer=reply.text,
         correct=score(item, reply.text),
@@ -273,8 +275,13 @@ def run_rag(
                 continue
             key = hashlib.sha256(
                 json.dumps(
-                    [RAG_EVAL_VERSION, model_name, condition_key(condition), item.item_id,
-                     _item_hash(item)]
+                    [
+                        RAG_EVAL_VERSION,
+                        model_name,
+                        condition_key(condition),
+                        item.item_id,
+                        _item_hash(item),
+                    ]
                 ).encode()
             ).hexdigest()
             record = records.get(key)
