@@ -41,6 +41,8 @@ MODEL = os.environ.get("S2A_COOKBOOK_MODEL")
 
 def scripted_selector(messages: list[BaseMessage]) -> AIMessage:
     """Stand-in for a model: keep the numbered sentences that name a "capital of"."""
+    if "\nDocument: " in messages[-1].text:  # a per-document judgement (mode="judge")
+        return AIMessage("yes" if "capital of" in messages[-1].text.split("\nDocument: ")[1] else "no")
     numbered = re.findall(r"^\[(\d+)\] (.*)$", messages[-1].text, re.M)
     keep = [n for n, sentence in numbered if "capital of" in sentence]
     return AIMessage("Keep: " + (", ".join(keep) or "none"))
@@ -84,6 +86,24 @@ compressor = S2ADocumentCompressor(selector)
 started = time.perf_counter()
 for doc in compressor.compress_documents(retriever.invoke(question), question):
     print(doc.metadata["source"], "|", doc.page_content, "|", doc.metadata["s2a"]["kept_spans"])
+print(f"({time.perf_counter() - started:.1f} s)")
+
+# %% [markdown]
+# ## One short judgement per document: `mode="judge"`
+#
+# With `mode="judge"` the compressor asks about each document on its own: the
+# instructions and the question come first, so every call shares them as a prompt
+# prefix (the embedded model reads them once) and reads only its document, then
+# replies `yes` or `no` (one token, constrained by a grammar on the embedded model).
+# Documents are kept whole. On the embedded model the score is P(yes) from the first
+# token's log-probabilities; documents scoring `judge_threshold` or more are kept,
+# and the best-scored one always is, so the result is never empty.
+
+# %%
+judge = S2ADocumentCompressor(selector, mode="judge")
+started = time.perf_counter()
+for doc in judge.compress_documents(retriever.invoke(question), question):
+    print(doc.metadata["source"], "| score", doc.metadata["s2a"]["score"], "|", doc.page_content)
 print(f"({time.perf_counter() - started:.1f} s)")
 
 # %% [markdown]

@@ -31,6 +31,7 @@ __all__ = [
     "judge_runnable",
     "judge_score",
     "judged_document",
+    "kept_by_score",
     "verdict",
 ]
 
@@ -87,6 +88,29 @@ def judge_score(reply: BaseMessage) -> float | None:
             return p_yes / (p_yes + p_no)
     word = verdict(reply.text)
     return None if word is None else float(word)
+
+
+def kept_by_score(
+    scores: dict[int, float | None], *, threshold: float, relative: float, keep_best: int
+) -> set[int]:
+    """Which documents a judgement keeps, from their scores (``None``: unusable, not kept).
+
+    A document is kept when its score reaches ``threshold``, or ``relative`` times
+    the best score (a model unsure of every document still keeps those nearly as
+    good as its best), or when it is among the ``keep_best`` best-scored with a
+    score above 0 (a plain "no" from a model without log-probabilities stays out).
+
+    Example:
+        >>> kept_by_score({0: 0.3, 1: 0.05, 2: 0.2, 3: 0.1}, threshold=0.5, relative=0.5,
+        ...               keep_best=1)
+        {0, 2}
+    """
+    usable = {i: s for i, s in scores.items() if s is not None}
+    ranked = sorted(usable, key=lambda i: (-usable[i], i))
+    best = usable[ranked[0]] if ranked else 0.0
+    floor = min(threshold, relative * best)
+    top = {i for i in ranked[:keep_best] if usable[i] > 0}
+    return {i for i, s in usable.items() if s >= floor and s > 0} | top
 
 
 def judge_messages(query: str, text: str, *, language: Language) -> list[BaseMessage]:

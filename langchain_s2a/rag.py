@@ -35,7 +35,13 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._doc_judge import judge_messages, judge_runnable, judge_score, judged_document
+from langchain_s2a._doc_judge import (
+    judge_messages,
+    judge_runnable,
+    judge_score,
+    judged_document,
+    kept_by_score,
+)
 from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
@@ -157,10 +163,13 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     """Attempts per call for transient errors."""
     mode: Literal["select", "judge"] = "select"
     """``"select"``: one reply per batch picking sentence numbers; ``"judge"``: one
-    yes/no call per document over a shared question prefix (documents kept whole)."""
+    yes/no call per document over a shared question prefix, documents kept whole
+    (see ``judge_threshold``, ``judge_relative``, ``judge_keep_best``)."""
     judge_threshold: float = 0.5
     """``judge`` mode: keep documents whose score (P(yes) among yes/no) is at least this."""
-    judge_keep_best: int = 1
+    judge_relative: float = 0.5
+    """``judge`` mode: also keep documents scoring at least this share of the best score."""
+    judge_keep_best: int = 2
     """``judge`` mode: the this-many best-scored documents are kept whatever their score."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
@@ -301,17 +310,19 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ) -> list[Document]:
         """Documents judged relevant, in order; unusable replies keep theirs, flagged."""
         scores = {i: judge_score(reply) for i, reply in replies.items()}
-        ranked = sorted(
-            (i for i in scores if scores[i] is not None), key=lambda i: -(scores[i] or 0)
+        chosen = kept_by_score(
+            scores,
+            threshold=self.judge_threshold,
+            relative=self.judge_relative,
+            keep_best=self.judge_keep_best,
         )
-        best = set(ranked[: self.judge_keep_best])
         kept: list[Document] = []
         for index in sorted(replies):
             raw, score = replies[index].text, scores[index]
             if score is None:
                 kept.append(self._fallback(docs[index], "unparsed_judgement", raw, query))
                 continue
-            if score >= self.judge_threshold or index in best:
+            if index in chosen:
                 kept.append(judged_document(docs[index], raw, key=METADATA_KEY, score=score))
         if kept or self.on_empty == "empty":
             return kept

@@ -77,9 +77,13 @@ def test_never_returns_nothing_the_best_scored_document_is_kept() -> None:
             }
         )
     )
-    out = S2ADocumentCompressor(model, mode="judge").compress_documents(DOCS, QUESTION)
+    compressor = S2ADocumentCompressor(model, mode="judge", judge_keep_best=1, judge_relative=1.0)
+    out = compressor.compress_documents(DOCS, QUESTION)
     assert [d.page_content for d in out] == [DOCS[0].page_content]
     assert out[0].metadata[METADATA_KEY]["score"] == pytest.approx(0.3)
+    # the defaults also keep what scores at least half the best (0.2 here)
+    default = S2ADocumentCompressor(model, mode="judge").compress_documents(DOCS, QUESTION)
+    assert [d.metadata["s"] for d in default] == ["a", "c"]
 
 
 def test_threshold_and_keep_best_shape_the_selection() -> None:
@@ -91,11 +95,15 @@ def test_threshold_and_keep_best_shape_the_selection() -> None:
         }
     )
     keep = S2ADocumentCompressor(
-        FakeS2AChatModel(replies=replies), mode="judge", judge_threshold=0.1
+        FakeS2AChatModel(replies=replies), mode="judge", judge_threshold=0.1, judge_relative=1.0
     )
     assert len(keep.compress_documents(DOCS, QUESTION)) == 2
     best2 = S2ADocumentCompressor(
-        FakeS2AChatModel(replies=replies), mode="judge", judge_keep_best=2, judge_threshold=0.9
+        FakeS2AChatModel(replies=replies),
+        mode="judge",
+        judge_keep_best=2,
+        judge_threshold=0.9,
+        judge_relative=1.0,
     )
     assert [d.metadata["s"] for d in best2.compress_documents(DOCS, QUESTION)] == ["a", "c"]
 
@@ -153,7 +161,8 @@ def test_chinese_queries_get_the_chinese_prompt_and_replies() -> None:
     assert model.calls[0].messages[-1].text.startswith("问题：澳大利亚的首都是哪里？\n文档：")
 
 
-def test_the_default_mode_is_unchanged() -> None:
+def test_the_default_mode_is_still_the_one_reply_selection() -> None:
+    assert S2ADocumentCompressor(FakeS2AChatModel(replies="yes")).mode == "select"
     model = FakeS2AChatModel(replies="Keep: 1")
     out = S2ADocumentCompressor(model).compress_documents(DOCS[:1], QUESTION)
     assert out[0].page_content == "Canberra is the capital of Australia."

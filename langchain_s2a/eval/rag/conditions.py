@@ -46,7 +46,14 @@ RAG_CONDITIONS: dict[str, str] = {
 """Every condition, with what it answers from."""
 LANGCHAIN_CONDITIONS = frozenset({"lc_extractor", "lc_filter", "lc_rerank"})
 """The LangChain compressors (may run on a subset of the questions)."""
-DEFAULT_RAG_CONDITIONS = ("closed_book", "baseline", "oracle", "s2a", *sorted(LANGCHAIN_CONDITIONS))
+DEFAULT_RAG_CONDITIONS = (
+    "closed_book",
+    "baseline",
+    "oracle",
+    "s2a",
+    "s2a_judge",
+    *sorted(LANGCHAIN_CONDITIONS),
+)
 """What ``s2a eval --task rgb|nq-docs`` runs by default."""
 RERANK_TOP_N = 3
 """``top_n`` of ``LLMListwiseRerank`` (its default)."""
@@ -68,11 +75,23 @@ def condition_key(condition: str) -> str:
 
     if condition in ("closed_book", "baseline", "oracle"):
         return condition
-    if condition == "s2a":
-        mode = S2ADocumentCompressor.model_fields["mode"].default
-        return f"s2a:{mode}:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
-    if condition in ("s2a_select", "s2a_judge"):
-        return f"s2a:{condition[4:]}:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
+    if condition in ("s2a", "s2a_select", "s2a_judge"):
+        fields = S2ADocumentCompressor.model_fields
+        options = {
+            name: fields[name].default
+            for name in (
+                "mode",
+                "preset",
+                "budget",
+                "judge_threshold",
+                "judge_relative",
+                "judge_keep_best",
+            )
+        }
+        if condition != "s2a":
+            options["mode"] = condition.removeprefix("s2a_")
+        settings = ",".join(f"{k}={v}" for k, v in options.items())
+        return f"s2a:{settings}:{COMPRESSOR_VERSION}:{PROMPT_VERSION}"
     if condition == "s2a_chain":
         return f"s2a_chain:{PROMPT_VERSION}:{REWRITE_RULES_VERSION}"
     return f"{condition}:langchain-classic=={_version('langchain-classic')}"
