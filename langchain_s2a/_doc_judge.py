@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.documents import Document
@@ -27,6 +27,7 @@ from langchain_s2a.segmentation import split_sentences
 
 __all__ = [
     "JUDGE_MAX_TOKENS",
+    "assemble_judged",
     "judge_messages",
     "judge_runnable",
     "judge_score",
@@ -161,3 +162,37 @@ def judged_document(doc: Document, reply: str, *, key: str, score: float) -> Doc
 def texts_to_judge(documents: Sequence[Document]) -> list[int]:
     """Indices of the documents that have text (the others are never sent)."""
     return [i for i, d in enumerate(documents) if d.page_content.strip()]
+
+
+def assemble_judged(
+    docs: Sequence[Document],
+    replies: dict[int, BaseMessage],
+    *,
+    options: tuple[float, float, int],
+    key: str,
+    fallback: Callable[[Document, str], Document],
+) -> list[Document]:
+    """The documents a set of judgements keeps, in their order.
+
+    Args:
+        docs: Every document given to the compressor.
+        replies: The judgement of each document that was sent, by index.
+        options: ``(threshold, relative, keep_best)`` (see :func:`kept_by_score`).
+        key: Metadata key of the provenance.
+        fallback: Makes the flagged original of a document whose reply is unusable
+            (given the document and the reply); it may raise instead.
+
+    Returns:
+        Kept documents (possibly none; the caller decides what nothing means).
+    """
+    threshold, relative, keep_best = options
+    scores = {i: judge_score(reply) for i, reply in replies.items()}
+    chosen = kept_by_score(scores, threshold=threshold, relative=relative, keep_best=keep_best)
+    kept: list[Document] = []
+    for index in sorted(replies):
+        raw, score = replies[index].text, scores[index]
+        if score is None:
+            kept.append(fallback(docs[index], raw))
+        elif index in chosen:
+            kept.append(judged_document(docs[index], raw, key=key, score=score))
+    return kept

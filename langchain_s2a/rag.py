@@ -8,6 +8,12 @@ budget share one model call; larger sets are split into batches that run with
 bounded concurrency. Metadata is kept, provenance is added under
 ``metadata["s2a"]``, and documents with nothing relevant are dropped.
 
+With ``mode="judge"`` it asks about each document on its own instead: the
+instructions and the query are a shared prompt prefix (read once by a model that
+reuses prefixes, such as the embedded one), each call reads one document and
+replies ``yes`` or ``no``, and documents are kept or dropped whole, by the
+model's P(yes) where it reports log-probabilities (see ``judge_threshold``).
+
 Example:
     >>> from langchain_core.documents import Document
     >>> from langchain_core.language_models import GenericFakeChatModel
@@ -35,13 +41,7 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._doc_judge import (
-    judge_messages,
-    judge_runnable,
-    judge_score,
-    judged_document,
-    kept_by_score,
-)
+from langchain_s2a._doc_judge import assemble_judged, judge_messages, judge_runnable
 from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
@@ -127,6 +127,17 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         on_failure: ``"original"`` (fall back, default) or ``"raise"``.
         on_empty: ``"original"`` returns the originals, flagged, when every
             document is dropped; ``"empty"`` returns ``[]``.
+        mode: ``"select"`` (default: sentence numbers in one reply per batch) or
+            ``"judge"`` (one one-word judgement per document, documents kept whole;
+            ``metadata["s2a"]["score"]`` holds each kept document's score).
+        judge_threshold: ``judge``: keep documents whose score, P(yes) among
+            yes/no (1 or 0 from the reply of a model without log-probabilities),
+            is at least this.
+        judge_relative: ``judge``: also keep those scoring at least this share of
+            the best score.
+        judge_keep_best: ``judge``: also keep this many best-scored documents
+            (with a score above 0); the defaults were chosen on the RGB / NQ tune
+            splits (``benchmarks/rag_judge_rules.py``).
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -226,9 +237,6 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     def _select(self, batch: _Batch, query: str, config: RunnableConfig) -> BaseMessage:
         return message_of(call_model(*self._call_args(batch, query, config)))
 
-    async def _aselect(self, batch: _Batch, query: str, config: RunnableConfig) -> BaseMessage:
-        return message_of(await acall_model(*self._call_args(batch, query, config)))
-
     def _concurrency(self, config: RunnableConfig) -> int:
         return int(config.get("max_concurrency") or self.max_concurrency)
 
@@ -306,69 +314,50 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         return judge_runnable(self.model, language=lang), messages, cfg, policy
 
     def _judged(
-        self, docs: list[Document], replies: dict[int, BaseMessage], query: str
+        self, docs: list[Document], indices: list[int], replies: Sequence[BaseMessage], query: str
     ) -> list[Document]:
-        """Documents judged relevant, in order; unusable replies keep theirs, flagged."""
-        scores = {i: judge_score(reply) for i, reply in replies.items()}
-        chosen = kept_by_score(
-            scores,
-            threshold=self.judge_threshold,
-            relative=self.judge_relative,
-            keep_best=self.judge_keep_best,
+        kept = assemble_judged(
+            docs,
+            dict(zip(indices, replies, strict=True)),
+            options=(self.judge_threshold, self.judge_relative, self.judge_keep_best),
+            key=METADATA_KEY,
+            fallback=lambda doc, raw: self._fallback(doc, "unparsed_judgement", raw, query),
         )
-        kept: list[Document] = []
-        for index in sorted(replies):
-            raw, score = replies[index].text, scores[index]
-            if score is None:
-                kept.append(self._fallback(docs[index], "unparsed_judgement", raw, query))
-                continue
-            if index in chosen:
-                kept.append(judged_document(docs[index], raw, key=METADATA_KEY, score=score))
         if kept or self.on_empty == "empty":
             return kept
         return [self._fallback(d, "nothing_relevant", "", query) for d in docs]
 
-    def _judge(self, docs: list[Document], query: str, cfg: RunnableConfig) -> list[Document]:
-        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+    # ------------------------------------------------------------------ public
+    def _map(self, call: Callable[[Any], BaseMessage], work: list[Any], cfg: RunnableConfig) -> Any:
+        if self._concurrency(cfg) <= 1 or len(work) <= 1:
+            return [call(w) for w in work]
+        pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
+        with get_executor_for_config(pool_config) as pool:
+            return list(pool.map(call, work))
 
-        def one(i: int) -> BaseMessage:
-            return message_of(call_model(*self._judge_args(docs[i], query, cfg)))
-
-        if self._concurrency(cfg) <= 1 or len(indices) <= 1:
-            replies = [one(i) for i in indices]
-        else:
-            pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
-            with get_executor_for_config(pool_config) as pool:
-                replies = list(pool.map(one, indices))
-        return self._judged(docs, dict(zip(indices, replies, strict=True)), query)
-
-    async def _ajudge(
-        self, docs: list[Document], query: str, cfg: RunnableConfig
-    ) -> list[Document]:
-        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+    async def _amap(self, call: Any, work: list[Any], cfg: RunnableConfig) -> list[BaseMessage]:
         gate = asyncio.Semaphore(self._concurrency(cfg))
 
-        async def one(i: int) -> BaseMessage:
+        async def one(w: Any) -> BaseMessage:
             async with gate:
-                return message_of(await acall_model(*self._judge_args(docs[i], query, cfg)))
+                return message_of(await acall_model(*call(w)))
 
-        replies = await asyncio.gather(*(one(i) for i in indices))
-        return self._judged(docs, dict(zip(indices, replies, strict=True)), query)
+        return list(await asyncio.gather(*(one(w) for w in work)))
 
-    # ------------------------------------------------------------------ public
     def compress(
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
         if self.mode == "judge":
-            return self._judge(_checked(documents, query), query, config or {})
+            docs, cfg = _checked(documents, query), config or {}
+            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+
+            def judge(i: int) -> BaseMessage:
+                return message_of(call_model(*self._judge_args(docs[i], query, cfg)))
+
+            return self._judged(docs, indices, self._map(judge, indices, cfg), query)
         docs, batches, cfg = self._prepare(documents, query, config)
-        if len(batches) <= 1:
-            replies = [self._select(b, query, cfg) for b in batches]
-        else:
-            pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
-            with get_executor_for_config(pool_config) as pool:
-                replies = list(pool.map(lambda b: self._select(b, query, cfg), batches))
+        replies = self._map(lambda b: self._select(b, query, cfg), batches, cfg)
         return self._finish(docs, batches, replies, query)
 
     async def acompress(
@@ -376,15 +365,13 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     ) -> list[Document]:
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
         if self.mode == "judge":
-            return await self._ajudge(_checked(documents, query), query, config or {})
+            docs, cfg = _checked(documents, query), config or {}
+            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+            args = [self._judge_args(docs[i], query, cfg) for i in indices]
+            replies = await self._amap(lambda a: a, args, cfg)
+            return self._judged(docs, indices, replies, query)
         docs, batches, cfg = self._prepare(documents, query, config)
-        gate = asyncio.Semaphore(self._concurrency(cfg))
-
-        async def one(batch: _Batch) -> BaseMessage:
-            async with gate:
-                return await self._aselect(batch, query, cfg)
-
-        replies = await asyncio.gather(*(one(b) for b in batches))
+        replies = await self._amap(lambda b: self._call_args(b, query, cfg), batches, cfg)
         return self._finish(docs, batches, replies, query)
 
     def compress_documents(

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import html as _html
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -71,8 +72,12 @@ def render_rag_html(records: Sequence[dict[str, Any]], markdown: str) -> str:
         texts = (base or {}).get("kept_texts") or []
         marks = " ".join(f"{_e(r['condition'])}{'✓' if r.get('correct') else '✗'}" for r in rs)
         body = "".join(_condition(r, texts) for r in rs)
+        question = _e(rs[0].get("question", ""))
+        answers = _e(json.dumps(rs[0].get("answers", []), ensure_ascii=False))
         sections.append(
-            f"<details id='{_e(item_id)}'><summary>{_e(item_id)} — {marks}</summary>{body}</details>"
+            f"<details id='{_e(item_id)}'><summary>{_e(item_id)} — {marks}</summary>"
+            f"<p><b>{question}</b> (accepted: {answers}; gold documents have a green edge)</p>"
+            f"{body}</details>"
         )
     return (
         "<!doctype html><html><head><meta charset=utf-8><title>S2A RAG report</title>"
