@@ -37,11 +37,12 @@ def add_rag_arguments(parser: argparse.ArgumentParser) -> None:
         help="rgb: noise ratios (default 0.4,0.6,0.8); nq-docs: document counts (default 10,20)",
     )
     parser.add_argument(
-        "--langchain-limit",
+        "--comparison-limit",
         type=int,
         default=None,
-        help="rgb / nq-docs: run the LangChain compressors on the first N questions of "
-        "each setting only (default: all)",
+        help="rgb / nq-docs: run the conditions other than closed_book, baseline, oracle "
+        "and s2a_judge (LangChain's compressors, s2a, s2a_chain) on the first N questions "
+        "of each setting only (default: all)",
     )
 
 
@@ -95,7 +96,7 @@ def run_rag_command(args: argparse.Namespace) -> int:
         conditions,
         cache_dir=cache_dir,
         model_name=label,
-        langchain_limit=args.langchain_limit,
+        comparison_limit=args.comparison_limit,
         progress=not args.no_progress,
     )
     config = {
@@ -105,9 +106,9 @@ def run_rag_command(args: argparse.Namespace) -> int:
         "split": args.split,
         "seed": args.seed,
         "questions per setting": args.limit if args.limit is not None else "all",
-        "LangChain compressors on": (
-            f"the first {args.langchain_limit} questions per setting"
-            if args.langchain_limit is not None
+        "other conditions than closed_book, baseline, oracle, s2a_judge on": (
+            f"the first {args.comparison_limit} questions per setting"
+            if args.comparison_limit is not None
             else "every question"
         ),
         "conditions": ", ".join(conditions),

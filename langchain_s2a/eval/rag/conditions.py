@@ -23,6 +23,7 @@ from langchain_s2a.segmentation import split_sentences
 
 __all__ = [
     "DEFAULT_RAG_CONDITIONS",
+    "FULL_CONDITIONS",
     "LANGCHAIN_CONDITIONS",
     "RAG_CONDITIONS",
     "RERANK_TOP_N",
@@ -45,7 +46,9 @@ RAG_CONDITIONS: dict[str, str] = {
 }
 """Every condition, with what it answers from."""
 LANGCHAIN_CONDITIONS = frozenset({"lc_extractor", "lc_filter", "lc_rerank"})
-"""The LangChain compressors (may run on a subset of the questions)."""
+"""The LangChain compressors."""
+FULL_CONDITIONS = frozenset({"closed_book", "baseline", "oracle", "s2a_judge"})
+"""The conditions that always run on every question; the others may run on a subset."""
 DEFAULT_RAG_CONDITIONS = (
     "closed_book",
     "baseline",

@@ -38,8 +38,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._doc_judge import judge_score
 from langchain_s2a.eval.cache import RequestCache, _append, _rows
 from langchain_s2a.eval.rag.conditions import (
+    FULL_CONDITIONS,
     LANGCHAIN_CONDITIONS,
     RAG_CONDITIONS,
     chain_context,
@@ -66,6 +68,7 @@ class UsageCounter(BaseCallbackHandler):
         self.input_tokens = 0
         self.cache_read = 0
         self.output_tokens = 0
+        self.scores: list[float | None] = []
 
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: list[list[BaseMessage]], **kwargs: Any
@@ -82,6 +85,9 @@ class UsageCounter(BaseCallbackHandler):
                 self.output_tokens += int(usage.get("output_tokens", 0))
                 details = usage.get("input_token_details") or {}
                 self.cache_read += int(details.get("cache_read", 0) or 0)
+                message = getattr(gen, "message", None)
+                if message is not None and "logprobs" in message.response_metadata:
+                    self.scores.append(judge_score(message))  # the judge's, in call order
 
 
 class RecordCache:
@@ -207,6 +213,8 @@ def _run_one(condition: str, item: RagItem, model: Model, answer_model: Model) -
         compress_cache_read=counter.cache_read,
         compress_output_tokens=counter.output_tokens,
     )
+    if counter.scores:
+        record["judge_scores"] = [None if s is None else round(s, 4) for s in counter.scores]
     started = time.perf_counter()
     reply = answer_model.invoke(_messages(item.answer_messages(docs)))
     usage = getattr(reply, "usage_metadata", None) or {}
@@ -230,7 +238,7 @@ def run_rag(
     *,
     cache_dir: Path | None,
     model_name: str = "model",
-    langchain_limit: int | None = None,
+    comparison_limit: int | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Run ``conditions`` on ``items`` (cached, resumable); returns one record per pair.
@@ -242,8 +250,10 @@ def run_rag(
         conditions: Names from :data:`~langchain_s2a.eval.rag.conditions.RAG_CONDITIONS`.
         cache_dir: Where records and answer requests are cached (``None``: memory only).
         model_name: The model's label in cache keys.
-        langchain_limit: Run the LangChain compressors only on the first this many
-            questions of each setting (``None``: all).
+        comparison_limit: Run the conditions outside
+            :data:`~langchain_s2a.eval.rag.conditions.FULL_CONDITIONS` (LangChain's
+            compressors, the one-reply ``s2a``, ``s2a_chain``) only on the first this
+            many questions of each setting (``None``: all).
         progress: Print one line per new record to stderr.
 
     Returns:
@@ -270,8 +280,8 @@ def run_rag(
     out: list[dict[str, Any]] = []
     for item in items:
         for condition in conditions:
-            limited = condition in LANGCHAIN_CONDITIONS and langchain_limit is not None
-            if limited and rank[item.item_id] >= (langchain_limit or 0):
+            limited = condition not in FULL_CONDITIONS and comparison_limit is not None
+            if limited and rank[item.item_id] >= (comparison_limit or 0):
                 continue
             key = hashlib.sha256(
                 json.dumps(

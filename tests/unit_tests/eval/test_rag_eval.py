@@ -166,7 +166,7 @@ def test_a_compressor_that_raises_fails_its_item(tmp_path: Path) -> None:
     assert record["correct"] is False and "BooleanOutputParser" in record["error"]
 
 
-def test_the_langchain_compressors_can_run_on_a_subset(tmp_path: Path) -> None:
+def test_the_comparison_conditions_can_run_on_a_subset(tmp_path: Path) -> None:
     items = [
         item(),
         RagItem("nq-docs", "q2@k=3", "q2", "k=3", "Who?", item().documents, ("Ann",), "en"),
@@ -174,15 +174,18 @@ def test_the_langchain_compressors_can_run_on_a_subset(tmp_path: Path) -> None:
     records = run_rag(
         FakeS2AChatModel(replies=answerer),
         items,
-        ["baseline", "lc_filter"],
+        ["baseline", "s2a_judge", "lc_filter", "s2a"],
         cache_dir=None,
-        langchain_limit=1,
+        comparison_limit=1,
         progress=False,
     )
     assert [(r["item_id"], r["condition"]) for r in records] == [
         ("q1@k=3", "baseline"),
+        ("q1@k=3", "s2a_judge"),
         ("q1@k=3", "lc_filter"),
+        ("q1@k=3", "s2a"),
         ("q2@k=3", "baseline"),
+        ("q2@k=3", "s2a_judge"),
     ]
 
 
