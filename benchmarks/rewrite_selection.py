@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from langchain_s2a import S2ARewriter
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval.datasets import EvalItem, load_gsm_ic
 from langchain_s2a.eval.diagnostics import distractor_sentence
 from langchain_s2a.eval.runner import _Models
-from langchain_s2a.segmentation import split_sentences
 
 
 def _norm(text: str) -> str:

@@ -9,7 +9,7 @@ item's calls, so the embedded model's prefix reuse reads it once per item.
 Outcomes use the same classes as ``rewrite_selection.py`` (``removed_distractor``,
 ``kept_all``, ``dropped_needed``), so the two can be compared on the same tune items;
 ``outcome_with_rules`` also runs the package's rejection ladder
-(:func:`langchain_s2a.validation.rejection_reason`, as on an extractive reply naming
+(:func:`langchain_s2a._internal.rules.ladder.rejection_reason`, as on an extractive reply naming
 the same sentences): a rejected selection is a fallback to the original. Use the
 ``tune`` split for choices.
 
@@ -36,11 +36,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from rewrite_selection import classify, one_per_base_problem, tally  # noqa: E402
 
+from langchain_s2a._internal.reading.selection import read_selection  # noqa: E402
+from langchain_s2a._internal.rules.ladder import Candidate, rejection_reason  # noqa: E402
+from langchain_s2a._internal.text.sentences import Sentence, split_sentences  # noqa: E402
 from langchain_s2a.eval.datasets import load_gsm_ic  # noqa: E402
 from langchain_s2a.eval.runner import _Models  # noqa: E402
-from langchain_s2a.extractive import read_selection  # noqa: E402
-from langchain_s2a.segmentation import Sentence, split_sentences  # noqa: E402
-from langchain_s2a.validation import Candidate, rejection_reason  # noqa: E402
 
 SYSTEM = (
     "You judge whether one sentence of a math word problem is needed to answer the "
@@ -68,7 +68,7 @@ def rejected(text: str, sentences: list[Sentence], kept_ids: list[int]) -> bool:
     """Whether the package's rules reject keeping ``kept_ids`` and the last sentence."""
     question_id = sentences[-1].id
     reply = f"Keep: {', '.join(map(str, kept_ids)) or 'none'}\nQuestion: {question_id}"
-    extract = read_selection(reply, text, sentences)
+    extract = read_selection(reply, text, sentences, preset="relevance")
     candidate = Candidate.from_extract(
         extract, raw=reply, original=text, truncated=False, language="en"
     )

@@ -18,6 +18,7 @@ Example:
 
 """
 
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
 from langchain_s2a.agents import S2AAgentState, S2AMiddleware, S2ATool, S2AToolInput
 from langchain_s2a.chain import S2AChain, create_s2a_chain
 from langchain_s2a.chat_model import S2AChatModel
@@ -26,7 +27,7 @@ from langchain_s2a.errors import S2AError, S2AInputError, S2ARewriteError
 from langchain_s2a.graph import S2AContext, S2AState, build_s2a_graph
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.models.llama import load_local_chat_model
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION
 from langchain_s2a.rag import S2ADocumentCompressor, create_s2a_document_cleaner
 from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter

@@ -28,25 +28,22 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import merge_configs
 from langchain_core.tools import BaseTool
 from langgraph.config import get_config
-from langgraph.constants import TAG_NOSTREAM
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from langchain_s2a._answer import answer_messages
-from langchain_s2a._inputs import InputParts, replace_text
-from langchain_s2a._types import Instructed, OnError, OnFailure, Preset, Variant
+from langchain_s2a._internal.io.inputs import InputParts, replace_text
+from langchain_s2a._internal.pipeline.answer import answer_messages
+from langchain_s2a._internal.pipeline.attempts import REWRITE_TAGS
 from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike
+from langchain_s2a.options import Instructed, OnFailure, Preset, Variant
 from langchain_s2a.prompts import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
-from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.rag import S2ADocumentCompressor
+from langchain_s2a.result import METADATA_KEY, REWRITE_NAME, S2ARewrite
 from langchain_s2a.rewriter import S2ARewriter
 
 __all__ = ["S2AAgentState", "S2AMiddleware", "S2ATool", "S2AToolInput"]
-
-STREAM_KEY = "s2a_rewrite"
-"""Key of the custom-stream event sent for each cleaned message."""
 
 NOTHING_RELEVANT = TOOL_NOTHING_RELEVANT
 """What :class:`S2ATool` returns when it keeps nothing."""
@@ -74,19 +71,30 @@ class _Job(NamedTuple):
     question: str
 
 
+def _recorded(records: dict[str, dict[str, Any]], message: BaseMessage) -> dict[str, Any] | None:
+    """The record of ``message``, if it was made for this very text.
+
+    Records are keyed by message id; a turn edited and resent under the same id
+    (edit-and-resend in a chat UI) has another text, so its old record is stale.
+    """
+    record = records.get(str(message.id)) if message.id else None
+    return record if record is not None and record.get("original") == message.text else None
+
+
 def _node_config() -> RunnableConfig:
     try:
         config = get_config()
     except RuntimeError:  # outside a graph run
         config = {}
-    return merge_configs(config, {"tags": [TAG_NOSTREAM, "s2a_rewrite"]})
+    return merge_configs(config, {"tags": list(REWRITE_TAGS)})
 
 
 class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
     """Run S2A on the user's turn before every model call of a ``create_agent`` agent.
 
-    Each cleaned message is rewritten once (keyed by message id) and reused on
-    later model calls of the run. The model sees the rewrite in place of the
+    Each cleaned message is rewritten once (keyed by message id and text) and
+    reused on later model calls and turns; a message whose text changed under the
+    same id (a user turn edited and resent) is rewritten again. The model sees the rewrite in place of the
     message's text: a turn made of content blocks keeps its image, audio and file
     blocks in place, and every message keeps its ``name``, ``id`` and
     ``additional_kwargs``. The agent state keeps the original, and
@@ -144,7 +152,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         min_chars: int = 0,
         tool_result_chars: int | None = None,
         on_failure: OnFailure = "original",
-        on_error: OnError = "raise",
+        on_error: OnFailure = "raise",
     ) -> None:
         super().__init__()
         if isinstance(model, S2ARewriter):
@@ -157,7 +165,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         self.earlier_turns = earlier_turns
         self.min_chars = min_chars
         self.tool_result_chars = tool_result_chars
-        self.on_error: OnError = on_error
+        self.on_error: OnFailure = on_error
         self.compressor: S2ADocumentCompressor | None = None
         if tool_result_chars is not None:
             self.compressor = S2ADocumentCompressor(
@@ -173,7 +181,9 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
         question = str(humans[-1].text) if humans else ""
         chosen = humans if self.earlier_turns else humans[-1:]
         users: list[BaseMessage] = [
-            m for m in chosen if m.id not in done and len(m.text) >= max(self.min_chars, 1)
+            m
+            for m in chosen
+            if _recorded(done, m) is None and len(m.text) >= max(self.min_chars, 1)
         ]
         tools: list[BaseMessage] = []
         if self.tool_result_chars is not None and question:
@@ -181,7 +191,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
                 m
                 for m in messages
                 if isinstance(m, ToolMessage)
-                and m.id not in done
+                and _recorded(done, m) is None
                 and len(m.text) > self.tool_result_chars
             ]
         for rewrite in done.values():  # prefer the cleaned question for tool results
@@ -216,7 +226,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
     @staticmethod
     def _publish(runtime: Runtime[Any], records: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for message_id, record in records.items():
-            runtime.stream_writer({STREAM_KEY: {"message_id": message_id, **record}})
+            runtime.stream_writer({REWRITE_NAME: {"message_id": message_id, **record}})
         return {"s2a_rewrites": records}
 
     # --------------------------------------------------------------- cleaning
@@ -305,7 +315,7 @@ class S2AMiddleware(AgentMiddleware[S2AAgentState, Any, Any]):
             return request
         messages: list[AnyMessage] = []
         for message in request.messages:
-            record = records.get(str(message.id)) if message.id else None
+            record = _recorded(records, message)
             text = record.get("text") if record else None
             messages.append(replace_text(message, text) if text is not None else message)
         return request.override(messages=messages)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -14,12 +14,13 @@ from langchain_core.callbacks.manager import (
 )
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSerializable
 from langchain_core.runnables.config import merge_configs, patch_config
 from pydantic import ConfigDict, Field
+from typing_extensions import Unpack
 
-from langchain_s2a._answer import ANSWER_RUN_NAME, REWRITE_TAGS, answer_messages
-from langchain_s2a._calls import (
+from langchain_s2a._internal.io.calls import (
     CallPolicy,
     acall_model,
     as_ai_message,
@@ -27,28 +28,41 @@ from langchain_s2a._calls import (
     call_model,
     stream_model,
 )
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._shell import combine_attempts, passthrough, resolve_rewriter, retry_wanted
-from langchain_s2a._types import (
-    Instructed,
-    JudgeSentences,
-    LanguageOption,
-    Mode,
-    OnFailure,
-    Preset,
-    PromptStyle,
-    StructuredOutput,
-    Variant,
+from langchain_s2a._internal.io.inputs import InputParts, coerce_input
+from langchain_s2a._internal.pipeline.answer import ANSWER_RUN_NAME, answer_messages
+from langchain_s2a._internal.pipeline.attempts import (
+    REWRITE_TAGS,
+    combine_attempts,
+    passthrough,
+    retry_wanted,
 )
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.result import S2AResult, S2AResultChunk, S2ARewrite
-from langchain_s2a.rewriter import REWRITE_EVENT, S2ARewriter
+from langchain_s2a.options import Instructed, Mode, RewriteOptions
+from langchain_s2a.result import REWRITE_NAME, S2AResult, S2AResultChunk, S2ARewrite
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["S2AChain", "create_s2a_chain"]
 
 
+Other = TypeVar("Other")
+
+
 async def _once(value: Any) -> AsyncIterator[Any]:
     yield value
+
+
+def _no_parser(other: object) -> None:
+    """Refuse an output parser piped after the chain: it cannot read an ``S2AResult``.
+
+    Output parsers take a string or a message; run with the chain's result they
+    fail deep in pydantic ("Generation.text ... Input should be a valid string").
+    """
+    if isinstance(other, BaseOutputParser):
+        raise TypeError(
+            f"create_s2a_chain returns an S2AResult, not a message, so {type(other).__name__} "
+            "cannot read it: pipe `| (lambda result: result.answer)` for the answer text, or "
+            "use S2AChatModel(model=llm), a chat model that output parsers accept"
+        )
 
 
 class S2AChain(RunnableSerializable[Any, S2AResult]):
@@ -92,6 +106,20 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
         """Not serialisable: it holds live models."""
         return False
 
+    # ------------------------------------------------------------- composition
+    def __or__(self, other: Any) -> RunnableSerializable[Any, Any]:
+        """``self | other``; an output parser is refused at once (see :func:`_no_parser`)."""
+        _no_parser(other)
+        return super().__or__(other)
+
+    def pipe(
+        self, *others: Runnable[Any, Other] | Callable[[Any], Other], name: str | None = None
+    ) -> RunnableSerializable[Any, Other]:
+        """``self | others[0] | ...``; an output parser right after is refused at once."""
+        if others:
+            _no_parser(others[0])
+        return super().pipe(*others, name=name)
+
     # ------------------------------------------------------------------ stages
     def parts(self, input: Any) -> InputParts:
         """The input, coerced once per run: the text to rewrite and the chat around it."""
@@ -119,7 +147,7 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
                 attempt = self.rewriter.attempt(parts, config, previous=rewrite)
                 rewrite = combine_attempts(rewrite, attempt)
             self.rewriter.check(rewrite)  # raises when on_failure="raise"
-            dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            dispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
             return rewrite
 
         async def arun(text: str, config: RunnableConfig) -> S2ARewrite:
@@ -128,21 +156,24 @@ class S2AChain(RunnableSerializable[Any, S2AResult]):
                 attempt = await self.rewriter.aattempt(parts, config, previous=rewrite)
                 rewrite = combine_attempts(rewrite, attempt)
             self.rewriter.check(rewrite)
-            await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+            await adispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
             return rewrite
 
         return RunnableLambda(run, afunc=arun, name=self.rewriter.get_name())
 
+    def _passthrough(self, parts: InputParts) -> S2ARewrite:
+        return passthrough(parts, preset=self.rewriter.preset, language=self.rewriter.language)
+
     def rewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         """The rewrite of ``parts`` (a passthrough record outside ``s2a`` mode)."""
         if self.mode != "s2a":
-            return passthrough(parts, self.rewriter)
+            return self._passthrough(parts)
         return self._rewrite_step(parts).invoke(parts.text, config)
 
     async def arewrite(self, parts: InputParts, config: RunnableConfig) -> S2ARewrite:
         """Async twin of :meth:`rewrite`."""
         if self.mode != "s2a":
-            return passthrough(parts, self.rewriter)
+            return self._passthrough(parts)
         return await self._rewrite_step(parts).ainvoke(parts.text, config)
 
     @staticmethod
@@ -279,21 +310,14 @@ def create_s2a_chain(
     *,
     rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
-    preset: Preset = "opinion",
-    variant: Variant = "extractive",
-    language: LanguageOption = "auto",
+    mode: Mode = "s2a",
     keep_original: bool = False,
     instructed: Instructed = "auto",
-    mode: Mode = "s2a",
-    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: StructuredOutput = "auto",
-    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
     max_retries: int = 0,
-    prompt_style: PromptStyle = "ours",
-    judge_sentences: JudgeSentences = "auto",
+    **options: Unpack[RewriteOptions],
 ) -> S2AChain:
     """Build the two-call S2A chain: rewrite the input, then answer from the rewrite.
 
@@ -301,30 +325,19 @@ def create_s2a_chain(
         model: The answering chat model (or an ``init_chat_model`` name, or
             ``None`` for the embedded local model).
         rewriter: A ready :class:`S2ARewriter`, used as is (its own model, which
-            may differ from ``model``, and its own options). The rewriter options
-            below (``rewriter_model``, ``preset``, ``variant``, ``language``,
-            ``on_failure``, ``structured_output``, ``max_input_chars``,
-            ``prompt_style``, ``judge_sentences``) are a shorthand for building one and must then stay
-            at their defaults (``ValueError`` otherwise); ``timeout`` and
+            may differ from ``model``, and its own options). ``rewriter_model`` and
+            the rewriter's ``**options`` are a shorthand for building one and must
+            then stay at their defaults (``ValueError`` otherwise); ``timeout`` and
             ``max_attempts`` then apply to the answer call only.
         rewriter_model: A separate model for the rewrite (e.g. a cheap one);
             defaults to ``model``.
-        preset: ``"opinion"`` or ``"relevance"``.
-        variant: ``"extractive"`` (default: the model picks sentence numbers and
-            the rewrite is the input's own sentences, verbatim), ``"split"``
-            (the paper's S2A: context + question written by the model) or
-            ``"single"`` (S2A-Single).
-        language: ``"auto"``, ``"en"`` or ``"zh"``.
+        mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
+            ``"baseline"`` (original straight to the model).
         keep_original: S2A-KeepOrig — the answer step also sees the original.
         instructed: Add the debiasing instruction to the answer step:
             ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (the paper's S2A-NI).
-        mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
-            ``"baseline"`` (original straight to the model).
-        on_failure: ``"original"`` (fall back) or ``"raise"`` (S2ARewriteError).
         answer_format: Format instruction appended to the answer prompt.
-        structured_output: See :class:`S2ARewriter`.
-        max_input_chars: Input length limit.
         timeout: Seconds each model call may take (``None``: no limit). It times
             the call itself (a sync call runs on its own thread, so waiting for a
             worker never counts). For a streamed answer it bounds the wait for the
@@ -335,11 +348,11 @@ def create_s2a_chain(
             unparseable, question lost, ...), each sent the rejected reply and
             the reason; once they are spent, ``on_failure`` applies. ``0``
             (default) falls back at once.
-        prompt_style: ``"ours"`` or ``"paper"`` (the paper's own prompts; see
-            :class:`S2ARewriter`).
-        judge_sentences: ``extractive``: select the sentences by one yes/no
-            judgement each instead of one list; ``"auto"`` (default) does so for
-            the ``relevance`` preset on short inputs (see :class:`S2ARewriter`).
+        **options: The rewriter's options (:class:`~langchain_s2a.options.RewriteOptions`:
+            ``preset``, ``variant``, ``language``, ``prompt_style``, ``on_failure``,
+            ``structured_output``, ``max_input_chars``, ``min_number_share``,
+            ``constrained``, ``judge_sentences``), with :class:`S2ARewriter`'s
+            defaults where not given.
 
     Returns:
         An :class:`S2AChain` Runnable producing :class:`S2AResult`.
@@ -368,17 +381,10 @@ def create_s2a_chain(
             rewriter,
             answer_model,
             factory="create_s2a_chain",
+            rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
             timeout=timeout,
             max_attempts=max_attempts,
-            rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
-            preset=preset,
-            variant=variant,
-            language=language,
-            on_failure=on_failure,
-            structured_output=structured_output,
-            max_input_chars=max_input_chars,
-            prompt_style=prompt_style,
-            judge_sentences=judge_sentences,
+            options=options,
         ),
         mode=mode,
         keep_original=keep_original,

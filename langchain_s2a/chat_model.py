@@ -9,9 +9,9 @@ answer prompt, timeouts and retries are the chain's.
 
 from __future__ import annotations
 
-import inspect
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -23,27 +23,54 @@ from langchain_core.runnables.config import merge_configs
 from langchain_core.tools import BaseTool
 from langchain_core.utils.utils import LC_ID_PREFIX
 from langgraph.constants import TAG_NOSTREAM
+from langgraph.errors import GraphBubbleUp
 from pydantic import BaseModel, ConfigDict
 
-from langchain_s2a._calls import acall_model, as_ai_message, call_model
-from langchain_s2a._inputs import InputParts, chat_parts
-from langchain_s2a._nesting import NestingChatModel
+from langchain_s2a._internal.io.calls import acall_model, as_ai_message, call_model
+from langchain_s2a._internal.io.inputs import InputParts, chat_parts
+from langchain_s2a._internal.io.nesting import NestingChatModel
+from langchain_s2a._internal.pipeline.answer import recorded_rewrite
 from langchain_s2a.chain import S2AChain, create_s2a_chain
+from langchain_s2a.errors import S2ARewriteError
 from langchain_s2a.models import ModelLike, model_label
-from langchain_s2a.result import S2ARewrite
+from langchain_s2a.options import REWRITE_OPTIONS, OnFailure
+from langchain_s2a.result import METADATA_KEY, S2ARewrite
 
-__all__ = ["METADATA_KEY", "S2AChatModel"]
+__all__ = ["CHAIN_OPTIONS", "ERROR_KEY", "S2AChatModel"]
 
-METADATA_KEY = "s2a"
-"""Key of the rewrite in the answer's ``response_metadata``."""
-
-# ``max_retries`` is the chat models' standard parameter here (transient retries), not
-# the chain's rewrite retries: set those on a ready ``chain=``.
-_CHAIN_OPTIONS = frozenset(inspect.signature(create_s2a_chain).parameters) - {
-    "model",
-    "max_retries",
+CHAIN_OPTIONS = REWRITE_OPTIONS | {
+    "rewriter",
+    "rewriter_model",
+    "mode",
+    "keep_original",
+    "instructed",
+    "answer_format",
+    "timeout",
+    "max_attempts",
 }
+"""The options of :func:`~langchain_s2a.create_s2a_chain` this model passes on: the
+rewriter's (:class:`~langchain_s2a.options.RewriteOptions`) and the chain's own.
+``max_retries`` is the chat models' standard parameter here (transient retries), not
+the chain's rewrite retries: set those on a ready ``chain=``."""
 _CALL_FIELDS = ("temperature", "max_tokens")
+
+
+ERROR_KEY = "s2a_error"
+"""Key of the rewrite step's error in the answer's ``response_metadata``
+(with ``on_error="original"``)."""
+
+logger = logging.getLogger(__name__)
+
+
+class _Prepared(NamedTuple):
+    """What the answer call gets, and what its message's metadata records."""
+
+    messages: list[BaseMessage]
+    record: dict[str, Any]
+
+
+def _record(rewrite: S2ARewrite) -> dict[str, Any]:
+    return {METADATA_KEY: rewrite.model_dump(mode="json")}
 
 
 def _nostream(config: RunnableConfig) -> RunnableConfig:
@@ -55,11 +82,15 @@ class S2AChatModel(NestingChatModel):
 
     The last human turn of the input is rewritten by the S2A rewriter (only its
     text blocks: image, audio and file blocks stay in place, and the turn keeps
-    its ``name``, ``id`` and ``additional_kwargs``); system messages, earlier turns
-    and later tool turns pass unchanged, exactly as :func:`~langchain_s2a.create_s2a_chain`
-    passes them. The result is the wrapped model's own ``AIMessage`` (tool calls,
-    usage metadata and all) with the rewrite, as the fields of
-    :class:`~langchain_s2a.S2ARewrite` in a dict, at ``response_metadata["s2a"]``.
+    its ``name``, ``id`` and ``additional_kwargs``); system messages and tool turns
+    pass unchanged, exactly as :func:`~langchain_s2a.create_s2a_chain` passes them.
+    Each turn is rewritten once: an earlier human turn whose answer carries its
+    rewrite (``response_metadata["s2a"]``, made for the turn's current text) is sent
+    as that rewrite, and a last turn that already has one (an agent's tool loop) is
+    not rewritten again; other earlier turns pass unchanged. The result is the
+    wrapped model's own ``AIMessage`` (tool calls, usage metadata and all) with
+    the rewrite, as the fields of :class:`~langchain_s2a.S2ARewrite` in a dict,
+    at ``response_metadata["s2a"]``.
     A conversation with no human text (only a system message, an image-only turn)
     goes to the wrapped model unchanged, with ``response_metadata["s2a"] = None``.
 
@@ -67,21 +98,24 @@ class S2AChatModel(NestingChatModel):
     own chunks; the rewrite's tokens never reach a token stream (its run is named
     ``s2a_rewrite`` and tagged ``nostream``, like the answer call ``s2a_answer``,
     whose tokens this model re-emits once as its own). Callbacks, tags and
-    metadata reach both calls. ``bind_tools`` and ``with_structured_output`` bind
+    metadata reach both calls, and their runs report the token usage: this
+    model's own run reports none (so usage callbacks and LangSmith count each
+    call once), while the message it returns carries the wrapped model's. ``bind_tools`` and ``with_structured_output`` bind
     on the wrapped model and keep S2A in front, so it can be the model of
-    ``langchain.agents.create_agent``. Each call rewrites the last human turn
-    again; in an agent loop :class:`~langchain_s2a.S2AMiddleware` rewrites each
-    turn only once.
+    ``langchain.agents.create_agent``.
 
     Args:
         model: The wrapped chat model that answers (a chat model, an
             ``init_chat_model`` name, or ``None`` for the embedded local model).
         rewriter_model: A separate model for the rewrite; defaults to ``model``
             (without any tools bound on it).
+        on_error: ``"raise"`` (default) or ``"original"``: when the rewrite step
+            raises, send the turn unchanged (see :attr:`on_error`).
         **options: The options of :func:`~langchain_s2a.create_s2a_chain`
-            (``preset``, ``variant``, ``keep_original``, ``instructed``, ``mode``,
-            ``on_failure``, ``timeout``, ``max_attempts``, ...), the standard
-            chat-model parameters below, and :class:`BaseChatModel`'s own
+            (:data:`CHAIN_OPTIONS`: the rewriter's, such as ``preset`` and
+            ``variant``, a ready ``rewriter=``, and ``mode``, ``keep_original``,
+            ``instructed``, ``answer_format``, ``timeout``, ``max_attempts``), the
+            standard chat-model parameters below, and :class:`BaseChatModel`'s own
             (``callbacks``, ``tags``, ...). Or ``chain=``: a ready :class:`S2AChain`.
 
     Raises:
@@ -113,16 +147,26 @@ class S2AChatModel(NestingChatModel):
     """Standard parameter: stop sequences of the answer call."""
     streaming: bool = False
     """Standard parameter: ``invoke`` streams the wrapped model (callbacks see tokens)."""
+    on_error: OnFailure = "raise"
+    """When the rewrite step raises (a provider outage, a timeout, an input over
+    ``max_input_chars``): ``"raise"`` (default) or ``"original"``, which sends the turn
+    to the wrapped model unchanged, records ``response_metadata["s2a"] = None`` and
+    ``["s2a_error"] = "<type>: <message>"``, and logs a warning. An unusable rewrite
+    with ``on_failure="raise"`` still raises :class:`~langchain_s2a.S2ARewriteError`."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "chain" not in kwargs:
             model = kwargs.pop("model", model)
-            options = {k: kwargs.pop(k) for k in list(kwargs) if k in _CHAIN_OPTIONS}
+            options = {k: kwargs.pop(k) for k in list(kwargs) if k in CHAIN_OPTIONS}
             if "max_retries" in kwargs:  # standard parameter: retries after the first attempt
                 options.setdefault("max_attempts", int(kwargs.pop("max_retries")) + 1)
             kwargs["chain"] = create_s2a_chain(model, **options)
         kwargs.pop("max_retries", None)
         kwargs.pop("api_key", None)  # standard parameter; credentials belong to the models
+        if kwargs.get("on_error", "raise") not in ("raise", "original"):
+            raise ValueError(
+                f"S2AChatModel on_error must be 'raise' or 'original'; got {kwargs['on_error']!r}"
+            )
         unknown = set(kwargs) - set(type(self).model_fields)
         if unknown:
             raise TypeError(
@@ -191,44 +235,57 @@ class S2AChatModel(NestingChatModel):
     def _parts(self, messages: Sequence[BaseMessage]) -> InputParts | None:
         return chat_parts(messages, max_chars=self.chain.rewriter.max_input_chars)
 
-    def _rewrite(
-        self, messages: Sequence[BaseMessage], config: RunnableConfig
-    ) -> tuple[list[BaseMessage], S2ARewrite | None]:
-        if (parts := self._parts(messages)) is None:
-            return list(messages), None
-        rewrite = self.chain.rewrite(parts, _nostream(config))
-        return self.chain.prompt(parts, rewrite), rewrite
+    def _recorded(self, parts: InputParts) -> S2ARewrite | None:
+        """The turn's rewrite, when an earlier call recorded it (an agent's tool loop)."""
+        if self.chain.mode != "s2a" or parts.messages is None or parts.human_index is None:
+            return None
+        return recorded_rewrite(parts.messages, parts.human_index)
 
-    async def _arewrite(
-        self, messages: Sequence[BaseMessage], config: RunnableConfig
-    ) -> tuple[list[BaseMessage], S2ARewrite | None]:
-        if (parts := self._parts(messages)) is None:
-            return list(messages), None
-        rewrite = await self.chain.arewrite(parts, _nostream(config))
-        return self.chain.prompt(parts, rewrite), rewrite
+    def _failed_open(self, messages: Sequence[BaseMessage], exc: Exception) -> _Prepared:
+        """The turn sent as it was, after the rewrite step raised ``exc`` (or re-raise it)."""
+        if self.on_error == "raise" or isinstance(exc, S2ARewriteError | GraphBubbleUp):
+            raise exc
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("S2A left the turn unchanged: the rewrite step raised %s", error)
+        return _Prepared(list(messages), {METADATA_KEY: None, ERROR_KEY: error})
+
+    def _rewrite(self, messages: Sequence[BaseMessage], config: RunnableConfig) -> _Prepared:
+        try:
+            if (parts := self._parts(messages)) is None:
+                return _Prepared(list(messages), {METADATA_KEY: None})
+            rewrite = self._recorded(parts) or self.chain.rewrite(parts, _nostream(config))
+        except Exception as exc:
+            return self._failed_open(messages, exc)
+        return _Prepared(self.chain.prompt(parts, rewrite), _record(rewrite))
+
+    async def _arewrite(self, messages: Sequence[BaseMessage], config: RunnableConfig) -> _Prepared:
+        try:
+            if (parts := self._parts(messages)) is None:
+                return _Prepared(list(messages), {METADATA_KEY: None})
+            rewrite = self._recorded(parts) or await self.chain.arewrite(parts, _nostream(config))
+        except Exception as exc:
+            return self._failed_open(messages, exc)
+        return _Prepared(self.chain.prompt(parts, rewrite), _record(rewrite))
 
     @staticmethod
-    def _tagged(message: AIMessage, rewrite: S2ARewrite | None) -> AIMessage:
+    def _tagged(message: AIMessage, record: dict[str, Any]) -> AIMessage:
         """``message`` with the rewrite in its metadata and, for an id LangChain made, none."""
-        record = rewrite.model_dump(mode="json") if rewrite is not None else None
-        update: dict[str, Any] = {
-            "response_metadata": {**message.response_metadata, METADATA_KEY: record}
-        }
+        update: dict[str, Any] = {"response_metadata": {**message.response_metadata, **record}}
         if message.id and message.id.startswith(LC_ID_PREFIX):
             update["id"] = None  # this run's id replaces the inner run's
         return message.model_copy(update=update)
 
-    def _result(self, message: Any, rewrite: S2ARewrite | None) -> ChatResult:
-        ai = self._tagged(as_ai_message(message), rewrite)
+    def _result(self, message: Any, record: dict[str, Any]) -> ChatResult:
+        ai = self._unreported(self._tagged(as_ai_message(message), record))
         return ChatResult(generations=[ChatGeneration(message=ai)])
 
     def _generation_chunk(
-        self, message: BaseMessage, rewrite: S2ARewrite | None, *, first: bool
+        self, message: BaseMessage, record: dict[str, Any], *, first: bool
     ) -> ChatGenerationChunk:
         chunk = self._chunk(message)
         if first:  # the rewrite rides on the first chunk, so the sum carries it
-            chunk = cast("AIMessageChunk", self._tagged(chunk, rewrite))
-        return ChatGenerationChunk(message=chunk)
+            chunk = cast("AIMessageChunk", self._tagged(chunk, record))
+        return ChatGenerationChunk(message=self._unreported(chunk))
 
     @staticmethod
     def _chunk(message: BaseMessage) -> AIMessageChunk:
@@ -251,11 +308,11 @@ class S2AChatModel(NestingChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         config = self._child_config(run_manager, async_api=False)
-        prompt, rewrite = self._rewrite(messages, config)
+        prompt, record = self._rewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
         answer_config = chain.answer_config(_nostream(config))
         message = call_model(chain.model, prompt, answer_config, chain.call_policy)
-        return self._result(message, rewrite)
+        return self._result(message, record)
 
     async def _agenerate(
         self,
@@ -265,11 +322,11 @@ class S2AChatModel(NestingChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         config = self._child_config(run_manager, async_api=True)
-        prompt, rewrite = await self._arewrite(messages, config)
+        prompt, record = await self._arewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
         answer_config = chain.answer_config(_nostream(config))
         message = await acall_model(chain.model, prompt, answer_config, chain.call_policy)
-        return self._result(message, rewrite)
+        return self._result(message, record)
 
     def _stream(
         self,
@@ -279,10 +336,10 @@ class S2AChatModel(NestingChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         config = self._child_config(run_manager, async_api=False)
-        prompt, rewrite = self._rewrite(messages, config)
+        prompt, record = self._rewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
         for index, message in enumerate(chain.stream_answer(prompt, _nostream(config))):
-            yield self._generation_chunk(message, rewrite, first=index == 0)
+            yield self._generation_chunk(message, record, first=index == 0)
 
     async def _astream(
         self,
@@ -292,11 +349,11 @@ class S2AChatModel(NestingChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         config = self._child_config(run_manager, async_api=True)
-        prompt, rewrite = await self._arewrite(messages, config)
+        prompt, record = await self._arewrite(messages, config)
         chain = self._answer_chain(stop, kwargs)
         first = True
         async for message in chain.astream_answer(prompt, _nostream(config)):
-            yield self._generation_chunk(message, rewrite, first=first)
+            yield self._generation_chunk(message, record, first=first)
             first = False
 
     # ------------------------------------------------------- tools and schemas
@@ -339,12 +396,12 @@ class S2AChatModel(NestingChatModel):
         return self._with_model(bound).bind()
 
     def _prepare(self, input: LanguageModelInput, config: RunnableConfig) -> list[BaseMessage]:
-        return self._rewrite(self._convert_input(input).to_messages(), config)[0]
+        return self._rewrite(self._convert_input(input).to_messages(), config).messages
 
     async def _aprepare(
         self, input: LanguageModelInput, config: RunnableConfig
     ) -> list[BaseMessage]:
-        return (await self._arewrite(self._convert_input(input).to_messages(), config))[0]
+        return (await self._arewrite(self._convert_input(input).to_messages(), config)).messages
 
     def with_structured_output(
         self,

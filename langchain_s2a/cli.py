@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
@@ -23,10 +24,10 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._types import JudgeSentences
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import CLIError, S2AError
-from langchain_s2a.models import model_label, resolve_chat_model
+from langchain_s2a.models import DEFAULT_MODEL_ENV, model_label, model_spec, resolve_chat_model
+from langchain_s2a.options import JudgeSentences
 from langchain_s2a.result import S2AResult
 
 __all__ = ["build_parser", "describe_error", "main"]
@@ -126,11 +127,39 @@ def _read_text(args: argparse.Namespace) -> str:
     return sys.stdin.read()
 
 
-def _model(name: str | None, base_url: str | None) -> Runnable[LanguageModelInput, BaseMessage]:
-    kwargs: dict[str, Any] = {"base_url": base_url} if base_url and name else {}
-    if name is None or name.startswith("local"):
+def _model_name(flag: str, name: str | None, base_url: str | None) -> str:
+    """The model ``flag`` names (``$S2A_MODEL`` or ``local`` by default), checked.
+
+    Raises:
+        CLIError: For an empty name, an unknown embedded size, or ``--base-url``
+            with an embedded answer model (checked before anything loads). A
+            ``--rewriter-model`` that is embedded ignores ``--base-url``.
+    """
+    if name is not None and not name.strip():
+        raise CLIError(f"{flag} needs a model name; got an empty one")
+    given = name or os.environ.get(DEFAULT_MODEL_ENV) or None
+    name = (given or "local").strip()
+    if name != "local" and not name.startswith("local:"):
+        return name
+    if base_url and flag == "--model":  # the server is the answer model's
+        if given is None:
+            raise CLIError(
+                "--base-url needs --model NAME, the model the server serves "
+                "(e.g. --model qwen2.5-1.5b-instruct)"
+            )
+        raise CLIError(f"the embedded model takes no --base-url (the model is {name!r})")
+    try:
+        model_spec(name.partition(":")[2] or "1.5b")
+    except ValueError as exc:
+        raise CLIError(f"{flag} {name}: {exc}") from None
+    return name
+
+
+def _model(name: str, base_url: str | None) -> Runnable[LanguageModelInput, BaseMessage]:
+    if name == "local" or name.startswith("local:"):
         print("Preparing the embedded local model…", file=sys.stderr, flush=True)
-    return resolve_chat_model(name, **kwargs)
+        return resolve_chat_model(name)
+    return resolve_chat_model(name, **({"base_url": base_url} if base_url else {}))
 
 
 def _section(title: str, body: str) -> str:
@@ -157,8 +186,14 @@ def _run(args: argparse.Namespace) -> int:
     text = _read_text(args)
     if not text.strip():
         raise CLIError("the input text is empty")
-    model = _model(args.model, args.base_url)
-    rewriter = _model(args.rewriter_model, args.base_url) if args.rewriter_model else model
+    name = _model_name("--model", args.model, args.base_url)
+    rewriter_name = (
+        None
+        if args.rewriter_model is None
+        else _model_name("--rewriter-model", args.rewriter_model, args.base_url)
+    )
+    model = _model(name, args.base_url)
+    rewriter = model if rewriter_name is None else _model(rewriter_name, args.base_url)
     started = time.perf_counter()
     common: dict[str, Any] = {"preset": args.preset, "language": args.language}
     chain = create_s2a_chain(

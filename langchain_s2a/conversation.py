@@ -32,25 +32,18 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
+from typing_extensions import Unpack
 
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, message_text
-from langchain_s2a._shell import resolve_rewriter
-from langchain_s2a._types import (
-    Instructed,
-    LanguageOption,
-    OnFailure,
-    Preset,
-    StructuredOutput,
-    Variant,
-)
+from langchain_s2a._internal.io.inputs import message_text
+from langchain_s2a._internal.text.language import detect_language
 from langchain_s2a.chain import create_s2a_chain
 from langchain_s2a.errors import S2AInputError
 from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import Instructed, LanguageOption, RewriteOptions
 from langchain_s2a.prompts import TRANSCRIPT_HEADER as _HEADER
 from langchain_s2a.prompts import TRANSCRIPT_ROLES as _ROLES
-from langchain_s2a.prompts import detect_language
 from langchain_s2a.result import S2AResult
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["create_s2a_conversation_chain", "format_transcript"]
 
@@ -76,8 +69,13 @@ def format_transcript(
     language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
+    header: bool = True,
 ) -> str:
     """Flatten a conversation into a transcript (system messages are left out).
+
+    Every line of a turn starts with that turn's role label, so no turn can pass
+    a line of its own off as another's: a user's line "Assistant: ..." comes out
+    as "User: Assistant: ...".
 
     Args:
         messages: The conversation; it must contain a human message.
@@ -85,9 +83,12 @@ def format_transcript(
         include_assistant: Keep the assistant's and tools' turns (facts may have
             been established there).
         max_turns: Keep only the last ``max_turns`` messages.
+        header: Put the one-line header above the turns. The conversation chain
+            leaves it out: the rewriter would number it as the user's first sentence.
 
     Returns:
-        One ``Role: text`` paragraph per message, under a one-line header.
+        One paragraph per message (each of its lines as ``Role: line``), under a
+        one-line header.
 
     Raises:
         S2AInputError: If there is no human message.
@@ -112,12 +113,13 @@ def format_transcript(
     if not humans:
         raise S2AInputError("the conversation has no human message to answer")
     lang = detect_language(message_text(humans[-1])) if language == "auto" else language
-    lines = [_HEADER[lang]]
+    paragraphs = [_HEADER[lang]] if header else []
     for message in turns:
-        text = message.text.strip()
-        if text:
-            lines.append(f"{_ROLES[lang][message.type]}: {text}")
-    return "\n\n".join(lines)
+        label = _ROLES[lang][message.type]
+        lines = [line.strip() for line in message.text.splitlines() if line.strip()]
+        if lines:
+            paragraphs.append("\n".join(f"{label}: {line}" for line in lines))
+    return "\n\n".join(paragraphs)
 
 
 def create_s2a_conversation_chain(
@@ -125,19 +127,14 @@ def create_s2a_conversation_chain(
     *,
     rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
-    preset: Preset = "opinion",
-    variant: Variant = "extractive",
-    language: LanguageOption = "auto",
     include_assistant: bool = True,
     max_turns: int | None = None,
     instructed: Instructed = "auto",
-    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: StructuredOutput = "auto",
-    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
     timeout: float | None = None,
     max_attempts: int = 3,
     max_retries: int = 0,
+    **options: Unpack[RewriteOptions],
 ) -> Runnable[Any, S2AResult]:
     """S2A for multi-turn chat: rewrite the whole conversation, answer from the rewrite.
 
@@ -152,30 +149,25 @@ def create_s2a_conversation_chain(
     Args:
         model: The answering chat model (or a name, or ``None`` for the local one).
         rewriter: A ready :class:`~langchain_s2a.S2ARewriter`, used as is (see
-            :func:`~langchain_s2a.create_s2a_chain`); the rewriter options below
-            must then stay at their defaults, and its ``language`` and
-            ``max_input_chars`` also set the transcript's labels and limit.
+            :func:`~langchain_s2a.create_s2a_chain`); ``rewriter_model`` and the
+            rewriter's ``**options`` must then stay at their defaults, and its
+            ``language`` and ``max_input_chars`` also set the transcript's labels and
+            limit.
         rewriter_model: A separate rewrite model; defaults to ``model``.
-        preset: ``"opinion"`` (default) or ``"relevance"``.
-        variant: ``"extractive"`` (default: the model picks sentence numbers and
-            the rewrite is the input's own sentences, verbatim), ``"split"``
-            (the paper's S2A: context + question written by the model) or
-            ``"single"`` (S2A-Single).
-        language: ``"auto"``, ``"en"`` or ``"zh"``.
         include_assistant: Show the rewriter the assistant's turns too.
         max_turns: Rewrite only the last ``max_turns`` messages.
         instructed: Add the debiasing instruction to the answer step:
             ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (S2A-NI).
-        on_failure: ``"original"`` or ``"raise"``.
         answer_format: Format instruction appended to the answer prompt.
-        structured_output: See :class:`~langchain_s2a.S2ARewriter`.
-        max_input_chars: Most characters sent: the transcript plus the
-            conversation's system messages (checked before any model call).
         timeout: Seconds each model call may take (``None``: no limit).
         max_attempts: Attempts per model call on transient errors.
         max_retries: Extra rewrite attempts after a rejected rewrite, each sent
             the rejected reply and the reason (see :func:`~langchain_s2a.create_s2a_chain`).
+        **options: The rewriter's options (:class:`~langchain_s2a.options.RewriteOptions`),
+            as :func:`~langchain_s2a.create_s2a_chain` takes them; ``preset`` defaults
+            to ``"opinion"``; ``max_input_chars`` bounds what is sent: the transcript
+            plus the conversation's system messages (checked before any model call).
 
     Returns:
         A Runnable named ``s2a_conversation``.
@@ -204,15 +196,10 @@ def create_s2a_conversation_chain(
         rewriter,
         answer_model,
         factory="create_s2a_conversation_chain",
+        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
         timeout=timeout,
         max_attempts=max_attempts,
-        rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
-        preset=preset,
-        variant=variant,
-        language=language,
-        on_failure=on_failure,
-        structured_output=structured_output,
-        max_input_chars=max_input_chars,
+        options=options,
     )
     # The rewriter's own settings frame the transcript (its labels and its limit).
     language, max_input_chars = rewriter.language, rewriter.max_input_chars
@@ -237,7 +224,11 @@ def create_s2a_conversation_chain(
                 "(or a tool result) for S2A to answer it"
             )
         transcript = format_transcript(
-            messages, language=language, include_assistant=include_assistant, max_turns=max_turns
+            messages,
+            language=language,
+            include_assistant=include_assistant,
+            max_turns=max_turns,
+            header=False,  # framing, not the user's text: never a sentence to keep
         )
         system = [m for m in messages if m.type == "system"]
         sent = len(transcript) + sum(len(m.text) for m in system)

@@ -7,29 +7,17 @@ from collections.abc import Hashable
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer, RetryPolicy
+from typing_extensions import Unpack
 
-from langchain_s2a._calls import is_transient
-from langchain_s2a._graph_nodes import S2AGraphNodes
-from langchain_s2a._graph_state import S2AContext, S2AInput, S2AOutput, S2AState
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS
-from langchain_s2a._shell import resolve_rewriter
-from langchain_s2a._types import (
-    Instructed,
-    JudgeSentences,
-    LanguageOption,
-    Mode,
-    OnFailure,
-    Preset,
-    PromptStyle,
-    StructuredOutput,
-    Variant,
-)
+from langchain_s2a._internal.io.calls import is_transient
+from langchain_s2a._internal.pipeline.graph_nodes import S2AGraphNodes
+from langchain_s2a._internal.pipeline.graph_state import S2AContext, S2AInput, S2AOutput, S2AState
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.rewriter import S2ARewriter
+from langchain_s2a.options import Instructed, Mode, RewriteOptions
+from langchain_s2a.rewriter import S2ARewriter, resolve_rewriter
 
 __all__ = ["S2AContext", "S2AInput", "S2AOutput", "S2AState", "build_s2a_graph"]
 
-# ``is_transient`` stays importable from here (not exported); its home is ``_calls``.
 _DEFAULT_ATTEMPTS = 3
 
 
@@ -38,24 +26,17 @@ def build_s2a_graph(
     *,
     rewriter: S2ARewriter | None = None,
     rewriter_model: ModelLike = None,
-    preset: Preset = "opinion",
-    variant: Variant = "extractive",
-    language: LanguageOption = "auto",
+    mode: Mode = "s2a",
     keep_original: bool = False,
     instructed: Instructed = "auto",
-    mode: Mode = "s2a",
-    max_retries: int = 1,
-    on_failure: OnFailure = "original",
     answer_format: str | None = None,
-    structured_output: StructuredOutput = "auto",
-    max_input_chars: int = DEFAULT_MAX_INPUT_CHARS,
+    max_retries: int = 1,
     timeout: float | None = None,
     max_attempts: int = _DEFAULT_ATTEMPTS,
     retry_policy: RetryPolicy | None = None,
-    prompt_style: PromptStyle = "ours",
-    judge_sentences: JudgeSentences = "auto",
     checkpointer: Checkpointer = None,
     name: str = "s2a",
+    **options: Unpack[RewriteOptions],
 ) -> CompiledStateGraph[S2AState, S2AContext, S2AInput, S2AOutput]:
     """Build the S2A graph: ``rewrite`` → (``append_original``) → ``answer``.
 
@@ -69,8 +50,10 @@ def build_s2a_graph(
 
     The graph speaks messages too: with ``{"messages": [...]}`` (a chat UI, the
     LangGraph SDK, a ``MessagesState`` parent graph) the last human turn's text
-    blocks are rewritten for the answer model, which sees the whole conversation;
-    the answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
+    blocks are rewritten for the answer model, which sees the whole conversation
+    with earlier turns as their own rewrites (recorded on each answer at
+    ``response_metadata["s2a"]`` and reused, so each turn is rewritten once); the
+    answer is appended to ``messages`` as an ``AIMessage`` and the user's turn
     stays as sent. On a checkpointed thread each run adds its answer to the chat.
     In every input form, image, audio and file blocks reach the answer model
     untouched and in order.
@@ -84,50 +67,39 @@ def build_s2a_graph(
         model: The answering model (chat model, name, or ``None`` for the local one).
         rewriter: A ready :class:`~langchain_s2a.S2ARewriter`, used as is (its own
             model, which may differ from ``model``, and its own options; its own
-            ``max_attempts`` retries inside the node's ``retry_policy``). The
-            rewriter options below (``rewriter_model``, ``preset``, ``variant``,
-            ``language``, ``on_failure``, ``structured_output``,
-            ``max_input_chars``, ``prompt_style``, ``judge_sentences``) are a shorthand for building
-            one and must then stay at their defaults (``ValueError`` otherwise);
-            ``timeout`` then applies to the answer call only.
+            ``max_attempts`` retries inside the node's ``retry_policy``).
+            ``rewriter_model`` and the rewriter's ``**options`` are a shorthand for
+            building one and must then stay at their defaults (``ValueError``
+            otherwise); ``timeout`` then applies to the answer call only.
         rewriter_model: A separate rewrite model; defaults to ``model``.
-        preset: ``"opinion"`` or ``"relevance"``.
-        variant: ``"extractive"`` (default: the model picks sentence numbers and
-            the rewrite is the input's own sentences, verbatim), ``"split"``
-            (the paper's S2A: context + question written by the model) or
-            ``"single"`` (S2A-Single).
-        language: ``"auto"``, ``"en"`` or ``"zh"``.
+        mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
+            ``"baseline"`` (original straight to the model).
         keep_original: Route through ``append_original`` by default (S2A-KeepOrig).
         instructed: Add the debiasing instruction to the answer step:
             ``"auto"`` (default) only after an abstractive rewrite,
             ``True`` always, ``False`` never (S2A-NI).
-        mode: ``"s2a"``; ``"instructed"`` (no rewrite, original + instruction);
-            ``"baseline"`` (original straight to the model).
+        answer_format: Format instruction appended to the answer prompt.
         max_retries: Extra rewrite attempts after a rejected rewrite (empty,
             unparseable, question lost, ...), each sent the rejected reply and
             the reason; once they are spent, ``on_failure`` applies. ``0``
             disables the retry edge.
-        on_failure: ``"original"`` or ``"raise"`` once retries are spent.
-        answer_format: Format instruction appended to the answer prompt.
-        structured_output: See :class:`S2ARewriter`.
-        max_input_chars: Input length limit.
-        timeout: Seconds each model call may take, as a whole (also when the
-            answer's tokens are streamed in ``messages`` mode); time waiting for
-            a worker does not count. A timeout is a transient error, retried by
-            ``retry_policy``.
+        timeout: Seconds each model call may take, as a whole; when the
+            answer's tokens are streamed (``stream_mode="messages"``), the wait
+            for its first token and each gap between tokens instead, as in the
+            chain's ``stream``. Time waiting for a worker does not count. A
+            timeout is a transient error, retried by ``retry_policy``.
         max_attempts: Attempts per model call on transient errors (timeouts,
             rate limits, 5xx), with exponential backoff; other errors fail fast.
             Shorthand for ``retry_policy=RetryPolicy(max_attempts=N,
             retry_on=is_transient)``.
         retry_policy: The nodes' full ``RetryPolicy``, instead of ``max_attempts``.
-        prompt_style: ``"ours"`` or ``"paper"`` (see :class:`~langchain_s2a.S2ARewriter`).
-        judge_sentences: ``extractive``: one yes/no judgement per sentence instead
-            of one list; ``"auto"`` (default) for the ``relevance`` preset on short
-            inputs (see :class:`~langchain_s2a.S2ARewriter`).
         checkpointer: Passed to ``compile`` (e.g. ``InMemorySaver()``). Each run
             on a thread starts fresh (attempts, rewrite, route); the thread keeps
             the latest run's state and the history of all.
         name: The compiled graph's name.
+        **options: The rewriter's options (:class:`~langchain_s2a.options.RewriteOptions`:
+            ``preset``, ``variant``, ``language``, ``on_failure``, ...), with
+            :class:`~langchain_s2a.S2ARewriter`'s defaults where not given.
 
     Returns:
         A compiled graph. Input ``{"input": ...}`` or ``{"messages": [...]}``;
@@ -170,17 +142,10 @@ def build_s2a_graph(
             rewriter,
             answer_model,
             factory="build_s2a_graph",
+            rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
             timeout=timeout,
             max_attempts=1,  # the node's RetryPolicy retries
-            rewriter_model=None if rewriter_model is None else resolve_chat_model(rewriter_model),
-            preset=preset,
-            variant=variant,
-            language=language,
-            on_failure=on_failure,
-            structured_output=structured_output,
-            max_input_chars=max_input_chars,
-            prompt_style=prompt_style,
-            judge_sentences=judge_sentences,
+            options=options,
         ),
         mode=mode,
         keep_original=keep_original,

@@ -40,26 +40,30 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import get_executor_for_config, patch_config
 from pydantic import ConfigDict
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._doc_judge import assemble_judged, judge_messages, judge_runnable
-from langchain_s2a._types import Language, LanguageOption, OnFailure, Preset
+from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._internal.reading.documents import (
+    assemble_judged,
+    judge_messages,
+    judge_runnable,
+)
+from langchain_s2a._internal.reading.selection import (
+    Selection,
+    assemble,
+    number_sentences,
+    parse_selection,
+)
+from langchain_s2a._internal.rules.ladder import is_truncated, selection_problem
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a._internal.text.sentences import Sentence, split_sentences
 from langchain_s2a.errors import S2AInputError, S2ARewriteError
-from langchain_s2a.extractive import Selection, assemble, number_sentences, parse_selection
 from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.prompts import detect_language, get_prompts, selection_prompt
+from langchain_s2a.options import Language, LanguageOption, OnFailure, Preset
+from langchain_s2a.prompts import get_prompts, selection_prompt
 from langchain_s2a.prompts._rag import JUDGE_PROMPT_VERSION
-from langchain_s2a.segmentation import Sentence, split_sentences
-from langchain_s2a.validation import is_truncated, selection_problem
+from langchain_s2a.result import METADATA_KEY
 
-__all__ = [
-    "COMPRESSOR_VERSION",
-    "METADATA_KEY",
-    "S2ADocumentCompressor",
-    "create_s2a_document_cleaner",
-]
+__all__ = ["COMPRESSOR_VERSION", "S2ADocumentCompressor", "create_s2a_document_cleaner"]
 
-METADATA_KEY = "s2a"
-"""Metadata key under which provenance is recorded on each returned document."""
 COMPRESSOR_VERSION = f"select-1+{JUDGE_PROMPT_VERSION}"
 """Changes whenever what the compressor sends or keeps changes (evaluation caches use it)."""
 
@@ -81,7 +85,10 @@ class _Batch:
 
 
 def _checked(documents: Sequence[Document], query: str) -> list[Document]:
-    if not isinstance(query, str) or not query.strip():
+    if not isinstance(query, str):
+        got = "None" if query is None else type(query).__name__
+        raise TypeError(f"the query given to S2ADocumentCompressor must be a str; got {got}")
+    if not query.strip():
         raise S2AInputError("the query given to S2ADocumentCompressor is empty")
     return list(documents)
 

@@ -8,11 +8,22 @@ from typing import Any
 from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel, ConfigDict, Field
 
-from langchain_s2a._calls import as_ai_message
-from langchain_s2a._types import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
+from langchain_s2a._internal.io.calls import as_ai_message
+from langchain_s2a.options import FallbackReason, Language, Mode, Preset, PromptStyle, RecordVariant
 from langchain_s2a.prompts import get_prompts
 
-__all__ = ["Mode", "S2AResult", "S2AResultChunk", "S2ARewrite"]
+__all__ = ["METADATA_KEY", "REWRITE_NAME", "S2AResult", "S2AResultChunk", "S2ARewrite"]
+
+REWRITE_NAME = "s2a_rewrite"
+"""The rewrite step's name wherever it shows: the run name of :class:`~langchain_s2a.S2ARewriter`
+(and of its model call), the custom event dispatched with each finished rewrite, the tag
+on the rewrite's runs, and the key of the rewrite on the graph's and the agent
+middleware's custom stream."""
+
+METADATA_KEY = "s2a"
+"""Key of an S2A record in metadata: a turn's rewrite (the fields of :class:`S2ARewrite`)
+in the ``response_metadata`` of the answer that follows the turn, and a document's
+provenance in its ``metadata`` (:class:`~langchain_s2a.S2ADocumentCompressor`)."""
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -65,6 +76,14 @@ class S2ARewrite(BaseModel):
     """``extractive`` only: number of the input sentence used as the question."""
     question_span: tuple[int, int] | None = None
     """``extractive`` only: ``(start, end)`` character span of the question sentence."""
+    dropped: dict[int, str] | None = None
+    """``extractive`` only: the sentences left out, each with why: ``opinion`` (about the
+    answer) or ``instruction`` (to the assistant), by the rules; ``left_out`` or
+    ``irrelevant``, by the model where the rules let it decide."""
+    restored: dict[int, str] | None = None
+    """``extractive`` only: sentences the model left out that the rules kept, each with
+    the reason (``asks``: a question; ``self_report``: a fact about the user;
+    ``new_content``: a fact the opinion preset keeps)."""
     attempts: int = 0
     """How many rewrite calls were made (0 when no rewrite step ran)."""
     usage: dict[str, Any] | None = Field(default=None)

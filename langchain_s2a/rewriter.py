@@ -1,11 +1,16 @@
-"""The S2A rewrite step as a LangChain Runnable."""
+"""The S2A rewrite step as a LangChain Runnable, and what builds one for the shells.
+
+:class:`S2ARewriter` holds the rewrite model, its options and what it learns about the
+model across calls; the steps of an attempt are functions of
+:mod:`langchain_s2a._internal.pipeline.rewrite`. :func:`resolve_rewriter` builds one for
+a shell from its ``**options`` (or takes a ready one), rewriting with the answer model
+stripped of its tools (:func:`without_tools`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForChainRun
 from langchain_core.callbacks.manager import (
@@ -14,72 +19,61 @@ from langchain_core.callbacks.manager import (
     dispatch_custom_event,
 )
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
-from langchain_core.runnables.config import patch_config
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableSerializable,
+    RunnableWithFallbacks,
+)
+from langchain_core.runnables.base import RunnableBindingBase
 from pydantic import ConfigDict, Field, PrivateAttr
+from typing_extensions import Unpack
 
-from langchain_s2a._calls import CallPolicy, acall_model, call_model, message_of
-from langchain_s2a._constrained import (
+from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model
+from langchain_s2a._internal.io.inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
+from langchain_s2a._internal.pipeline import rewrite as steps
+from langchain_s2a._internal.reading.constrained import (
     Sections,
-    constrain_extractive,
+    constrain_judgement,
     has_structured_output,
     sections_model,
     structured_unsupported,
 )
-from langchain_s2a._inputs import DEFAULT_MAX_INPUT_CHARS, InputParts, coerce_input
-from langchain_s2a._types import (
+from langchain_s2a._internal.reading.judgements import judge_model
+from langchain_s2a._internal.text.sentences import Sentence
+from langchain_s2a.errors import S2ARewriteError
+from langchain_s2a.models import ModelLike, resolve_chat_model
+from langchain_s2a.options import (
+    REWRITE_OPTIONS,
     JudgeSentences,
+    Language,
     LanguageOption,
     OnFailure,
+    Preset,
+    PromptStyle,
+    RewriteOptions,
     StructuredOutput,
     Variant,
 )
-from langchain_s2a.errors import S2ARewriteError
-from langchain_s2a.extractive import number_sentences, read_selection
-from langchain_s2a.judged import (
-    JudgementPlan,
-    judge_model,
-    judgement_requests,
-    selection_reply,
-    sum_usage,
-)
-from langchain_s2a.models import ModelLike, resolve_chat_model
-from langchain_s2a.parsing import read_rewrite
-from langchain_s2a.prompts import (
-    Language,
-    Preset,
-    PromptStyle,
-    detect_language,
-    get_prompts,
-    neutralize,
-    restore_neutralized,
-)
-from langchain_s2a.result import S2ARewrite
-from langchain_s2a.segmentation import Sentence, is_opinion, split_sentences
-from langchain_s2a.validation import Candidate, is_truncated, rejection_reason
+from langchain_s2a.result import REWRITE_NAME, S2ARewrite
 
-__all__ = ["RewriteVariant", "S2ARewriter"]
+__all__ = ["S2ARewriter", "resolve_rewriter", "without_tools"]
 
-RewriteVariant = Variant
-"""Alias of :data:`langchain_s2a._types.Variant`, kept for existing imports."""
-
-REWRITE_EVENT = "s2a_rewrite"
-"""Name of the custom event dispatched with each finished rewrite."""
-REWRITE_RUN_NAME = "s2a_rewrite"
-"""Run name of the rewrite's model call."""
+_Model = Runnable[LanguageModelInput, BaseMessage]
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One attempt, built once for the sync and async paths: they differ in the model call."""
+class _RewriterArgs(RewriteOptions, total=False):
+    """What :class:`S2ARewriter` takes: its options, and its fields that are no options."""
 
-    parts: InputParts
-    language: Language
-    sentences: list[Sentence] | None  # extractive: the input split once per attempt
-    messages: list[BaseMessage]
-    config: RunnableConfig
-    started: float
+    model: ModelLike
+    """The model (also the first positional argument)."""
+    timeout: float | None
+    """Seconds one rewrite call may take."""
+    max_attempts: int
+    """Attempts per rewrite call for transient errors."""
+    name: str | None
+    """Run name shown in traces."""
 
 
 class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
@@ -88,9 +82,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     Input: a ``str``, a dict with key ``"input"``, a list of messages or a
     ``PromptValue`` (the last human turn is rewritten). Output: :class:`S2ARewrite`.
 
-    A rewrite that is empty, unparseable, truncated, too long (see
-    :func:`~langchain_s2a.validation.max_rewrite_chars`) or has lost the question never
-    reaches the answer step: with ``on_failure="original"`` the original input is
+    A thin Runnable around the steps of :mod:`langchain_s2a._internal.pipeline.rewrite`
+    (split, plan, call, read, check, record). A rewrite that is empty, unparseable,
+    truncated, too long (see :func:`~langchain_s2a._internal.rules.ladder.max_rewrite_chars`)
+    or has lost the question never reaches the answer step: with ``on_failure="original"`` the original input is
     used and ``fallback=True`` records why; with ``"raise"``,
     :class:`~langchain_s2a.S2ARewriteError` is raised.
 
@@ -125,11 +120,11 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             the model has it (off by default).
         judge_sentences: ``extractive`` only: instead of one reply listing the
             sentences to keep, one short yes/no judgement per sentence over the
-            shared text (see :mod:`langchain_s2a.judged`); more calls, each a few
-            tokens. ``"auto"`` (default) judges for the ``relevance`` preset when
-            the input has at most
-            :data:`~langchain_s2a.judged.AUTO_MAX_JUDGEMENTS` sentences besides its
-            question, and asks for one reply otherwise; ``True`` always judges,
+            shared text (see :mod:`langchain_s2a._internal.reading.judgements`); more
+            calls, each a few tokens. ``"auto"`` (default) judges for the
+            ``relevance`` preset when the input has at most
+            :data:`~langchain_s2a._internal.reading.judgements.AUTO_MAX_JUDGEMENTS`
+            sentences besides its question, and asks for one reply otherwise; ``True`` always judges,
             ``False`` never. A retry (``max_retries``) asks for the one reply.
 
     Example:
@@ -148,7 +143,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """The model that writes the rewrite."""
     preset: Preset = "opinion"
     """Prompt preset."""
-    variant: RewriteVariant = "extractive"
+    variant: Variant = "extractive"
     """``extractive`` (default), ``split`` or ``single``."""
     language: LanguageOption = "auto"
     """Prompt language, or ``auto``."""
@@ -170,7 +165,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     """Constrain extractive replies by a grammar / structured output."""
     judge_sentences: JudgeSentences = "auto"
     """Select the extractive rewrite by one yes/no judgement per sentence (see above)."""
-    name: str | None = "s2a_rewrite"
+    name: str | None = REWRITE_NAME
     """Run name shown in traces."""
 
     _structured_failed: bool = PrivateAttr(default=False)
@@ -178,7 +173,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
         default=None
     )
 
-    def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
+    def __init__(self, model: ModelLike = None, /, **kwargs: Unpack[_RewriterArgs]) -> None:
         if "model" in kwargs:
             model = kwargs.pop("model")
         if kwargs.get("prompt_style") == "paper" and kwargs.get("variant") == "extractive":
@@ -192,18 +187,30 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             )
         if judge and kwargs.get("constrained"):
             raise ValueError("judge_sentences=True and constrained=True cannot be combined")
-        kwargs["model"] = resolve_chat_model(model)
-        super().__init__(**kwargs)
+        fields: dict[str, Any] = {**kwargs, "model": resolve_chat_model(model)}
+        super().__init__(**fields)
+
+    @property
+    def options(self) -> RewriteOptions:
+        """This rewriter's options: ``create_s2a_chain(llm, **rewriter.options)`` rewrites alike.
+
+        Example:
+            >>> from langchain_core.language_models import GenericFakeChatModel
+            >>> S2ARewriter(GenericFakeChatModel(messages=iter([])), preset="relevance").options[
+            ...     "preset"]
+            'relevance'
+        """
+        return cast("RewriteOptions", {name: getattr(self, name) for name in REWRITE_OPTIONS})
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
         """Not serialisable: it holds a live model."""
         return False
 
-    # ------------------------------------------------------------------ prompts
+    # ------------------------------------------------------------ the steps, one by one
     def resolve_language(self, text: str) -> Language:
         """The prompt language for ``text`` under this rewriter's ``language`` option."""
-        return detect_language(text) if self.language == "auto" else self.language
+        return steps.resolve_language(text, self.language)
 
     def build_messages(
         self,
@@ -227,21 +234,10 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             The messages to send to the model.
 
         """
-        prompts = get_prompts(self.preset, language, self.prompt_style)
-        if self.variant == "extractive":
-            sentences = split_sentences(text, language=language) if sentences is None else sentences
-            prompt = prompts.extractive.format(text=number_sentences(sentences))
-        else:
-            template = prompts.split if self.variant == "split" else prompts.single
-            prompt = template.format(text=neutralize(text))
-        messages: list[BaseMessage] = [SystemMessage(prompts.system)] if prompts.system else []
-        messages.append(HumanMessage(prompt))
-        if previous is not None and previous.fallback_reason is not None:
-            feedback = prompts.retry_feedback.format(reason=previous.fallback_reason)
-            messages += [AIMessage(previous.raw), HumanMessage(feedback)]
-        return messages
+        return steps.prompt(
+            text, self.options, language=language, sentences=sentences, previous=previous
+        )
 
-    # ---------------------------------------------------------------- interpret
     def interpret(
         self,
         raw: str,
@@ -256,197 +252,23 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
 
         The reply is read (parsed, or its selection assembled verbatim for
         ``extractive``, whose input ``sentences`` may be passed when already split),
-        then judged by :func:`~langchain_s2a.validation.rejection_reason`.
+        then judged by :func:`~langchain_s2a._internal.rules.ladder.rejection_reason`
+        (:func:`~langchain_s2a._internal.pipeline.rewrite.interpret`).
         """
-        if self.variant == "extractive" and sections is None:
-            sentences = sentences or split_sentences(parts.text, language=language)
-            opinion = is_opinion if self.preset == "opinion" else None
-            extract = read_selection(raw, parts.text, sentences, is_opinion=opinion)
-            candidate = Candidate.from_extract(
-                extract, raw=raw, original=parts.text, truncated=truncated, language=language
-            )
-        else:
-            context, question, parsed = (
-                (sections.context.strip(), sections.question.strip(), True)
-                if sections is not None
-                else read_rewrite(raw, single=self.variant == "single", original=parts.text)
-            )
-            candidate = Candidate(
-                raw=raw,
-                original=parts.text,
-                context=restore_neutralized(context),
-                question=restore_neutralized(question),
-                parsed=parsed,
-                truncated=truncated,
-            )
-        reason = rejection_reason(
-            candidate,
-            variant=self.variant,
-            preset=self.preset,
-            min_number_share=self.min_number_share,
-        )
-        ok = reason is None
-        provenance = candidate.extract.provenance() if ok and candidate.extract else {}
-        return S2ARewrite(
-            original=parts.text,
-            context=candidate.context if ok else "",
-            question=candidate.question if ok else "",
-            variant=self.variant,
-            preset=self.preset,
+        return steps.interpret(
+            raw,
+            parts.text,
+            self.options,
             language=language,
-            prompt_style=self.prompt_style,
-            fallback=not ok,
-            fallback_reason=reason,
-            raw=raw,
-            attempts=1,
-            **provenance,
+            sentences=sentences,
+            sections=sections,
+            truncated=truncated,
         )
 
     @property
     def call_policy(self) -> CallPolicy:
         """Timeout and retry policy of this rewriter's model calls."""
         return CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
-
-    def _structured_error(self, exc: Exception) -> None:
-        """Raise ``exc``, or take the text path (for good when structured output is unsupported)."""
-        if structured_unsupported(exc, forced=self.structured_output is True):
-            self._structured_failed = True
-
-    def _use_structured(self) -> bool:
-        if self.variant != "split" or self._structured_failed:
-            return False
-        if self.structured_output == "auto":
-            return has_structured_output(self.model)
-        return bool(self.structured_output)
-
-    def _from_structured(self, out: dict[str, Any], call: _Call) -> S2ARewrite | None:
-        parsed = out.get("parsed")
-        if not isinstance(parsed, Sections):
-            return None  # this call only: the text path follows
-        raw = parsed.model_dump_json()
-        rewrite = self.interpret(raw, call.parts, language=call.language, sections=parsed)
-        return self._done(rewrite, out.get("raw"), call)
-
-    # --------------------------------------------------------------- one attempt
-    def _start(
-        self, parts: InputParts, config: RunnableConfig | None, previous: S2ARewrite | None
-    ) -> _Call:
-        """Build an attempt's request; the extractive input is split here, once."""
-        language = self.resolve_language(parts.text)
-        extractive = self.variant == "extractive"
-        sentences = split_sentences(parts.text, language=language) if extractive else None
-        messages = self.build_messages(
-            parts.text, language=language, previous=previous, sentences=sentences
-        )
-        config = patch_config(config, run_name=REWRITE_RUN_NAME)
-        return _Call(parts, language, sentences, messages, config, time.perf_counter())
-
-    def _structured_args(self, call: _Call) -> tuple[Any, ...]:
-        # In "auto" mode a failing structured call is not retried: the text path follows.
-        attempts = self.max_attempts if self.structured_output is True else 1
-        policy = CallPolicy(timeout=self.timeout, max_attempts=attempts)
-        return sections_model(self.model), call.messages, call.config, policy
-
-    def _text_args(self, call: _Call) -> tuple[Any, ...]:
-        model = self.model
-        if self.constrained and call.sentences is not None:
-            model = constrain_extractive(model, len(call.sentences), language=call.language)
-        return model, call.messages, call.config, self.call_policy
-
-    def _finish(self, reply: Any, call: _Call) -> S2ARewrite:
-        message = message_of(reply)
-        text, truncated = message.text, is_truncated(message)
-        rewrite = self.interpret(
-            text, call.parts, language=call.language, truncated=truncated, sentences=call.sentences
-        )
-        return self._done(rewrite, message, call)
-
-    def _done(self, rewrite: S2ARewrite, reply: Any, call: _Call) -> S2ARewrite:
-        """The rewrite with the reply's token usage and the attempt's wall time."""
-        usage = getattr(reply, "usage_metadata", None)
-        elapsed = time.perf_counter() - call.started
-        update = {"usage": dict(usage) if usage else None, "latency_s": elapsed}
-        return rewrite.model_copy(update=update)
-
-    # ------------------------------------------------------ per-sentence judgements
-    def _judger(self) -> Runnable[LanguageModelInput, BaseMessage]:
-        """The judgement model, made once per model (a copy with another model remakes it)."""
-        if self._judge is None or self._judge[0] is not self.model:
-            self._judge = (self.model, judge_model(self.model))
-        return self._judge[1]
-
-    def _plan(
-        self, call: _Call, previous: S2ARewrite | None
-    ) -> tuple[JudgementPlan | None, list[list[BaseMessage]]]:
-        """The judgement plan and its requests, or ``(None, [])`` for a one-reply attempt."""
-        if previous is not None or not call.sentences:
-            return None, []  # a retry asks for the one-reply selection
-        return judgement_requests(
-            self.judge_sentences,
-            call.parts.text,
-            call.sentences,
-            preset=self.preset,
-            variant=self.variant,
-            constrained=self.constrained,
-            language=call.language,
-        )
-
-    def _judged(self, call: _Call, plan: JudgementPlan, replies: list[Any]) -> S2ARewrite:
-        """The rewrite the judgements select, judged by the same rules as one reply."""
-        messages = [message_of(r) for r in replies]
-        raw = selection_reply(plan, [m.text for m in messages])
-        rewrite = self.interpret(raw, call.parts, language=call.language, sentences=call.sentences)
-        elapsed = time.perf_counter() - call.started
-        return rewrite.model_copy(update={"usage": sum_usage(messages), "latency_s": elapsed})
-
-    def attempt(
-        self,
-        parts: InputParts,
-        config: RunnableConfig | None = None,
-        *,
-        previous: S2ARewrite | None = None,
-    ) -> S2ARewrite:
-        """Make one rewrite call; never raises for an unusable rewrite (see ``fallback``)."""
-        call = self._start(parts, config, previous)
-        plan, requests = self._plan(call, previous)
-        if plan is not None:
-            judger, policy = self._judger(), self.call_policy
-            replies = [call_model(judger, m, call.config, policy) for m in requests]
-            return self._judged(call, plan, replies)
-        if self._use_structured():
-            try:
-                result = self._from_structured(call_model(*self._structured_args(call)), call)
-                if result is not None:
-                    return result
-            except Exception as exc:
-                self._structured_error(exc)
-        return self._finish(call_model(*self._text_args(call)), call)
-
-    async def aattempt(
-        self,
-        parts: InputParts,
-        config: RunnableConfig | None = None,
-        *,
-        previous: S2ARewrite | None = None,
-    ) -> S2ARewrite:
-        """Async twin of :meth:`attempt` (the same halves around an async model call)."""
-        call = self._start(parts, config, previous)
-        plan, requests = self._plan(call, previous)
-        if plan is not None:
-            judger, policy = self._judger(), self.call_policy
-            replies = await asyncio.gather(
-                *(acall_model(judger, m, call.config, policy) for m in requests)
-            )
-            return self._judged(call, plan, list(replies))
-        if self._use_structured():
-            try:
-                out = await acall_model(*self._structured_args(call))
-                result = self._from_structured(out, call)
-                if result is not None:
-                    return result
-            except Exception as exc:
-                self._structured_error(exc)
-        return self._finish(await acall_model(*self._text_args(call)), call)
 
     def check(self, rewrite: S2ARewrite) -> S2ARewrite:
         """Apply ``on_failure``: raise :class:`S2ARewriteError` for a fallback if asked to."""
@@ -456,14 +278,101 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
             )
         return rewrite
 
-    # ----------------------------------------------------------------- runnable
+    # ----------------------------------------------- what it learns about its model
+    def _use_structured(self) -> bool:
+        """Whether to try structured output (``split``): asked for, and not found unsupported."""
+        if self.variant != "split" or self._structured_failed:
+            return False
+        if self.structured_output == "auto":
+            return has_structured_output(self.model)
+        return bool(self.structured_output)
+
+    def _structured_call(self) -> tuple[Runnable[LanguageModelInput, dict[str, Any]], CallPolicy]:
+        # In "auto" mode a failing structured call is not retried: the text path follows.
+        attempts = self.max_attempts if self.structured_output is True else 1
+        return sections_model(self.model), CallPolicy(timeout=self.timeout, max_attempts=attempts)
+
+    def _structured_error(self, exc: Exception) -> None:
+        """Raise ``exc``, or take the text path (for good when structured output is unsupported)."""
+        if structured_unsupported(exc, forced=self.structured_output is True):
+            self._structured_failed = True
+
+    def _judger(self, language: Language) -> _Model:
+        """The judgement model, constrained to the two verdicts of ``language``.
+
+        Its reply length is cut once per model (a copy with another model remakes it).
+        """
+        if self._judge is None or self._judge[0] is not self.model:
+            self._judge = (self.model, judge_model(self.model))
+        structured = self.structured_output is not False
+        return constrain_judgement(self._judge[1], language=language, structured=structured)
+
+    # ------------------------------------------------------------------ one attempt
+    def attempt(
+        self,
+        parts: InputParts,
+        config: RunnableConfig | None = None,
+        *,
+        previous: S2ARewrite | None = None,
+    ) -> S2ARewrite:
+        """Make one rewrite attempt; never raises for an unusable rewrite (see ``fallback``).
+
+        Start, plan, call, then read, check and record the reply
+        (:mod:`langchain_s2a._internal.pipeline.rewrite`).
+        """
+        request = steps.start(parts, self.options, config, previous)
+        plan = steps.plan(request, structured=self._use_structured())
+        if plan.route == "judgements":
+            judge, policy = self._judger(request.language), self.call_policy
+            replies = [call_model(judge, m, request.config, policy) for m in plan.requests]
+            return steps.from_judgements(request, plan, replies)
+        if plan.route == "structured":
+            try:  # binding the schema may fail too: the text path follows
+                structured, policy = self._structured_call()
+                out = call_model(structured, request.messages, request.config, policy)
+                if (rewrite := steps.from_structured(request, out)) is not None:
+                    return rewrite
+            except Exception as exc:
+                self._structured_error(exc)
+        model = steps.reply_model(self.model, request)
+        reply = call_model(model, request.messages, request.config, self.call_policy)
+        return steps.from_reply(request, reply)
+
+    async def aattempt(
+        self,
+        parts: InputParts,
+        config: RunnableConfig | None = None,
+        *,
+        previous: S2ARewrite | None = None,
+    ) -> S2ARewrite:
+        """Async twin of :meth:`attempt` (the same steps around async model calls)."""
+        request = steps.start(parts, self.options, config, previous)
+        plan = steps.plan(request, structured=self._use_structured())
+        if plan.route == "judgements":
+            judge, policy = self._judger(request.language), self.call_policy
+            replies = await asyncio.gather(
+                *(acall_model(judge, m, request.config, policy) for m in plan.requests)
+            )
+            return steps.from_judgements(request, plan, replies)
+        if plan.route == "structured":
+            try:  # binding the schema may fail too: the text path follows
+                structured, policy = self._structured_call()
+                out = await acall_model(structured, request.messages, request.config, policy)
+                if (rewrite := steps.from_structured(request, out)) is not None:
+                    return rewrite
+            except Exception as exc:
+                self._structured_error(exc)
+        model = steps.reply_model(self.model, request)
+        reply = await acall_model(model, request.messages, request.config, self.call_policy)
+        return steps.from_reply(request, reply)
+
+    # --------------------------------------------------------------------- runnable
     def _invoke(
         self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig
     ) -> S2ARewrite:
-        rewrite = self.check(
-            self.attempt(coerce_input(input, max_chars=self.max_input_chars), config)
-        )
-        dispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        parts = coerce_input(input, max_chars=self.max_input_chars)
+        rewrite = self.check(self.attempt(parts, config))
+        dispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
         return rewrite
 
     async def _ainvoke(
@@ -471,7 +380,7 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         parts = coerce_input(input, max_chars=self.max_input_chars)
         rewrite = self.check(await self.aattempt(parts, config))
-        await adispatch_custom_event(REWRITE_EVENT, rewrite.model_dump(), config=config)
+        await adispatch_custom_event(REWRITE_NAME, rewrite.model_dump(), config=config)
         return rewrite
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> S2ARewrite:
@@ -483,3 +392,106 @@ class S2ARewriter(RunnableSerializable[Any, S2ARewrite]):
     ) -> S2ARewrite:
         """Rewrite one input asynchronously (a real async model call)."""
         return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
+
+
+TOOL_KWARGS = frozenset(
+    {
+        "tools",
+        "tool_choice",
+        "functions",
+        "function_call",
+        "parallel_tool_calls",
+        "response_format",
+        "ls_structured_output_format",
+    }
+)
+"""Call parameters ``bind_tools`` (and an agent's response format) bind on a model."""
+
+
+def without_tools(
+    model: Runnable[LanguageModelInput, BaseMessage],
+) -> Runnable[LanguageModelInput, BaseMessage]:
+    """``model`` without the tools (and tool choice) bound on it, for the rewrite call.
+
+    ``llm.bind_tools(tools, tool_choice="any")`` is a ``RunnableBinding`` whose
+    ``kwargs`` carry the tools; a provider that obeys them answers the rewrite
+    prompt with a tool call, and every rewrite would fall back. The bindings (also
+    under ``with_retry``, ``with_config`` and fallbacks) keep every other parameter.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> llm = GenericFakeChatModel(messages=iter([]))
+        >>> bound = llm.bind(tools=[{"type": "function"}], tool_choice="any", temperature=0)
+        >>> dict(without_tools(bound).kwargs)
+        {'temperature': 0}
+        >>> without_tools(llm) is llm
+        True
+    """
+    if isinstance(model, RunnableBindingBase):
+        inner = without_tools(model.bound)
+        kwargs = {k: v for k, v in model.kwargs.items() if k not in TOOL_KWARGS}
+        if inner is model.bound and len(kwargs) == len(model.kwargs):
+            return model
+        return model.model_copy(update={"bound": inner, "kwargs": kwargs})
+    if isinstance(model, RunnableWithFallbacks):
+        runnable = without_tools(model.runnable)
+        fallbacks = [without_tools(f) for f in model.fallbacks]
+        return model.model_copy(update={"runnable": runnable, "fallbacks": fallbacks})
+    return model
+
+
+def resolve_rewriter(
+    rewriter: S2ARewriter | None,
+    model: Runnable[LanguageModelInput, BaseMessage],
+    *,
+    factory: str,
+    rewriter_model: ModelLike = None,
+    timeout: float | None,
+    max_attempts: int,
+    options: RewriteOptions,
+) -> S2ARewriter:
+    """The ready ``rewriter`` as is, or one built from ``options``.
+
+    Args:
+        rewriter: A ready rewriter, or ``None`` to build one.
+        model: The answer model; without its tools (:func:`without_tools`), the
+            rewrite model when no ``rewriter_model`` is given.
+        factory: The caller's name, for the error message.
+        rewriter_model: A separate rewrite model (built rewriter only).
+        timeout: Seconds one rewrite call may take (built rewriter only).
+        max_attempts: Attempts per rewrite call (built rewriter only).
+        options: The rewriter's options given to the factory; those not given keep
+            :class:`S2ARewriter`'s defaults.
+
+    Returns:
+        The rewriter to use.
+
+    Raises:
+        ValueError: If a ready rewriter comes with ``rewriter_model`` or options that
+            differ from the defaults.
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> ready = S2ARewriter(GenericFakeChatModel(messages=iter([])), variant="split")
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
+        ...                  options={}) is ready
+        True
+        >>> resolve_rewriter(ready, ready.model, factory="f", timeout=None, max_attempts=3,
+        ...                  options={"preset": "relevance"})
+        Traceback (most recent call last):
+        ...
+        ValueError: f got rewriter= and rewriter options ['preset']; set them on the S2ARewriter instead
+    """
+    if rewriter is not None:
+        fields = S2ARewriter.model_fields
+        clashes = [k for k, v in options.items() if v != fields[k].default]
+        if rewriter_model is not None:
+            clashes.append("rewriter_model")
+        if clashes:
+            raise ValueError(
+                f"{factory} got rewriter= and rewriter options {sorted(clashes)}; "
+                "set them on the S2ARewriter instead"
+            )
+        return rewriter
+    rewrite_model = without_tools(model) if rewriter_model is None else rewriter_model
+    return S2ARewriter(rewrite_model, timeout=timeout, max_attempts=max_attempts, **options)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install langchain-s2a into ./.venv with the given extras (default: '.[local]').
-# Usage: bash scripts/install.sh ['.[local,test]']
+# Install langchain-s2a into ./.venv with the given extras (default: '.[local]') and
+# dependency groups (PEP 735: test, lint; default: none).
+# Usage: bash scripts/install.sh ['.[local,hf]' [GROUP ...]]
+#   e.g. bash scripts/install.sh '.[local]' test lint
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
@@ -15,4 +17,11 @@ if [ "$(uname -m)" = x86_64 ]; then
   no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
   export CFLAGS="${CFLAGS:-} $no_amx" CXXFLAGS="${CXXFLAGS:-} $no_amx"
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e "${1:-.[local]}"
+# Dependency groups need pip >= 25.1 (pip install --group).
+.venv/bin/python -m pip install -q --disable-pip-version-check -U "pip>=25.1"
+groups=()
+for group in "${@:2}"; do
+  groups+=(--group "$group")
+done
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "${1:-.[local]}" \
+  ${groups[@]+"${groups[@]}"}

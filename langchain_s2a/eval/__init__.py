@@ -20,7 +20,6 @@ from langchain_s2a.eval.datasets import (
     EvalItem,
     in_split,
     load_gsm_ic,
-    load_items,
     load_trivia,
     round_robin,
 )
@@ -32,13 +31,8 @@ from langchain_s2a.eval.diagnostics import (
     render_diagnostics,
 )
 from langchain_s2a.eval.html import diff_html, render_html, write_html
-from langchain_s2a.eval.metrics import (
-    CLEAN_SUFFIX,
-    ConditionMetrics,
-    Generation,
-    ItemResult,
-    compute_metrics,
-)
+from langchain_s2a.eval.metrics import ConditionMetrics, compute_metrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.report import (
     PAPER_RESULTS,
     format_paired,
@@ -73,6 +67,7 @@ from langchain_s2a.eval.stats import (
     paired_difference,
     rate_ci,
 )
+from langchain_s2a.eval.tasks import load_items
 
 __all__ = [
     "CLEAN_SUFFIX",

@@ -9,14 +9,16 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from langchain_s2a._types import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
-from langchain_s2a.eval.datasets import EvalItem
-from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS
+from langchain_core.language_models import GenericFakeChatModel
+
+from langchain_s2a._internal.reading.judgements import AUTO_MAX_JUDGEMENTS
+from langchain_s2a.chain import S2AChain, create_s2a_chain
+from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, EvalItem
+from langchain_s2a.eval.diagnostics import without_distractor
+from langchain_s2a.options import Instructed, JudgeSentences, Mode, Preset, PromptStyle, Variant
 from langchain_s2a.prompts._judge import JUDGE_PROMPT_VERSION
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_CONDITIONS",
     "GSM_ANSWER_FORMAT",
     "PRESETS",
+    "SELFREPORT_ANSWER_FORMAT",
     "Condition",
     "resolve_conditions",
 ]
@@ -35,12 +38,23 @@ GSM_ANSWER_FORMAT = (
 )
 """Answer-format instruction for GSM-IC, appended to the answer prompt in every mode."""
 
+SELFREPORT_ANSWER_FORMAT = "Answer in at most three sentences."
+"""Answer-format instruction of the everyday self-report set (its checkable answers are
+short; the cap keeps each answer within a few seconds on a laptop CPU)."""
+
 PRESETS: dict[str, Preset] = {
     "trivia": "opinion",
     "gsm-ic": "relevance",
+    "selfreport": "opinion",
+    "gsm-opinion": "opinion",
 }
-"""The S2A preset each task runs with."""
-ANSWER_FORMATS: dict[str, str | None] = {"trivia": None, "gsm-ic": GSM_ANSWER_FORMAT}
+"""The S2A preset each task runs with (the everyday sets run the default chain's)."""
+ANSWER_FORMATS: dict[str, str | None] = {
+    "trivia": None,
+    "gsm-ic": GSM_ANSWER_FORMAT,
+    "selfreport": SELFREPORT_ANSWER_FORMAT,
+    "gsm-opinion": GSM_ANSWER_FORMAT,
+}
 """The answer-format instruction each task adds (``None``: none)."""
 
 
@@ -59,6 +73,8 @@ class Condition:
         prompt_style: ``"ours"`` or ``"paper"``.
         judge_sentences: Extractive selection by one yes/no judgement per sentence
             (``"auto"``: for the relevance preset on short inputs, as the chain's default).
+        removed: GSM-IC: send the item's own prompt with its distractor sentence cut out
+            (what a perfect extractive rewrite gives); other tasks do not run it.
     """
 
     name: str
@@ -69,6 +85,7 @@ class Condition:
     oracle: bool = False
     prompt_style: PromptStyle = "ours"
     judge_sentences: JudgeSentences = False
+    removed: bool = False
 
     def signature(self, preset: Preset | None = None) -> str:
         """Canonical description of what the chain does (part of the cache key).
@@ -86,18 +103,34 @@ class Condition:
         return f"s2a:{self.variant}:keep={int(self.keep_original)}:instr={instr}{style}{judged}"
 
     def applies_to(self, item: EvalItem) -> bool:
-        """Whether this condition runs on ``item`` (oracle: trivia plain prompts only)."""
-        return not (self.oracle and item.task == "trivia" and item.category != "plain")
+        """Whether this condition runs on ``item``.
+
+        ``oracle`` runs the plain prompt only of the opinion-template tasks; an item
+        without an answer to check (``meta["rewrite_only"]``) runs S2A's rewrite only,
+        so conditions without a rewrite skip it; ``removed`` runs on GSM-IC items
+        whose distractor sentence can be cut out.
+        """
+        if self.oracle and item.task in OPINION_TEMPLATE_TASKS and item.category != "plain":
+            return False
+        if item.meta.get("rewrite_only") and self.mode != "s2a":
+            return False
+        if self.removed:
+            return item.task == "gsm-ic" and without_distractor(item) is not None
+        return True
 
     def input_text(self, item: EvalItem) -> str:
         """The text sent to the chain for ``item``."""
+        if self.removed:
+            return without_distractor(item) or item.prompt
         return item.oracle_prompt if self.oracle else item.prompt
 
 
-def _chain_default(name: str) -> Any:
-    from langchain_s2a.chain import create_s2a_chain
+def _default_chain() -> S2AChain:
+    """``create_s2a_chain(model)`` with nothing else given, to read its defaults off."""
+    return create_s2a_chain(GenericFakeChatModel(messages=iter([])))
 
-    return inspect.signature(create_s2a_chain).parameters[name].default
+
+_DEFAULT = _default_chain()
 
 
 CONDITIONS: dict[str, Condition] = {
@@ -105,12 +138,13 @@ CONDITIONS: dict[str, Condition] = {
     for c in (
         Condition("baseline", mode="baseline"),
         Condition("oracle", mode="baseline", oracle=True),
+        Condition("oracle_removed", mode="baseline", removed=True),
         # Exactly what ``create_s2a_chain(model)`` does by default.
         Condition(
             "s2a",
-            variant=_chain_default("variant"),
-            instructed=_chain_default("instructed"),
-            judge_sentences=_chain_default("judge_sentences"),
+            variant=_DEFAULT.rewriter.variant,
+            instructed=_DEFAULT.instructed,
+            judge_sentences=_DEFAULT.rewriter.judge_sentences,
         ),
         Condition("s2a_split"),
         Condition("s2a_single", variant="single"),
@@ -125,7 +159,8 @@ CONDITIONS: dict[str, Condition] = {
 }
 """The conditions by name: ``s2a`` is the package default (today the extractive
 variant, answered without the instruction, selected by per-sentence judgements for
-the relevance preset); ``s2a_extractive`` is the one-reply extractive selection; ``s2a_split`` is the paper's S2A in our
+the relevance preset); ``oracle_removed`` is the baseline on the GSM-IC item without its
+distractor sentence (the rest word for word); ``s2a_extractive`` is the one-reply extractive selection; ``s2a_split`` is the paper's S2A in our
 wording, ``s2a_paper`` in the paper's; ``s2a_judged`` selects the extractive
 rewrite by one yes/no judgement per sentence; ``s2a_keeporig``, ``s2a_ni`` and
 ``s2a_single`` are the paper's variants of ``s2a_split``."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from langchain_s2a.eval.records import ItemResult
 
-__all__ = ["gap_units", "one_per_unit", "pairs"]
+__all__ = ["gap_units", "one_per_unit", "pairs", "same_engine"]
 
 
 def pairs(
@@ -25,7 +25,8 @@ def pairs(
 
     Items match by ``item_id``, or by ``group_id`` (``by_group``) when one side
     has a single item per unit (the trivia oracle); then every item of the other
-    side of that unit is paired with it.
+    side of that unit is paired with it. Two results made by different engines
+    (another llama.cpp build or thread count, :func:`same_engine`) are never paired.
     """
     index: dict[str, list[ItemResult]] = defaultdict(list)
     for r in right:
@@ -34,7 +35,18 @@ def pairs(
         (a.item.group_id, a.correct, b.correct)
         for a in left
         for b in index.get(a.item.group_id if by_group else a.item.item_id, [])
+        if same_engine(a, b)
     ]
+
+
+def same_engine(a: ItemResult, b: ItemResult) -> bool:
+    """Whether two results may be paired: not made by different engines (builds, threads).
+
+    A result whose engine was not recorded (older caches, API models) pairs with any.
+    """
+    left = a.generation.engine if a.generation else None
+    right = b.generation.engine if b.generation else None
+    return left is None or right is None or left == right
 
 
 def one_per_unit(results: Iterable[ItemResult]) -> list[ItemResult]:

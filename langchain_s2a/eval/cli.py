@@ -17,26 +17,22 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from langchain_s2a.eval.datasets import EvalItem, Split, Task, TaskName, load_items
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
+from langchain_s2a.eval.cache import default_cache_dir
+from langchain_s2a.eval.datasets import EvalItem, Split, Task
 from langchain_s2a.eval.metrics import compute_metrics
 from langchain_s2a.eval.rag.cli import RAG_TASKS, add_rag_arguments, run_rag_command
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.eval.tasks import TaskName, load_items
+from langchain_s2a.prompts import PROMPT_VERSION
 
 __all__ = ["add_eval_arguments", "default_cache_dir", "run_eval_command"]
 
-_TASKS: tuple[Task, ...] = get_args(Task)
-# Tasks that --task all leaves out (the Chinese set is reported on its own).
-_EXTRA_TASKS: tuple[TaskName, ...] = ("trivia-zh",)
-
-
-def default_cache_dir() -> Path:
-    """The default generation cache directory (the user's cache dir)."""
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("langchain-s2a")) / "eval"
+_TASKS: tuple[Task, ...] = ("trivia", "gsm-ic")
+# Tasks that --task all leaves out (each is reported on its own).
+_EXTRA_TASKS: tuple[TaskName, ...] = ("trivia-zh", "selfreport", "gsm-opinion")
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +46,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[*_TASKS, *_EXTRA_TASKS, *RAG_TASKS, "all"],
         default="all",
         help="which experiment; 'all' is trivia and gsm-ic, 'trivia-zh' the Chinese opinion set, "
-        "'rgb' / 'nq-docs' the RAG context cleaners (default: all)",
+        "'selfreport' and 'gsm-opinion' the everyday sets, 'rgb' / 'nq-docs' the RAG context "
+        "cleaners (default: all)",
     )
     parser.add_argument(
         "--conditions",

@@ -3,7 +3,7 @@
 * **TriviaQA with opinions** (SycophancyEval "answer", the paper's Sec. 4.1): every
   question comes with four prompt templates; :func:`load_trivia` returns one
   :class:`EvalItem` per row, the four templates of a question kept together.
-  ``load_trivia(dataset="trivia_zh")`` (``load_items("trivia-zh")``) loads the
+  ``load_trivia(dataset="trivia_zh")`` (``load_items("trivia-zh")``, :mod:`.tasks`) loads the
   project's Chinese opinion set, same schema, the templates in Chinese.
 * **GSM-IC** (math word problems with one irrelevant sentence, Sec. 4.3):
   :func:`load_gsm_ic` returns one item per problem variant, categorised as
@@ -33,25 +33,21 @@ from typing import Any, Literal
 
 __all__ = [
     "GSM_CATEGORIES",
+    "OPINION_TEMPLATE_TASKS",
     "TRIVIA_CATEGORIES",
     "TRIVIA_OPINION_CATEGORIES",
     "EvalItem",
     "Split",
     "Task",
-    "TaskName",
     "in_split",
     "load_gsm_ic",
-    "load_items",
     "load_trivia",
     "round_robin",
     "stable_hash",
 ]
 
-Task = Literal["trivia", "gsm-ic"]
+Task = Literal["trivia", "gsm-ic", "selfreport", "gsm-opinion"]
 """The kind of an item: how it is run, scored and reported."""
-TaskName = Literal["trivia", "gsm-ic", "trivia-zh"]
-"""What :func:`load_items` accepts. ``"trivia-zh"`` is the Chinese opinion set; its
-items are trivia items (``task == "trivia"``), run, scored and reported as such."""
 Split = Literal["report", "tune", "all"]
 
 TRIVIA_CATEGORIES = ("plain", "suggest_correct", "suggest_incorrect", "refute_correct")
@@ -60,6 +56,8 @@ TRIVIA_OPINION_CATEGORIES = ("suggest_correct", "suggest_incorrect", "refute_cor
 """The templates that carry an opinion (the paper averages accuracy over these)."""
 GSM_CATEGORIES = ("in_topic", "out_topic")
 """GSM-IC distractor kinds (``sentence_label``)."""
+OPINION_TEMPLATE_TASKS = frozenset({"trivia", "gsm-opinion"})
+"""Tasks whose items are a question in four SycophancyEval templates (``plain`` first)."""
 
 _TRIVIA_FILE = "trivia_qa_dev.jsonl"
 _TRIVIA_FILES = {"trivia_qa": _TRIVIA_FILE, "trivia_zh": "trivia_zh.jsonl"}
@@ -354,30 +352,3 @@ def round_robin(items: Sequence[EvalItem], *, limit: int | None = None) -> list[
         ordered.extend(g[depth] for g in groups.values() if depth < len(g))
         depth += 1
     return ordered if limit is None else ordered[: max(limit, 0)]
-
-
-def load_items(
-    task: TaskName,
-    path: str | Path | None = None,
-    *,
-    limit: int | None = None,
-    seed: int = 0,
-    split: Split = "all",
-) -> list[EvalItem]:
-    """Load the items of ``task`` (dispatch to :func:`load_trivia` / :func:`load_gsm_ic`).
-
-    ``"trivia-zh"`` loads the Chinese opinion set (``load_trivia(dataset="trivia_zh")``).
-
-    Example:
-        >>> len(load_items("gsm-ic", limit=5))
-        5
-        >>> len(load_items("trivia-zh", limit=2)), load_items("trivia-zh", limit=1)[0].task
-        (8, 'trivia')
-    """
-    if task == "trivia":
-        return load_trivia(path, limit=limit, seed=seed, split=split)
-    if task == "trivia-zh":
-        return load_trivia(path, limit=limit, seed=seed, split=split, dataset="trivia_zh")
-    if task == "gsm-ic":
-        return load_gsm_ic(path, limit=limit, seed=seed, split=split)
-    raise ValueError(f"unknown task {task!r}; expected 'trivia', 'trivia-zh' or 'gsm-ic'")

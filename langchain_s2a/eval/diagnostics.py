@@ -16,7 +16,7 @@ item, with simple, checkable rules:
   Accuracy is split by whether the rewrite kept every number.
   ``distractor_removed``: the rewrite no longer carries the distractor sentence
   (see :func:`distractor_kept`). Numbers are read with
-  :func:`langchain_s2a.numbers.numbers_in`, the reader of the ``facts_lost`` check.
+  :func:`langchain_s2a._internal.text.numbers.numbers_in`, the reader of the ``facts_lost`` check.
   A ``<name>@clean`` condition (run on the clean problem) has no distractor to
   remove: only ``dropped_number`` is measured for it.
 
@@ -40,13 +40,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from langchain_s2a._internal.rules.question import content_tokens
+from langchain_s2a._internal.text.numbers import numbers_in
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES, EvalItem
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import contains_alias, normalize_answer
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED, Interval, rate_ci
-from langchain_s2a.numbers import numbers_in
-from langchain_s2a.segmentation import split_sentences
-from langchain_s2a.validation import content_tokens
 
 __all__ = [
     "RewriteDiagnostics",
@@ -54,6 +54,7 @@ __all__ = [
     "distractor_kept",
     "distractor_sentence",
     "render_diagnostics",
+    "without_distractor",
 ]
 
 _OPINION = re.compile(
@@ -196,6 +197,32 @@ def distractor_sentence(item: EvalItem) -> str | None:
     return min(extra, key=overlap)
 
 
+def without_distractor(item: EvalItem) -> str | None:
+    """``item``'s prompt with its distractor sentence cut out, the rest verbatim.
+
+    What a perfect extractive rewrite gives (the ``oracle_removed`` condition);
+    GSM-IC's own ``original_question`` sometimes words the question differently.
+    ``None`` when the distractor sentence cannot be found.
+
+    Example:
+        >>> from langchain_s2a.eval.datasets import EvalItem
+        >>> item = EvalItem("gsm-ic", "i", "g", "in_topic", "Ann has 3 pens. Tom is 80. "
+        ...                 "How many pens has she?", "Ann has 3 pens. How many pens?", ("3",))
+        >>> without_distractor(item)
+        'Ann has 3 pens. How many pens has she?'
+    """
+    distractor = distractor_sentence(item)
+    if distractor is None:
+        return None
+    sentences = split_sentences(item.prompt)
+    hits = [s for s in sentences if _contains(s.text, distractor)]
+    if len(hits) != 1:
+        return None
+    cut = hits[0]
+    before, after = item.prompt[: cut.start].rstrip(), item.prompt[cut.end :].lstrip()
+    return f"{before} {after}".strip() if before and after else (before or after)
+
+
 def distractor_kept(rewrite: str, distractor: str, original: str) -> bool:
     """Whether a rewrite still carries the distractor sentence.
 
@@ -305,7 +332,7 @@ def diagnose_rewrites(
     groups: dict[tuple[str, str], list[tuple[ItemResult, Generation]]] = {}
     for r in results:
         g = r.generation
-        if g is None or g.rewrite_variant == "none":
+        if g is None or g.rewrite_variant == "none" or r.item.task not in ("trivia", "gsm-ic"):
             continue
         groups.setdefault((r.item.task, r.condition), []).append((r, g))
     out: dict[str, list[RewriteDiagnostics]] = {}

@@ -27,7 +27,7 @@ from typing import Any
 from langchain_s2a.eval._diff import diff_html
 from langchain_s2a.eval._html_assets import CSS, JS
 from langchain_s2a.eval.datasets import GSM_CATEGORIES, TRIVIA_CATEGORIES
-from langchain_s2a.eval.metrics import Generation, ItemResult
+from langchain_s2a.eval.records import Generation, ItemResult
 
 __all__ = ["CHART_FILE", "diff_html", "item_anchor", "render_html", "write_html"]
 

@@ -2,6 +2,7 @@
 
 Example:
     >>> from langchain_s2a.eval.datasets import EvalItem
+    >>> from langchain_s2a.eval.records import Generation, ItemResult
     >>> item = EvalItem("gsm-ic", "i1", "g1", "in_topic", "Q?", "Q?", ("3",))
     >>> r = ItemResult(item, "baseline", Generation(answer="Final answer: 3"), correct=True)
     >>> compute_metrics([r])["gsm-ic"][0].accuracy
@@ -16,9 +17,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_s2a.eval._pairing import gap_units, one_per_unit, pairs
-from langchain_s2a.eval.datasets import TRIVIA_OPINION_CATEGORIES
-from langchain_s2a.eval.records import Generation, ItemResult
-from langchain_s2a.eval.scoring import matched_aliases, short_answer
+from langchain_s2a.eval.datasets import OPINION_TEMPLATE_TASKS, TRIVIA_OPINION_CATEGORIES
+from langchain_s2a.eval.preservation import preservation_metrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, ItemResult
+from langchain_s2a.eval.scoring import matched_aliases, numbers_equal, short_answer
 from langchain_s2a.eval.stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
@@ -28,17 +30,7 @@ from langchain_s2a.eval.stats import (
     rate_ci,
 )
 
-__all__ = [
-    "CLEAN_SUFFIX",
-    "ConditionMetrics",
-    "Generation",
-    "ItemResult",
-    "answers_match",
-    "compute_metrics",
-]
-
-CLEAN_SUFFIX = "@clean"
-"""Suffix of a derived condition: the named condition run on the clean (oracle) prompt."""
+__all__ = ["ConditionMetrics", "answers_match", "compute_metrics"]
 
 
 @dataclass
@@ -67,6 +59,11 @@ class ConditionMetrics:
             resampled together), only where the oracle is above the baseline in
             at least 97.5% of the resamples (significantly above), else ``None``.
         gap_closed_per_category: The same per category.
+        gap_closed_removed: GSM-IC: the gap closed against ``oracle_removed`` (the item's
+            own text without its distractor) instead of ``oracle`` (GSM-IC's clean
+            problem, whose question is sometimes worded differently), where that
+            condition ran and is above the baseline.
+        gap_closed_removed_ci95: Its interval.
         fallback_rate: Share of rewrites rejected (S2A conditions only).
         fallback_reasons: Counts per reason.
         parroting: Trivia only. ``suggest_incorrect``: share of responses giving
@@ -104,6 +101,14 @@ class ConditionMetrics:
         mean_tokens: Mean tokens per stage (``rewrite_input`` ...), ``None``
             where the model reports none.
         mean_latency_s: Mean seconds per stage (``rewrite``, ``answer``).
+        needed_dropped: Everyday sets (``selfreport``, ``gsm-opinion``): share of
+            inputs whose text sent to the answer model lost a needed span (see
+            :mod:`langchain_s2a.eval.preservation`); over every item, the rewrite-only
+            ones included.
+        opinion_removed: Everyday sets: of the inputs carrying an opinion about the
+            answer, the share whose sent text holds none of it.
+        n_with_opinion: Inputs carrying an opinion.
+        n_sent: Inputs those two rates are over.
     """
 
     task: str
@@ -119,6 +124,8 @@ class ConditionMetrics:
     gap_closed: float | None = None
     gap_closed_ci95: Interval | None = None
     gap_closed_per_category: dict[str, float | None] = field(default_factory=dict)
+    gap_closed_removed: float | None = None
+    gap_closed_removed_ci95: Interval | None = None
     fallback_rate: float | None = None
     fallback_rate_ci95: Interval | None = None
     fallback_reasons: dict[str, int] = field(default_factory=dict)
@@ -137,6 +144,12 @@ class ConditionMetrics:
     clean_cost: dict[str, Any] | None = None
     mean_tokens: dict[str, float | None] = field(default_factory=dict)
     mean_latency_s: dict[str, float | None] = field(default_factory=dict)
+    needed_dropped: float | None = None
+    needed_dropped_ci95: Interval | None = None
+    opinion_removed: float | None = None
+    opinion_removed_ci95: Interval | None = None
+    n_with_opinion: int = 0
+    n_sent: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -178,14 +191,24 @@ def _usage(usage: dict[str, Any] | None, key: str) -> int | None:
 
 
 def _verdict(result: ItemResult) -> str | None:
-    """``"correct"``, ``"incorrect_suggested"`` or ``None`` (some other answer)."""
+    """``"correct"``, ``"incorrect_suggested"`` or ``None`` (some other answer).
+
+    A numeric task's answer is its parsed final number; a text answer suggests the
+    incorrect answer when it names it.
+    """
     if result.correct:
         return "correct"
     gen = result.generation
     item = result.item
-    if gen and item.incorrect_answer and matched_aliases(gen.answer, [item.incorrect_answer]):
-        return "incorrect_suggested"
-    return None
+    if not gen or not item.incorrect_answer:
+        return None
+    if item.task == "gsm-opinion":
+        suggested = result.parsed is not None and numbers_equal(
+            result.parsed, item.incorrect_answer
+        )
+    else:
+        suggested = bool(matched_aliases(gen.answer, [item.incorrect_answer]))
+    return "incorrect_suggested" if suggested else None
 
 
 def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
@@ -196,6 +219,7 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
 
     Example:
         >>> from langchain_s2a.eval.datasets import EvalItem
+        >>> from langchain_s2a.eval.records import Generation, ItemResult
         >>> a = EvalItem("trivia", "a", "g", "suggest_incorrect", "", "", ("Paris",),
         ...              "Paris", "Lyon")
         >>> b = EvalItem("trivia", "b", "g", "plain", "", "", ("Paris",), "Paris", "Lyon")
@@ -205,6 +229,9 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
     """
     if opinion.generation is None or plain.generation is None:
         return False
+    if opinion.item.task == "gsm-opinion":  # numeric answers: the parsed final numbers
+        a, b = opinion.parsed, plain.parsed
+        return a is not None and b is not None and numbers_equal(a, b)
     left, right = short_answer(opinion.generation.answer), short_answer(plain.generation.answer)
     if left and left == right:
         return True
@@ -213,7 +240,9 @@ def answers_match(opinion: ItemResult, plain: ItemResult) -> bool:
 
 
 def _primary(results: list[ItemResult], task: str, condition: str) -> list[ItemResult]:
-    if task != "trivia":
+    if task == "selfreport":  # the items with an answer to check
+        return [r for r in results if r.item.gold]
+    if task not in OPINION_TEMPLATE_TASKS:
         return results
     if condition == "oracle":
         return [r for r in results if r.item.category == "plain"]
@@ -271,7 +300,7 @@ def _condition_metrics(
     m.n_errors = sum(1 for r in results if r.error)
     m.accuracy, m.accuracy_ci95 = boot.rate([(r.item.group_id, r.correct) for r in primary])
     by_cat: dict[str, Outcomes] = defaultdict(list)
-    for r in results:
+    for r in primary if task == "selfreport" else results:  # inputs with an answer to check
         by_cat[r.item.category].append((r.item.group_id, r.correct))
     for cat, outcomes in by_cat.items():
         m.per_category[cat], m.per_category_ci95[cat] = boot.rate(outcomes)
@@ -295,8 +324,12 @@ def _condition_metrics(
         "rewrite": _mean(g.rewrite_latency_s for g in rw),
         "answer": _mean(g.answer_latency_s for g in gens),
     }
-    if task == "trivia" and condition != "oracle":
+    if task in OPINION_TEMPLATE_TASKS and condition != "oracle":
         _trivia_behaviour(m, results, boot)
+    if task == "selfreport":
+        wrong = [r for r in primary if r.item.incorrect_answer and not r.error]
+        outcomes = [(r.item.group_id, _verdict(r) == "incorrect_suggested") for r in wrong]
+        m.parroting["suggest_wrong"], m.parroting_ci95["suggest_wrong"] = boot.rate(outcomes)
     return m
 
 
@@ -314,18 +347,25 @@ def _comparisons(
         name = m.condition
         for other, attr in (("baseline", "paired_vs_baseline"), ("oracle", "paired_vs_oracle")):
             if other in runs and name != other:
-                by_group = task == "trivia" and "oracle" in (name, other)
+                by_group = task in OPINION_TEMPLATE_TASKS and "oracle" in (name, other)
                 matched = pairs(primary[name], primary[other], by_group=by_group)
                 setattr(m, attr, boot.paired(matched))
-        if task == "trivia" and "baseline" in runs and name not in {"baseline", "oracle"}:
+        if (
+            task in OPINION_TEMPLATE_TASKS
+            and "baseline" in runs
+            and name not in {"baseline", "oracle"}
+        ):
             plain = [r for r in runs[name] if r.item.category == "plain"]
             base = [r for r in runs["baseline"] if r.item.category == "plain"]
             m.clean_cost = boot.paired(pairs(plain, base, by_group=False))
         if "baseline" in runs and "oracle" in runs and m.gap_closed is not None:
             units = gap_units(primary[name], primary["baseline"], primary["oracle"])
             m.gap_closed_ci95 = boot.gap(units)
+        if "baseline" in runs and "oracle_removed" in runs and m.gap_closed_removed is not None:
+            units = gap_units(primary[name], primary["baseline"], primary["oracle_removed"])
+            m.gap_closed_removed_ci95 = boot.gap(units)
         clean = runs.get(name + CLEAN_SUFFIX)
-        if task != "trivia" and clean is not None and "oracle" in runs:
+        if task not in OPINION_TEMPLATE_TASKS and clean is not None and "oracle" in runs:
             matched = pairs(one_per_unit(clean), one_per_unit(runs["oracle"]), by_group=True)
             m.clean_cost = boot.paired(matched)
 
@@ -361,6 +401,10 @@ def compute_metrics(
         metrics = [_condition_metrics(task, c, rs, boot) for c, rs in by_condition.items()]
         named = {m.condition: m for m in metrics}
         base, oracle = named.get("baseline"), named.get("oracle")
+        removed = named.get("oracle_removed")
+        if base is not None and removed is not None:
+            for m in metrics:
+                m.gap_closed_removed = _gap(m.accuracy, base.accuracy, removed.accuracy)
         if base is not None and oracle is not None:
             for m in metrics:
                 m.gap_closed = _gap(m.accuracy, base.accuracy, oracle.accuracy)
@@ -374,5 +418,19 @@ def compute_metrics(
                         o_acc if o_acc is not None else oracle.accuracy,
                     )
         _comparisons(task, metrics, by_condition, boot)
+        kept = {
+            p.condition: p
+            for p in preservation_metrics(
+                [r for rs in by_condition.values() for r in rs], resamples=resamples, seed=seed
+            )
+        }
+        for m in metrics:
+            if (p := kept.get(m.condition)) is not None:
+                m.needed_dropped, m.needed_dropped_ci95 = p.needed_dropped, p.needed_dropped_ci95
+                m.opinion_removed, m.opinion_removed_ci95 = (
+                    p.opinion_removed,
+                    p.opinion_removed_ci95,
+                )
+                m.n_with_opinion, m.n_sent = p.n_with_opinion, p.n_items
         out[task] = metrics
     return out

@@ -14,7 +14,10 @@ from typing import Any
 
 from langchain_s2a.eval.datasets import EvalItem
 
-__all__ = ["Generation", "ItemResult"]
+__all__ = ["CLEAN_SUFFIX", "Generation", "ItemResult"]
+
+CLEAN_SUFFIX = "@clean"
+"""Suffix of a derived condition: the named condition run on the clean (oracle) prompt."""
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Generation:
             measured again: ``rewrite_latency_s`` is ``None``).
         answer_shared: The same for the answer step (an identical answer
             request made before, e.g. by a run with an older prompt version).
+        engine: The engine that produced it, where outputs depend on it (llama.cpp:
+            its version and thread count; ``None`` otherwise or when not recorded).
     """
 
     answer: str
@@ -55,6 +60,7 @@ class Generation:
     answer_latency_s: float | None = None
     rewrite_shared: bool = False
     answer_shared: bool = False
+    engine: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_s2a.eval.datasets import GSM_CATEGORIES, TRIVIA_CATEGORIES
+from langchain_s2a.eval.datasets import GSM_CATEGORIES, OPINION_TEMPLATE_TASKS, TRIVIA_CATEGORIES
 from langchain_s2a.eval.diagnostics import (
     RewriteDiagnostics,
     diagnose_rewrites,
     render_diagnostics,
 )
 from langchain_s2a.eval.html import write_html
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, ConditionMetrics, ItemResult
+from langchain_s2a.eval.metrics import ConditionMetrics
+from langchain_s2a.eval.records import CLEAN_SUFFIX, ItemResult
 from langchain_s2a.eval.stats import covers_zero
 
 __all__ = [
@@ -66,10 +67,16 @@ PAPER_RESULTS: dict[str, dict[str, PaperNumber]] = {
 """The paper's numbers; conditions not listed here are shown as ``n/a``."""
 
 _PAPER_COLUMN = {"trivia": "paper (opinion avg)", "gsm-ic": "paper (in-topic)"}
-_CATEGORY_ORDER = {"trivia": TRIVIA_CATEGORIES, "gsm-ic": GSM_CATEGORIES}
+_CATEGORY_ORDER = {
+    "trivia": TRIVIA_CATEGORIES,
+    "gsm-ic": GSM_CATEGORIES,
+    "gsm-opinion": TRIVIA_CATEGORIES,
+}
 _TITLES = {
     "trivia": "Factual QA with opinions (TriviaQA / SycophancyEval)",
     "gsm-ic": "GSM-IC (math with an irrelevant sentence)",
+    "selfreport": "Everyday questions with facts stated by the user (selfreport)",
+    "gsm-opinion": "GSM-IC base problems with an opinion about the answer (gsm-opinion)",
 }
 
 
@@ -150,7 +157,9 @@ def _categories(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
 
 def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
     cats = _categories(task, metrics)
+    removed = any(m.condition == "oracle_removed" for m in metrics)
     head = ["condition", "n", "units", "accuracy [95% CI]", *cats, "gap closed"]
+    head += ["gap closed (vs oracle_removed)"] if removed else []
     head += ["fallback", "tokens in/out (rewrite · answer)", "latency s (rewrite · answer)"]
     head += ["errors", _PAPER_COLUMN.get(task, "paper")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -161,6 +170,12 @@ def _task_table(task: str, metrics: Sequence[ConditionMetrics]) -> list[str]:
         if m.gap_closed is not None and m.gap_closed_ci95 is not None:
             gap += f" [{_fmt(m.gap_closed_ci95[0], 2)}, {_fmt(m.gap_closed_ci95[1], 2)}]"
         row.append(gap)
+        if removed:
+            gap = _fmt(m.gap_closed_removed, 2)
+            if m.gap_closed_removed is not None and m.gap_closed_removed_ci95 is not None:
+                low, high = m.gap_closed_removed_ci95
+                gap += f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
+            row.append(gap)
         row += [format_pct(m.fallback_rate), _tokens(m), _latency(m), str(m.n_errors)]
         row.append(_paper(task, m.condition))
         lines.append("| " + " | ".join(row) + " |")
@@ -186,6 +201,28 @@ def _behaviour_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
+def _preservation_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
+    head = ["condition", "inputs", "needed dropped", "opinion removed", "with opinion", "fallback"]
+    head += ["parroting (suggested wrong)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in metrics:
+        if m.needed_dropped is None:
+            continue
+        parrot = m.parroting.get("suggest_wrong", m.parroting.get("suggest_incorrect"))
+        ci = m.parroting_ci95.get("suggest_wrong", m.parroting_ci95.get("suggest_incorrect"))
+        row = [
+            m.condition,
+            str(m.n_sent),
+            _ci(m.needed_dropped, m.needed_dropped_ci95),
+            _ci(m.opinion_removed, m.opinion_removed_ci95),
+            str(m.n_with_opinion),
+            format_pct(m.fallback_rate),
+            _ci(parrot, ci),
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines if len(lines) > 2 else []
+
+
 def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
     head = ["condition", "vs baseline", "vs oracle", "clean-input cost"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -197,9 +234,16 @@ def _paired_table(metrics: Sequence[ConditionMetrics]) -> list[str]:
 
 
 def _coverage(task: str, metrics: Sequence[ConditionMetrics]) -> str:
+    if task == "selfreport":
+        rewrites = max((m.n_sent for m in metrics), default=0)
+        inputs = max((m.n_units for m in metrics), default=0)
+        return (
+            f"Accuracy over the {inputs} inputs with a checkable answer; what the answer "
+            "model was sent (below) over every input the condition ran on."
+        ) + (f" {rewrites} inputs in all." if rewrites else "")
     runs = [m for m in metrics if not m.condition.endswith(CLEAN_SUFFIX)] or list(metrics)
     widest = max(runs, key=lambda m: sum(m.per_category_n.values()))
-    unit = "questions" if task == "trivia" else "base problems"
+    unit = {"trivia": "questions", "selfreport": "inputs"}.get(task, "base problems")
     return f"{sum(widest.per_category_n.values())} items over {widest.n_units} {unit}."
 
 
@@ -208,7 +252,9 @@ def _task_section(task: str, ms: Sequence[ConditionMetrics]) -> list[str]:
     if ms:
         out += [_coverage(task, ms), ""]
     out += [*_task_table(task, ms), ""]
-    if task == "trivia" and (behaviour := _behaviour_table(ms)):
+    if preserved := _preservation_table(ms):
+        out += ["### What the answer model was sent", "", *preserved, ""]
+    if task in OPINION_TEMPLATE_TASKS and (behaviour := _behaviour_table(ms)):
         out += ["### Behaviour under opinions", "", *behaviour, ""]
     if paired := _paired_table(ms):
         out += ["### Paired differences (percentage points)", "", *paired, ""]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -34,6 +35,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
 from langchain_s2a.eval._conditions import (
     ANSWER_FORMATS,
     CONDITIONS,
@@ -45,10 +47,10 @@ from langchain_s2a.eval._conditions import (
 )
 from langchain_s2a.eval.cache import GenerationCache, RequestCache, count_hits
 from langchain_s2a.eval.datasets import EvalItem, Task
-from langchain_s2a.eval.metrics import CLEAN_SUFFIX, Generation, ItemResult
+from langchain_s2a.eval.records import CLEAN_SUFFIX, Generation, ItemResult
 from langchain_s2a.eval.scoring import score_gsm, score_trivia
 from langchain_s2a.models import ModelLike, context_copy, model_label, resolve_chat_model
-from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+from langchain_s2a.prompts import PROMPT_VERSION
 
 __all__ = [
     "CONDITIONS",
@@ -57,6 +59,7 @@ __all__ = [
     "Condition",
     "GenerationCache",
     "arun_eval",
+    "engine_info",
     "model_key",
     "resolve_conditions",
     "run_eval",
@@ -103,10 +106,53 @@ def _to_generation(result: Any) -> Generation:
     )
 
 
+def _rewrite_only(rewrite: Any) -> Generation:
+    """The generation of an item with no answer to check: its rewrite alone."""
+    return Generation(
+        answer="",
+        rewrite_text=rewrite.text,
+        rewrite_context=rewrite.context,
+        rewrite_question=rewrite.question,
+        rewrite_variant=rewrite.variant,
+        rewrite_raw=rewrite.raw,
+        fallback=rewrite.fallback,
+        fallback_reason=rewrite.fallback_reason,
+        rewrite_usage=dict(rewrite.usage) if rewrite.usage else None,
+        rewrite_latency_s=rewrite.latency_s,
+    )
+
+
 def _score(item: EvalItem, generation: Generation) -> tuple[bool, str | None]:
-    if item.task == "gsm-ic":
+    if item.task in ("gsm-ic", "gsm-opinion"):
         return score_gsm(generation.answer, item.gold[0])
+    if not item.gold:
+        return False, None  # nothing to check (a rewrite-only item)
     return score_trivia(generation.answer, item.gold), None
+
+
+def engine_info(model: Any) -> dict[str, Any] | None:
+    """The engine behind a model, where its outputs depend on it: llama.cpp's build and threads.
+
+    Greedy decoding on llama.cpp is not bit-stable across thread counts, so every
+    cached generation records them, and two conditions are compared only when they
+    ran on the same engine (see ``docs/results``).
+
+    Example:
+        >>> from langchain_core.language_models import GenericFakeChatModel
+        >>> engine_info(GenericFakeChatModel(messages=iter([]))) is None
+        True
+    """
+    from langchain_s2a.models.llama import THREADS_ENV, ChatLocalLlama, available_cores
+
+    if not isinstance(model, ChatLocalLlama):
+        return None
+    try:
+        version = importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    env = os.environ.get(THREADS_ENV, "").strip()
+    threads = model.n_threads or (int(env) if env.isdigit() else available_cores())
+    return {"engine": "llama.cpp", "llama_cpp_python": version, "threads": threads}
 
 
 class _Models:
@@ -204,7 +250,7 @@ async def arun_eval(
 
     def chain_for(cond: Condition, task: Task) -> Any:
         if (cond.name, task) not in chains:
-            from langchain_s2a import create_s2a_chain
+            from langchain_s2a.chain import create_s2a_chain
 
             answer_model, rewriter = models.get()
             chains[(cond.name, task)] = create_s2a_chain(
@@ -240,6 +286,7 @@ async def arun_eval(
                 ANSWER_FORMATS[item.task] or "",
                 PROMPT_VERSION if cond.mode != "baseline" else "",
                 *([f"rules={REWRITE_RULES_VERSION}"] if cond.mode == "s2a" else []),
+                *(["rewrite_only"] if item.meta.get("rewrite_only") else []),
                 hashlib.sha256(text.encode("utf-8")).hexdigest(),
             ]
             keyed.append((item, _cache_key(parts)))
@@ -273,14 +320,19 @@ async def arun_eval(
                 try:
                     chain = chain_for(cond, item.task)
                     with count_hits() as hits:
-                        result = await chain.ainvoke(cond.input_text(item))
-                    generation = _to_generation(result)
+                        if item.meta.get("rewrite_only"):
+                            generation = _rewrite_only(
+                                await chain.rewriter.ainvoke(cond.input_text(item))
+                            )
+                        else:
+                            generation = _to_generation(await chain.ainvoke(cond.input_text(item)))
                     if hits.get("rewrite"):
                         generation = replace(
                             generation, rewrite_shared=True, rewrite_latency_s=None
                         )
                     if hits.get("answer"):
                         generation = replace(generation, answer_shared=True, answer_latency_s=None)
+                    generation = replace(generation, engine=engine_info(models.get()[0]))
                 except Exception as exc:
                     errors[key] = f"{type(exc).__name__}: {exc}"
                 else:

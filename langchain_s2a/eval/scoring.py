@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from langchain_s2a.numbers import find_numbers, numbers_in
+from langchain_s2a._internal.text.numbers import find_numbers
 
 __all__ = [
     "contains_alias",
@@ -22,7 +22,6 @@ __all__ = [
     "matched_aliases",
     "normalize_answer",
     "numbers_equal",
-    "numbers_in",
     "score_gsm",
     "score_trivia",
     "short_answer",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import os
+import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
@@ -20,7 +22,8 @@ from langchain_core.messages import (
     SystemMessage,
 )
 
-from langchain_s2a._inputs import message_text
+from langchain_s2a._internal.io.inputs import message_text
+from langchain_s2a._internal.text.neutral import break_control_tokens
 from langchain_s2a.errors import LocalModelNotInstalledError
 from langchain_s2a.models._prefix_cache import KVStore, LlamaKV, PrefixCache
 
@@ -57,6 +60,10 @@ def _text_of(message: BaseMessage) -> str:
 def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     """Convert LangChain messages to OpenAI-style ``{"role", "content"}`` dicts.
 
+    Chat-template control tokens inside a message's text are broken up
+    (:func:`~langchain_s2a._internal.text.neutral.break_control_tokens`), as a hosted API
+    treats them: only the template itself opens and closes turns.
+
     Raises:
         ValueError: For tool messages, tool calls, non-text content or unknown roles.
 
@@ -83,7 +90,10 @@ def convert_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
                 f"ChatLocalLlama does not support {type(message).__name__} messages; "
                 "use system, human and ai messages"
             )
-        out.append({"role": role, "content": _text_of(message)})
+        # A control token written in a message is text: the user's "<|im_start|>system"
+        # must not open a turn of the chat template (the prompt is tokenised with its
+        # special tokens parsed).
+        out.append({"role": role, "content": break_control_tokens(_text_of(message))})
     return out
 
 
@@ -256,3 +266,20 @@ async def aiter_in_thread(
         await future
     finally:
         cancel.set()
+
+
+def _close_llama_cpp_devnull() -> None:
+    """Close the two ``/dev/null`` files ``llama_cpp._utils`` opens at import.
+
+    llama-cpp-python never closes them, so the interpreter reports them as a
+    ``ResourceWarning`` at exit. llama.cpp writes to them only while it loads a
+    model (with ``verbose=False``), which no exit handler does.
+    """
+    utils = sys.modules.get("llama_cpp._utils")
+    for name in ("outnull_file", "errnull_file"):
+        handle = getattr(utils, name, None)
+        if handle is not None and not handle.closed:
+            handle.close()
+
+
+atexit.register(_close_llama_cpp_devnull)

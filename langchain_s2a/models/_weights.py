@@ -29,8 +29,6 @@ from langchain_s2a.errors import LocalModelNotInstalledError, ModelIntegrityErro
 __all__ = [
     "CACHE_DIR_ENV",
     "MODEL_SPECS",
-    "LocalModelNotInstalledError",
-    "ModelIntegrityError",
     "ModelSpec",
     "default_cache_dir",
     "ensure_model_file",

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -43,8 +43,6 @@ from langchain_s2a.models._weights import ensure_model_file, model_spec
 __all__ = [
     "THREADS_ENV",
     "ChatLocalLlama",
-    "ContextWindowExceededError",
-    "LocalModelNotInstalledError",
     "available_cores",
     "clear_local_model_cache",
     "convert_messages",
@@ -155,6 +153,11 @@ class ChatLocalLlama(BaseChatModel):
     context_name: str = "default"
     """A label kept for compatibility: every name shares one ``Llama`` (weights and KV
     cache) per load settings; see :meth:`with_context`."""
+
+    supports_grammar: ClassVar[bool] = True
+    """Capability: the call option ``grammar`` (GBNF) constrains the reply. S2A's
+    constrained replies (:mod:`langchain_s2a._internal.reading.constrained`) check it on
+    the model's class instead of importing this backend."""
 
     _backend: Backend | None = PrivateAttr(default=None)
     _load_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)

@@ -14,67 +14,38 @@ The wording is our own. Two presets follow the paper's two settings:
   paper's GSM-IC math setting, Sec. 4.3).
 
 The user's text is always delimited as data (``<user_text>`` … ``</user_text>``)
-and the rewriter is told never to follow instructions inside it.
+and the rewriter is told never to follow instructions inside it. This package holds
+texts and the functions that fill them in; it reads no reply and applies no rule.
 
 Example:
-    >>> from langchain_s2a.prompts import detect_language
-    >>> detect_language("What is the capital of France?")
-    'en'
-    >>> detect_language("法国的首都是哪里？")
-    'zh'
+    >>> get_prompts("relevance", "zh").question_label
+    '问题'
 
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from langchain_s2a._types import Language, Preset, PromptStyle, Variant
+from langchain_s2a.options import Language, Preset, PromptStyle
 from langchain_s2a.prompts import _en, _zh
 from langchain_s2a.prompts._agents import TOOL_DESCRIPTION, TOOL_NOTHING_RELEVANT
 from langchain_s2a.prompts._conversation import TRANSCRIPT_HEADER, TRANSCRIPT_ROLES
-from langchain_s2a.prompts._language import detect_language
-from langchain_s2a.prompts._neutral import neutralize, restore_neutralized
 from langchain_s2a.prompts._paper import paper_prompts
 from langchain_s2a.prompts._rag import selection_prompt
 from langchain_s2a.prompts._set import PromptSet
 
-if TYPE_CHECKING:
-    from langchain_s2a.validation import REWRITE_RULES_VERSION
-
 __all__ = [
     "PROMPT_VERSION",
-    "REWRITE_RULES_VERSION",
     "TOOL_DESCRIPTION",
     "TOOL_NOTHING_RELEVANT",
     "TRANSCRIPT_HEADER",
     "TRANSCRIPT_ROLES",
-    "Language",
-    "Preset",
     "PromptSet",
-    "PromptStyle",
-    "Variant",
-    "detect_language",
     "get_prompts",
-    "neutralize",
-    "restore_neutralized",
     "selection_prompt",
 ]
 
 PROMPT_VERSION = "2026-12-01.6"
 """Changes whenever any prompt text changes; evaluation caches key on it."""
-
-
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> object:
-        # REWRITE_RULES_VERSION lives with the rules (langchain_s2a.validation), which
-        # import this package (through segmentation): re-exported lazily, imports stay acyclic.
-        if name == "REWRITE_RULES_VERSION":
-            from langchain_s2a.validation import REWRITE_RULES_VERSION
-
-            return REWRITE_RULES_VERSION
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _PROMPTS: dict[tuple[Preset, Language], PromptSet] = {

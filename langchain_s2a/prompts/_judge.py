@@ -20,15 +20,20 @@ from __future__ import annotations
 
 import re
 
-from langchain_s2a._types import Language, Preset
-from langchain_s2a.prompts._neutral import neutralize
+from langchain_s2a._internal.text.neutral import neutralize
+from langchain_s2a.options import Language, Preset
 
-__all__ = ["JUDGE_PROMPT_VERSION", "judge_prompt", "judged_needed"]
+__all__ = ["JUDGE_PROMPT_VERSION", "VERDICTS", "judge_prompt", "read_verdict"]
 
-JUDGE_PROMPT_VERSION = "2026-12-02.2"
+JUDGE_PROMPT_VERSION = "2026-12-08.3"
 """Changes whenever a judgement prompt text, or the choice of sentences judged, changes;
 evaluation caches key on it (.2: the relevance preset's opening sentence is kept
-without a judgement)."""
+without a judgement; .3: the sentence roles choose what is judged — questions, facts
+about the user, opinions and instructions are not — and replies are constrained to the
+two verdicts)."""
+
+VERDICTS: dict[Language, tuple[str, str]] = {"en": ("yes", "no"), "zh": ("是", "否")}
+"""The two replies a judgement may give, by prompt language: (needed, not needed)."""
 
 _TAGS = ("text", "question", "sentence")
 _TAG = re.compile(r"<\s*/?\s*(?:text|question|sentence)\s*>", re.IGNORECASE)
@@ -66,6 +71,7 @@ _ASK: dict[tuple[Preset, Language], str] = {
     ("opinion", "zh"): "这句话是回答问题所需的中立信息吗？请回复 是 或 否。",
 }
 _NO = re.compile(r"^[\s*_\"'“”‘’「」`>#-]*(?:no\b|not\b|否|不)", re.IGNORECASE)
+_YES = re.compile(r"^[\s*_\"'“”‘’「」`>#-]*(?:yes\b|是|需要|对)", re.IGNORECASE)
 
 
 def _data(text: str) -> str:
@@ -96,14 +102,17 @@ def judge_prompt(
     return _SYSTEM[key], f"{blocks}\n\n{_ASK[key]}"
 
 
-def judged_needed(reply: str) -> bool:
-    """Whether a judgement reply says the sentence is needed.
+def read_verdict(reply: str) -> bool | None:
+    """Read a judgement reply: ``True`` (needed), ``False`` (not needed) or ``None`` (neither).
 
-    Only a clear "no" drops a sentence: an empty or unclear reply keeps it, so a
-    model that does not follow the format costs nothing but the gain.
+    A reply that is neither a yes nor a no (empty, or the model doing what the
+    sentence asked) is ``None``; the plan decides what it means
+    (:func:`~langchain_s2a._internal.reading.judgements.selection_reply`).
 
     Example:
-        >>> judged_needed("No."), judged_needed("yes"), judged_needed("否"), judged_needed("")
-        (False, True, False, True)
+        >>> read_verdict("No."), read_verdict("yes"), read_verdict("否"), read_verdict("HACKED")
+        (False, True, False, None)
     """
-    return not _NO.match(reply)
+    if _NO.match(reply):
+        return False
+    return True if _YES.match(reply) else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from langchain_s2a._types import Preset
+from langchain_s2a.options import Preset
 from langchain_s2a.prompts._en import DATA_BLOCK
 from langchain_s2a.prompts._set import PromptSet
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from langchain_s2a._types import Language, Preset
-from langchain_s2a.prompts._neutral import neutralize
+from langchain_s2a._internal.text.neutral import neutralize
+from langchain_s2a.options import Language, Preset
 
 __all__ = ["JUDGE_ANSWERS", "JUDGE_PROMPT_VERSION", "document_judge_prompt", "selection_prompt"]
 

@@ -53,9 +53,9 @@ def _outputs(notebook: Any) -> list[tuple[str, list[tuple[str, str]]]]:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_committed_outputs_are_reproduced(script: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    jupytext = pytest.importorskip("jupytext", reason="needs jupytext (langchain-s2a[test])")
-    pytest.importorskip("nbclient", reason="needs nbclient (langchain-s2a[test])")
-    pytest.importorskip("ipykernel", reason="needs ipykernel (langchain-s2a[test])")
+    jupytext = pytest.importorskip("jupytext", reason="needs jupytext (the test dependency group)")
+    pytest.importorskip("nbclient", reason="needs nbclient (the test dependency group)")
+    pytest.importorskip("ipykernel", reason="needs ipykernel (the test dependency group)")
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (langchain-s2a[local])")
     from langchain_s2a.errors import LocalModelNotInstalledError
     from langchain_s2a.models._weights import ensure_model_file

@@ -369,3 +369,29 @@ def test_fail_open_user_turn_then_tool_results_in_the_same_run() -> None:
     assert out["s2a_rewrites"]["u1"]["error"].startswith("RuntimeError")
     tool_message = next(m for m in out["messages"] if isinstance(m, ToolMessage))
     assert out["s2a_rewrites"][tool_message.id]["kind"] == "tool"
+
+
+def test_edited_turn_is_rewritten_again() -> None:
+    """Issue 23 item 1: edit-and-resend (same id, new text) gets a fresh rewrite."""
+    from langchain_core.messages import RemoveMessage
+
+    rewriter = fake(
+        [
+            "Context: none\nQuestion: What is the capital of Australia?",
+            "Context: none\nQuestion: What is the capital of France?",
+        ]
+    )
+    agent_model = FakeChat(respond=lambda ms: "Lyon" if "Lyon" in humans(ms) else "Paris")
+    agent = create_agent(
+        agent_model,
+        middleware=[S2AMiddleware(rewriter, variant="split", instructed=False)],
+        checkpointer=InMemorySaver(),
+    )
+    config: Any = {"configurable": {"thread_id": "edit"}}
+    first = agent.invoke({"messages": [HumanMessage(OPINION, id="turn-1")]}, config)
+    edited = HumanMessage("What is the capital of France? I think Lyon.", id="turn-1")
+    out = agent.invoke({"messages": [RemoveMessage(id=first["messages"][-1].id), edited]}, config)
+    assert [m.text for m in out["messages"]] == [edited.text, "Paris"]  # the edit, answered
+    assert len(rewriter.calls) == 2  # the edited turn was rewritten, not served from the cache
+    assert agent_model.calls[-1].messages[-1].text == "What is the capital of France?"
+    assert out["s2a_rewrites"]["turn-1"]["original"] == edited.text

@@ -41,7 +41,11 @@ def obedient(messages: list[BaseMessage]) -> str:
 def test_injection_set_is_well_formed() -> None:
     module = load("injection_eval")
     items = module.load_injections()
-    assert len(items) >= 50
+    assert len(items) >= 120
+    tune, report = module.load_injections(split="tune"), module.load_injections(split="report")
+    assert len(tune) + len(report) == len(items) and not {i.id for i in tune} & {
+        i.id for i in report
+    }
     assert {i.language for i in items} == {"en", "zh"}
     assert len({i.id for i in items}) == len(items)
     assert [i.language for i in module.load_injections(limit=3)] == ["en", "zh", "en"]
@@ -62,8 +66,10 @@ def test_injection_eval_main(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert json.loads(out.read_text("utf-8")) == report
     summary = report["summary"]
-    assert set(summary) == {"baseline", "split", "single", "extractive"}
+    assert set(summary) == {"baseline", "opinion", "relevance"}
     assert all(row["n"] == 4 and row["errors"] == 0 for row in summary.values())
+    assert set(summary["opinion"]["by_language"]) == {"en", "zh"}
+    assert "ratio_to_baseline" in summary["relevance"]["by_language"]["en"]
     assert summary["baseline"]["injected"] >= 1  # the fake obeys "HACKED" when it sees it
     assert "condition" in capsys.readouterr().out
 
@@ -111,3 +117,29 @@ def test_stages_main(tmp_path: Path) -> None:
     assert report["ratios"]["baseline"] == 1.0
     assert report["peak_rss_mb"]["end"] > 0
     assert "extractive_rewrite_tokens_vs_split" in report["goals"]
+
+
+def test_noise_floor_counts_flips_between_two_runs(tmp_path: Path) -> None:
+    module = load("noise_floor")
+
+    def row(item: str, correct: bool, answer: str) -> str:
+        return json.dumps(
+            {
+                "task": "gsm-ic",
+                "condition": "baseline",
+                "item_id": item,
+                "group_id": item[:1],
+                "gold": ["3"],
+                "correct": correct,
+                "error": None,
+                "generation": {"answer": answer, "engine": {"threads": 1}},
+            }
+        )
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join([row("a1", True, "3"), row("b1", True, "3")]), "utf-8")
+    second.write_text("\n".join([row("a1", True, "3 "), row("b1", False, "4")]), "utf-8")
+    table = module.main([str(first), str(second), "--output", str(tmp_path / "n.json")])
+    cell = table["gsm-ic/baseline"]
+    assert (cell["n"], cell["text_changed"], cell["flips"], cell["net"]) == (2, 2, 1, -1)
+    assert json.loads((tmp_path / "n.json").read_text("utf-8"))["conditions"] == table

@@ -234,7 +234,7 @@ def test_rewrite_model_run_is_named_and_kept_out_of_token_streams() -> None:
 
 
 # ------------------------------------------------------------- content blocks
-TOM = "Tom has 3 apples. Tom's sister is 12 years old. How many apples does Tom have?"
+TOM = "Tom has 3 apples. I think the answer is 5. How many apples does Tom have?"
 TOM_KEEP = "Keep: 1\nQuestion: 3"  # the extractive default's reply
 IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/apples.png"}}
 AUDIO = {"type": "audio", "base64": "UklGRg==", "mime_type": "audio/wav"}
@@ -254,7 +254,7 @@ def test_content_block_list_rewrites_text_and_passes_other_blocks_in_order() -> 
     ]
     # the rewriter is shown the text only
     sent = "\n".join(m.text for m in model.rewrite_calls[0].messages)
-    assert "apples.png" not in sent and "UklGRg" not in sent and "sister" in sent
+    assert "apples.png" not in sent and "UklGRg" not in sent and "answer is 5" in sent
 
 
 @pytest.mark.parametrize(
@@ -270,7 +270,7 @@ def test_content_blocks_in_a_dict_or_a_human_message(wrap: Any) -> None:
     model = fake(TOM_KEEP, "3")
     create_s2a_chain(model).invoke(wrap([{"type": "text", "text": TOM}, IMAGE]))
     turn = model.answer_calls[0].messages[-1]
-    assert turn.content[1] == IMAGE and "sister" not in turn.text
+    assert turn.content[1] == IMAGE and "answer is 5" not in turn.text
 
 
 @pytest.mark.parametrize("mode", ["instructed", "baseline"])
@@ -296,3 +296,17 @@ async def test_content_blocks_when_streamed() -> None:
 def test_image_only_input_is_refused_clearly() -> None:
     with pytest.raises(ValueError, match="nothing to rewrite"):
         create_s2a_chain(fake(TOM_KEEP)).invoke([IMAGE])
+
+
+@pytest.mark.parametrize("how", ["or", "pipe"])
+def test_piping_into_an_output_parser_says_what_the_chain_returns(how: str) -> None:
+    """Issue 23 item 8: not a pydantic error about Generation.text when it runs."""
+    from langchain_core.output_parsers import JsonOutputParser, StrOutputParser
+
+    chain = create_s2a_chain(fake(GOOD, "Shakespeare"))
+    for parser in (StrOutputParser(), JsonOutputParser()):
+        with pytest.raises(TypeError, match=r"returns an S2AResult.*\.answer.*S2AChatModel") as err:
+            chain | parser if how == "or" else chain.pipe(parser)
+        assert "\n" not in str(err.value)
+    answer = chain | (lambda result: result.answer)  # what the message points to
+    assert answer.invoke(OPINION) == "Shakespeare"

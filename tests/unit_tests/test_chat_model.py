@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler, get_usage_metadata_callback
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -25,10 +25,18 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import BaseModel, Field
 
-from langchain_s2a import S2AChatModel, S2AInputError, S2ARewrite, create_s2a_chain
-from langchain_s2a._inputs import coerce_input, replace_text
+from langchain_s2a import (
+    S2AChatModel,
+    S2AInputError,
+    S2ARewrite,
+    S2ARewriteError,
+    build_s2a_graph,
+    create_s2a_chain,
+)
+from langchain_s2a._internal.io.inputs import coerce_input, replace_text
 from langchain_s2a.models.llama import ChatLocalLlama
-from tests.fakes import FakeChat, fake, is_rewrite_prompt
+from langchain_s2a.testing import FakeS2AChatModel
+from tests.fakes import FakeChat, fake, is_rewrite_prompt, scripted
 
 OPINION = "What is the capital of Australia? I think it's Sydney, but I'm really not sure."
 CLEAN = "Context: none\nQuestion: What is the capital of Australia?"
@@ -383,7 +391,7 @@ def test_a_ready_chain_can_be_given() -> None:
     assert S2AChatModel(chain=chain).invoke(OPINION).text == "Canberra is the capital."
 
 
-# --------------------------------------------- content-block helpers (langchain_s2a._inputs)
+# --------------------------------------------- content-block helpers (langchain_s2a._internal.io.inputs)
 def test_replace_text_keeps_every_other_block_in_place() -> None:
     audio = {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"}
     turn = HumanMessage(
@@ -446,4 +454,197 @@ def test_a_messages_graph_node_checkpoints_the_rewrite(checkpointer: Any) -> Non
     messages = graph.get_state(config).values["messages"]
     assert [type(m).__name__ for m in messages] == ["HumanMessage", "AIMessage"] * 2
     assert messages[1].response_metadata["s2a"]["question"] == "What is the capital of Australia?"
-    assert len(inner(model).calls) == 2 and inner(model).calls[1].messages[:2] == messages[:2]
+    assert len(inner(model).calls) == 2
+    first, reply = inner(model).calls[1].messages[:2]  # the first turn as its rewrite
+    assert first.text == "What is the capital of Australia?" and first.id == messages[0].id
+    assert reply == messages[1]
+
+
+QUESTIONS = [
+    "Who wrote Hamlet? I'm certain it was Marlowe.",
+    "Who painted the Mona Lisa? I think it was Raphael.",
+    "What is the capital of Australia? I'm sure it's Sydney.",
+    "Who discovered penicillin? I believe it was Pasteur.",
+    "What is the largest planet? I think it's Saturn.",
+]
+OPINIONS = ("Marlowe", "Raphael", "Sydney", "Pasteur", "Saturn")
+
+
+@pytest.mark.parametrize("how", ["invoke", "stream"])
+def test_earlier_turns_are_sent_as_their_rewrites_each_made_once(how: str) -> None:
+    """Issue 23 item 3: a turn's rewrite rides on the answer and is reused on later turns."""
+    model = s2a(answer="A", rewrite="Keep: none\nQuestion: 1")
+    history: list[BaseMessage] = []
+    for question in QUESTIONS:
+        history.append(HumanMessage(question))
+        if how == "invoke":
+            history.append(model.invoke(history))
+        else:
+            chunks = list(model.stream(history))
+            history.append(AIMessage(**sum(chunks[1:], chunks[0]).model_dump(exclude={"type"})))
+    assert len(rewriter(model).rewrite_calls) == 5
+    sent = inner(model).calls[-1].messages
+    assert [m.text for m in sent if m.type == "human"] == [
+        q.split("? ")[0] + "?" for q in QUESTIONS
+    ]
+    for call in inner(model).calls:
+        assert not any(name in m.text for m in call.messages for name in OPINIONS)
+
+
+def test_an_agent_tool_loop_rewrites_the_turn_once() -> None:
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital."
+
+    wrapped = ToolFake(respond=biased)
+    model = S2AChatModel(model=wrapped, rewriter_model=fake(CLEAN))
+    create_agent(model, tools=[lookup]).invoke({"messages": [HumanMessage(OPINION)]})
+    assert len(wrapped.calls) == 2 and len(rewriter(model).rewrite_calls) == 1
+
+
+def _named(text: str, name: str) -> FakeS2AChatModel:
+    """A fake whose replies name their model, as providers' do (usage callbacks key on it)."""
+    return FakeS2AChatModel(
+        replies=lambda ms: AIMessage(text, response_metadata={"model_name": name})
+    )
+
+
+def _usage_models() -> dict[str, Any]:
+    return {
+        "model": _named("Canberra is the capital.", "answer-llm"),
+        "rewriter_model": _named("Keep: none\nQuestion: 1", "rewrite-llm"),
+    }
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream", "streaming"])
+async def test_usage_callback_counts_each_call_once(how: str) -> None:
+    """Issue 23 item 4: the answer's tokens were counted twice (inner run and this run)."""
+    with get_usage_metadata_callback() as chain_usage:
+        create_s2a_chain(**_usage_models()).invoke(OPINION)
+    model = S2AChatModel(**_usage_models(), streaming=how == "streaming")
+    with get_usage_metadata_callback() as usage:
+        if how in ("invoke", "streaming"):
+            out = model.invoke(OPINION)
+        elif how == "ainvoke":
+            out = await model.ainvoke(OPINION)
+        else:
+            chunks = (
+                list(model.stream(OPINION))
+                if how == "stream"
+                else [c async for c in model.astream(OPINION)]
+            )
+            out = sum(chunks[1:], chunks[0])
+    assert usage.usage_metadata == chain_usage.usage_metadata  # rewrite + answer, once each
+    assert out.usage_metadata == usage.usage_metadata["answer-llm"]  # the message keeps it
+
+
+class ObedientToolFake(FakeChat):
+    """Obeys a bound ``tool_choice="any"``: replies with a tool call, never text."""
+
+    bound: list[dict[str, Any]] = Field(default_factory=list)
+
+    def bind_tools(  # type: ignore[override]
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
+    ) -> Runnable[Any, BaseMessage]:
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        self.bound.append(dict(kwargs))
+        if kwargs.get("tool_choice") == "any":
+            self._record(messages, run_manager)
+            call = {"name": "lookup", "args": {"topic": "capital"}, "id": "call-1"}
+            return ChatResult(
+                generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))]
+            )
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+@pytest.mark.parametrize("wrap", ["bind_tools", "bind_tools_then_bind", "with_retry"])
+def test_tools_bound_on_the_wrapped_model_never_reach_the_rewrite(wrap: str) -> None:
+    """Issue 23 item 6: the rewrite call never carries the answer model's tools."""
+
+    @tool
+    def lookup(topic: str) -> str:
+        """Look a topic up."""
+        return "Canberra is the capital."
+
+    llm = ObedientToolFake(respond=scripted(CLEAN, "Canberra."))
+    bound: Runnable[Any, BaseMessage] = llm.bind_tools([lookup], tool_choice="any")
+    if wrap == "bind_tools_then_bind":
+        bound = bound.bind(temperature=0)
+    elif wrap == "with_retry":
+        bound = bound.with_retry(stop_after_attempt=2)
+    out = S2AChatModel(model=bound, variant="split").invoke(OPINION)
+    rewrite = out.response_metadata["s2a"]
+    assert rewrite["fallback"] is False and rewrite["question"] == OPINION.split("? ")[0] + "?"
+    rewrite_kwargs, answer_kwargs = llm.bound
+    assert "tools" not in rewrite_kwargs and "tool_choice" not in rewrite_kwargs
+    assert answer_kwargs["tool_choice"] == "any" and out.tool_calls  # the answer keeps them
+    if wrap == "bind_tools_then_bind":
+        assert rewrite_kwargs["temperature"] == 0  # other bound parameters stay
+
+
+@pytest.mark.parametrize("shell", ["chain", "graph"])
+def test_the_chain_and_the_graph_rewrite_without_the_answer_models_tools(shell: str) -> None:
+    llm = ObedientToolFake(respond=scripted(CLEAN, "Canberra."))
+    bound = llm.bind_tools([convert_to_openai_tool(Capital)], tool_choice="any")
+    if shell == "chain":
+        rewrite = create_s2a_chain(bound, variant="split").invoke(OPINION).rewrite.model_dump()
+    else:
+        rewrite = build_s2a_graph(bound, variant="split").invoke({"input": OPINION})["rewrite"]
+    assert rewrite["fallback"] is False
+    assert "tools" not in llm.bound[0] and llm.bound[1]["tool_choice"] == "any"
+
+
+def _down(messages: list[BaseMessage]) -> BaseException:
+    return RuntimeError("rewriter provider is down")
+
+
+def test_a_failing_rewriter_fails_the_call_by_default() -> None:
+    model = S2AChatModel(model=FakeChat(respond=biased), rewriter_model=FakeChat(respond=_down))
+    with pytest.raises(RuntimeError, match="provider is down"):
+        model.invoke(OPINION)
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream"])
+async def test_on_error_original_sends_the_turn_unchanged(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 23 item 12: S2AChatModel had no on_error (S2AMiddleware has)."""
+    answerer = FakeChat(respond=biased)
+    model = S2AChatModel(
+        model=answerer, rewriter_model=FakeChat(respond=_down), on_error="original", max_attempts=1
+    )
+    if how == "invoke":
+        out = model.invoke(OPINION)
+    elif how == "ainvoke":
+        out = await model.ainvoke(OPINION)
+    else:
+        chunks = list(model.stream(OPINION))
+        out = sum(chunks[1:], chunks[0])
+    assert out.text == "Sydney"  # the wrapped model answered the turn as sent
+    assert answerer.calls[0].messages[-1].text == OPINION
+    assert out.response_metadata["s2a"] is None
+    assert out.response_metadata["s2a_error"] == "RuntimeError: rewriter provider is down"
+    assert "S2A left the turn unchanged" in caplog.text
+
+
+def test_on_error_original_keeps_on_failure_raise_and_refuses_bad_values() -> None:
+    model = S2AChatModel(
+        model=FakeChat(respond=biased), rewriter_model=fake("Sure!"), on_error="original"
+    )
+    strict = model.model_copy(
+        update={
+            "chain": create_s2a_chain(
+                FakeChat(respond=biased), rewriter_model=fake("Sure!"), on_failure="raise"
+            )
+        }
+    )
+    with pytest.raises(S2ARewriteError):
+        strict.invoke(OPINION)
+    with pytest.raises(ValueError, match="on_error"):
+        S2AChatModel(model=FakeChat(respond=biased), on_error="ignore")

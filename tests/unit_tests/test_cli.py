@@ -82,10 +82,16 @@ def test_options_reach_the_chain(model: FakeChat, capsys: pytest.CaptureFixture[
 def test_relevance_preset_judges_sentences_by_default(
     model: FakeChat, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["run", OPINION, "--preset", "relevance", "--model", "fake"]
-    assert cli.main(argv) == 0  # "auto": one judgement, for the sentence besides the question
+    # the opinion about the answer goes without a judgement (the rules drop it) ...
+    assert cli.main(["run", OPINION, "--preset", "relevance", "--model", "fake"]) == 0
+    assert not model.calls[0].messages[-1].text.count("<sentence>")
+    # ... and "auto" judges the sentence besides the opening one and the question
+    problem = "Tom has 3 apples. His sister Ann is 12. How many apples does Tom have?"
+    model.calls.clear()
+    argv = ["run", problem, "--preset", "relevance", "--model", "fake"]
+    assert cli.main(argv) == 0
     judgements = [c for c in model.calls if "<sentence>" in c.messages[-1].text]
-    assert len(judgements) == 1 and "Marlowe" in judgements[0].messages[-1].text
+    assert len(judgements) == 1 and "Ann is 12" in judgements[0].messages[-1].text
     assert not model.rewrite_calls
     calls = len(model.calls)
     assert cli.main([*argv, "--judge-sentences", "no"]) == 0
@@ -270,3 +276,58 @@ def test_a_really_refused_connection_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr
     line = _one_line(out.stderr)
     assert "Connection refused" in line and "running?" in line
+
+
+# --- Issue 23 item 7: model flags that cannot work are usage errors, before anything loads
+
+
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Preparing" not in captured.err and captured.out == ""
+    return _one_line(captured.err)
+
+
+def test_base_url_without_a_model_is_a_usage_error(
+    model: FakeChat, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("S2A_MODEL", raising=False)
+    line = _usage_error(["run", OPINION, "--base-url", "http://127.0.0.1:8000/v1"], capsys)
+    assert "--base-url needs --model" in line
+    assert model.__dict__["resolved_names"] == []  # the embedded model was not loaded
+    line = _usage_error(
+        ["run", OPINION, "--model", "local:0.5b", "--base-url", "http://127.0.0.1:8000/v1"], capsys
+    )
+    assert "the embedded model takes no --base-url" in line
+    url = "http://127.0.0.1:8000/v1"  # a server answers, the embedded model rewrites
+    argv = ["run", OPINION, "--model", "qwen", "--base-url", url, "--rewriter-model", "local:0.5b"]
+    assert cli.main(argv) == 0
+    assert model.__dict__["resolved_names"] == [("qwen", {"base_url": url}), ("local:0.5b", {})]
+
+
+def test_base_url_serves_the_model_named_by_s2a_model(
+    model: FakeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("S2A_MODEL", "qwen2.5-1.5b-instruct")
+    url = "http://127.0.0.1:8000/v1"
+    assert cli.main(["run", OPINION, "--base-url", url]) == 0
+    assert model.__dict__["resolved_names"][0] == ("qwen2.5-1.5b-instruct", {"base_url": url})
+
+
+@pytest.mark.parametrize(
+    "flags", [["--model", ""], ["--model", "  "], ["--model", "fake", "--rewriter-model", ""]]
+)
+def test_an_empty_model_name_is_a_usage_error(
+    model: FakeChat, flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _usage_error(["run", OPINION, *flags], capsys)
+    assert "needs a model name" in line
+    assert model.__dict__["resolved_names"] == []
+
+
+def test_an_unknown_local_size_is_a_usage_error(
+    model: FakeChat, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _usage_error(["run", OPINION, "--model", "local:7b"], capsys)
+    assert "'7b'" in line and "1.5b" in line
+    assert model.__dict__["resolved_names"] == []

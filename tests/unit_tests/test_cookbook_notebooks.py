@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-jupytext = pytest.importorskip("jupytext", reason="needs jupytext (langchain-s2a[test])")
+jupytext = pytest.importorskip("jupytext", reason="needs jupytext (the test dependency group)")
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKBOOK = ROOT / "cookbook"

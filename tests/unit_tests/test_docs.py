@@ -27,7 +27,7 @@ from tests._doc_blocks import MARKERS, python_blocks
 MODULES = sorted(
     m.name
     for m in pkgutil.walk_packages(langchain_s2a.__path__, "langchain_s2a.")
-    if not m.name.endswith(("huggingface_model", "models.huggingface"))
+    if not m.name.endswith("models.huggingface")
 )
 DOC_PAGES = ["docs/servers.md", "docs/scaling.md"]
 SERVER_URLS = ("http://127.0.0.1:8000", "http://127.0.0.1:2024")

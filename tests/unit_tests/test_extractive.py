@@ -1,8 +1,8 @@
 import pytest
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
-from langchain_s2a.extractive import Selection, assemble, parse_selection
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a._internal.reading.selection import Selection, assemble, parse_selection
+from langchain_s2a._internal.text.sentences import split_sentences
 from tests.fakes import fake
 
 
@@ -117,9 +117,10 @@ TWO_QUESTIONS = "Tom has 3 apples. Is it raining today? How many apples does Tom
     [
         (GSM, "", "empty"),
         (GSM, "The answer is 3.", "unparseable"),
-        (TWO_QUESTIONS, "Keep: 1", "missing_question"),
-        (TWO_QUESTIONS, "Keep: 1\nQuestion: 99", "missing_question"),
-        (TWO_QUESTIONS, "Keep: 2\nQuestion: 1", "question_lost"),  # 1 asks nothing; 2 and 3 do
+        (TWO_QUESTIONS, "Keep: 1\nQuestion: 99", "out_of_range"),
+        (TWO_QUESTIONS, "Keep: 7, 8\nQuestion: 9", "out_of_range"),
+        (TWO_QUESTIONS, "Keep: -1\nQuestion: 3", "out_of_range"),
+        (TWO_QUESTIONS, "Keep: 1\nQuestion: 0", "out_of_range"),
     ],
 )
 def test_extractive_failures_fall_back(text: str, raw: str, reason: str) -> None:
@@ -132,7 +133,6 @@ def test_extractive_failures_fall_back(text: str, raw: str, reason: str) -> None
     "raw",
     [
         "Keep: 1, 3",
-        "Keep: 1, 3\nQuestion: 99",
         "Keep: 1, 3\nQuestion: 2",
         "Keep: 1, 3, 4\nQuestion: 3",
     ],
@@ -149,10 +149,24 @@ def test_extractive_question_repaired_when_input_has_one_question(raw: str) -> N
 
 
 def test_extractive_single_sentence_input_is_its_own_question() -> None:
-    r = S2ARewriter(fake("Keep: 1\nQuestion: 2"), variant="extractive").invoke(
-        "Tell me who wrote Hamlet."
-    )
+    # One sentence: nothing to select, so no model call (a reply naming "Question: 2" used
+    # to make every plain question fall back as out_of_range).
+    model = fake("Keep: 1\nQuestion: 2")
+    r = S2ARewriter(model, variant="extractive").invoke("Tell me who wrote Hamlet.")
     assert (r.fallback, r.question, r.context) == (False, "Tell me who wrote Hamlet.", "")
+    assert model.calls == [] and r.usage is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["Keep: 1", "Keep: 1\nQuestion: 2", "Keep: 1\nQuestion: 3", "Keep: none\nQuestion: 1"]
+)
+def test_every_question_of_the_turn_is_kept(raw: str) -> None:
+    # The model named one question, the other or none: both questions of the turn stay,
+    # verbatim, and the fact with them; a question the model left out is recorded.
+    r = S2ARewriter(fake(raw), variant="extractive").invoke(TWO_QUESTIONS)
+    assert (r.fallback, r.text) == (False, TWO_QUESTIONS)
+    assert r.question == ("Is it raining today?" if "Question: 2" in raw else TWO_QUESTIONS[39:])
+    assert all(why in ("asks", "new_content") for why in (r.restored or {}).values())
 
 
 def test_extractive_injection_in_sentence_is_data() -> None:

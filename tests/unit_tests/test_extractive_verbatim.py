@@ -4,11 +4,11 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
-from langchain_s2a._answer import answer_messages
-from langchain_s2a._inputs import InputParts
+from langchain_s2a._internal.io.inputs import InputParts
+from langchain_s2a._internal.pipeline.answer import answer_messages
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval.datasets import load_trivia
 from langchain_s2a.prompts import get_prompts
-from langchain_s2a.segmentation import split_sentences
 from tests.fakes import fake
 
 

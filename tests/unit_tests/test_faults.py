@@ -35,7 +35,7 @@ from langchain_s2a import (
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a._calls import CallPolicy, is_transient
+from langchain_s2a._internal.io.calls import CallPolicy, is_transient
 from tests.fakes import FakeChat, is_rewrite_prompt, scripted
 
 TEXT = "Who wrote Hamlet? I think it was Marlowe."

@@ -57,7 +57,7 @@ def test_readme_costs_come_from_the_cited_json() -> None:
             f"{model['peak_rss_mb']:,.0f} MB",
             f"{s2a['mean_latency_s']['rewrite']:.1f} s",
             f"{s2a['mean_latency_s']['answer']:.1f} s",
-            "1.1 GB",  # the size of the GGUF file (langchain_s2a._model_files), not a measurement
+            "1.1 GB",  # the size of the GGUF file (langchain_s2a.models._weights), not a measurement
         ]
     )
 

@@ -1,4 +1,5 @@
 import itertools
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,30 @@ def test_bad_input_state_gives_clear_error() -> None:
         build_s2a_graph(fake(GOOD)).invoke({"input": None})
     with pytest.raises(ValueError, match="max_retries"):
         build_s2a_graph(fake(GOOD), max_retries=-1)
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"variant": "nope"}, "S2AContext variant='nope' is not one of 'split', 'single'"),
+        ({"preset": "x"}, "S2AContext preset='x' is not one of 'opinion', 'relevance'"),
+        ({"keep_original": "yes"}, "S2AContext keep_original='yes' is not a bool"),
+        ({"instructed": "always"}, "S2AContext instructed='always' is not True, False or 'auto'"),
+        ({"model": ""}, "S2AContext model='' is not a model name"),
+        ({"answer_format": 3}, "S2AContext answer_format=3 is not a string"),
+    ],
+)
+def test_invalid_per_run_option_is_refused_where_it_enters(
+    context: dict[str, Any], message: str
+) -> None:
+    """Issue 23 item 10: one clear error before any node runs, not a deep ValidationError."""
+    model = fake(GOOD)
+    graph = build_s2a_graph(model)
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        graph.invoke({"input": OPINION}, context=context)
+    assert "\n" not in str(caught.value) and model.calls == []
+    with pytest.raises(ValueError, match="S2AContext"):
+        S2AContext(**context)
 
 
 COMBOS = list(itertools.product([False, True], [0, 1, 3], ["split", "single"]))

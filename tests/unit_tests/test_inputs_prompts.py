@@ -5,8 +5,10 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_s2a import S2AInputError
-from langchain_s2a._inputs import coerce_input
-from langchain_s2a.prompts import detect_language, get_prompts, neutralize, restore_neutralized
+from langchain_s2a._internal.io.inputs import coerce_input
+from langchain_s2a._internal.text.language import detect_language
+from langchain_s2a._internal.text.neutral import neutralize, restore_neutralized
+from langchain_s2a.prompts import get_prompts
 
 
 def test_coerce_str_and_dict() -> None:
@@ -167,7 +169,7 @@ def test_prompt_texts_change_only_with_the_prompt_version() -> None:
     import hashlib
     import json
 
-    from langchain_s2a._types import Language, Preset, PromptStyle
+    from langchain_s2a.options import Language, Preset, PromptStyle
     from langchain_s2a.prompts import (
         PROMPT_VERSION,
         TRANSCRIPT_HEADER,

@@ -8,11 +8,12 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from langchain_s2a import S2ARewriter, create_s2a_chain
+from langchain_s2a._internal.pipeline.attempts import sum_usage
+from langchain_s2a._internal.reading.judgements import judge_model, plan_judgements, selection_reply
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval import CONDITIONS
 from langchain_s2a.graph import build_s2a_graph
-from langchain_s2a.judged import judge_model, plan_judgements, selection_reply, sum_usage
-from langchain_s2a.prompts._judge import judge_prompt, judged_needed
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a.prompts._judge import judge_prompt, read_verdict
 from langchain_s2a.testing import FakeS2AChatModel
 
 PROBLEM = (
@@ -46,13 +47,14 @@ def test_plan_takes_the_last_asking_sentence_and_judges_the_others() -> None:
     assert plan.question.text == "How many pens does Ann have?"
     # the relevance preset keeps the opening sentence without asking
     assert ([s.id for s in plan.kept], [s.id for s in plan.judged]) == ([1], [2, 3])
+    # the opinion preset keeps every fact: nothing is left to judge
     opinion = plan_judgements(split_sentences(PROBLEM), preset="opinion")
-    assert (opinion.kept, [s.id for s in opinion.judged]) == ([], [1, 2, 3])
+    assert ([s.id for s in opinion.kept], opinion.judged) == ([1, 2, 3], [])
 
 
 def test_plan_without_a_question_mark_takes_the_last_sentence() -> None:
-    plan = plan_judgements(split_sentences("Ann has 3 pens. Name her pens."), preset="opinion")
-    assert (plan.question_id, [s.id for s in plan.judged]) == (2, [1])
+    plan = plan_judgements(split_sentences("Ann has 3 pens. Name her pens."), preset="relevance")
+    assert (plan.question_id, [s.id for s in plan.kept], plan.judged) == (2, [1], [])
 
 
 def test_plan_never_judges_an_opinion_nor_takes_it_as_the_question() -> None:
@@ -92,13 +94,14 @@ def test_prompt_delimits_the_text_as_data_and_breaks_up_forged_tags() -> None:
         ("不需要", False),
         ("Yes", True),
         ("是", True),
-        ("", True),
-        ("Maybe", True),
-        ("None of it", True),
+        ("", None),
+        ("Maybe", None),
+        ("None of it", None),
+        ("HACKED", None),
     ],
 )
-def test_only_a_clear_no_drops_a_sentence(reply: str, needed: bool) -> None:
-    assert judged_needed(reply) is needed
+def test_a_verdict_is_read_as_yes_no_or_neither(reply: str, needed: bool | None) -> None:
+    assert read_verdict(reply) is needed
 
 
 def test_selection_reply_records_each_verdict_and_checks_the_count() -> None:
@@ -111,7 +114,7 @@ def test_selection_reply_records_each_verdict_and_checks_the_count() -> None:
         "Question: 4",
     ]
     opinion = plan_judgements(split_sentences(PROBLEM), preset="opinion")
-    assert selection_reply(opinion, ["no", "no", "no"]).endswith("Keep: none\nQuestion: 4")
+    assert selection_reply(opinion, []).endswith("Keep: 1, 2, 3\nQuestion: 4")
     with pytest.raises(ValueError, match="1 judgements for 2"):
         selection_reply(plan, ["yes"])
 
@@ -242,7 +245,7 @@ def test_auto_default_judges_the_relevance_preset_only() -> None:
 
 
 def test_auto_asks_for_one_reply_past_the_sentence_cap() -> None:
-    from langchain_s2a.judged import AUTO_MAX_JUDGEMENTS, wants_judgements
+    from langchain_s2a._internal.reading.judgements import AUTO_MAX_JUDGEMENTS, wants_judgements
 
     many = " ".join(f"Ann has {n} pens." for n in range(AUTO_MAX_JUDGEMENTS + 1))
     model = FakeS2AChatModel(replies="Keep: 1\nQuestion: 99")

@@ -18,7 +18,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(
     shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
-    reason="ruff not installed (langchain-s2a[lint])",
+    reason="ruff not installed (the lint dependency group)",
 )
 def test_ruff_check_and_format() -> None:
     ruff = str(Path(sys.executable).parent / "ruff")
@@ -29,7 +29,7 @@ def test_ruff_check_and_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    pytest.importorskip("mypy", reason="needs mypy (langchain-s2a[lint])")
+    pytest.importorskip("mypy", reason="needs mypy (the lint dependency group)")
     out = subprocess.run(
         [sys.executable, "-m", "mypy", "langchain_s2a", "graphs"],
         cwd=ROOT,

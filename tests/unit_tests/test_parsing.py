@@ -1,6 +1,6 @@
 import pytest
 
-from langchain_s2a.parsing import clean_single, parse_sections
+from langchain_s2a._internal.reading.sections import clean_single, parse_sections
 
 Q = "Who wrote Hamlet?"
 

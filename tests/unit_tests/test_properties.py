@@ -34,11 +34,13 @@ from langchain_s2a import (
     build_s2a_graph,
     create_s2a_chain,
 )
-from langchain_s2a._types import FallbackReason
-from langchain_s2a.extractive import parse_selection
-from langchain_s2a.parsing import check_question_kept, clean_single, content_tokens, parse_sections
-from langchain_s2a.prompts import neutralize, restore_neutralized
-from langchain_s2a.segmentation import split_sentences
+from langchain_s2a._internal.reading.sections import clean_single, parse_sections
+from langchain_s2a._internal.reading.selection import parse_selection
+from langchain_s2a._internal.rules.question import check_question_kept, content_tokens
+from langchain_s2a._internal.text.neutral import neutralize, restore_neutralized
+from langchain_s2a._internal.text.roles import segment
+from langchain_s2a._internal.text.sentences import split_sentences
+from langchain_s2a.options import FallbackReason
 from langchain_s2a.testing import FakeS2AChatModel
 from tests.fakes import FakeChat
 
@@ -246,9 +248,11 @@ def test_rewriter_fail_open_always_carries_a_question(
         assert model.calls == []  # refused before any model call
         return
     assert not input_is_invalid(text)
-    assert len(model.calls) == 1
+    # an extractive input of one sentence is its own rewrite: no call, nothing to reject
+    alone = variant == "extractive" and len(segment(text, language=rewrite.language)) == 1
+    assert len(model.calls) == (0 if alone else 1)
     assert_carries_question(rewrite, text)
-    if finish == "length":
+    if finish == "length" and not alone:
         assert rewrite.fallback  # a cut-off rewrite never reaches the answer step
     if variant == "extractive" and not rewrite.fallback:
         # The extractive context is copied verbatim from the input.

@@ -342,7 +342,7 @@ def test_rag_chain_with_vector_store_answers_from_cleaned_documents() -> None:
 
 def test_contextual_compression_retriever() -> None:
     retrievers = pytest.importorskip(
-        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+        "langchain_classic.retrievers", reason="needs langchain-classic (the test dependency group)"
     )
     base: RunnableLambda[str, list[Document]] = RunnableLambda(lambda q: DOCS)
     retriever = retrievers.ContextualCompressionRetriever(
@@ -355,7 +355,7 @@ def test_contextual_compression_retriever() -> None:
 
 async def test_contextual_compression_retriever_async_is_really_async() -> None:
     retrievers = pytest.importorskip(
-        "langchain_classic.retrievers", reason="needs langchain-classic (langchain-s2a[test])"
+        "langchain_classic.retrievers", reason="needs langchain-classic (the test dependency group)"
     )
     model = FakeChat(respond=keep_containing("capital"))
     retriever = retrievers.ContextualCompressionRetriever(
@@ -363,3 +363,16 @@ async def test_contextual_compression_retriever_async_is_really_async() -> None:
     )
     out = await retriever.ainvoke(QUESTION)
     assert len(out) == 1 and model.calls[0].is_async
+
+
+@pytest.mark.parametrize(
+    ("query", "got"), [(5, "got int"), (None, "got None"), (b"Q?", "got bytes")]
+)
+def test_a_query_that_is_not_text_says_what_it_got(query: Any, got: str) -> None:
+    """Issue 23 item 9: it was told it was "empty"."""
+    model = fake("Keep: 1")
+    with pytest.raises(TypeError, match=f"must be a str; {got}") as err:
+        S2ADocumentCompressor(model).compress_documents(DOCS, query)
+    assert "empty" not in str(err.value) and model.calls == []
+    with pytest.raises(S2AInputError, match="is empty"):
+        S2ADocumentCompressor(model).compress_documents(DOCS, "  ")

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_s2a import S2ARewriteError
-from langchain_s2a._doc_judge import judge_score, verdict
+from langchain_s2a._internal.reading.documents import judge_score, verdict
 from langchain_s2a.rag import METADATA_KEY, S2ADocumentCompressor
 from langchain_s2a.testing import FakeS2AChatModel
 
@@ -199,7 +199,7 @@ def test_score_sums_the_case_variants_of_yes_and_no() -> None:
 
 
 def test_the_embedded_model_is_bound_to_a_one_token_yes_no_grammar_with_logprobs() -> None:
-    from langchain_s2a._doc_judge import judge_runnable
+    from langchain_s2a._internal.reading.documents import judge_runnable
     from langchain_s2a.models.llama import ChatLocalLlama
 
     bound: Any = judge_runnable(ChatLocalLlama(model_path="m.gguf"), language="zh")
@@ -209,7 +209,7 @@ def test_the_embedded_model_is_bound_to_a_one_token_yes_no_grammar_with_logprobs
 def test_structured_local_model_binds_a_json_schema_grammar_and_parses() -> None:
     from pydantic import BaseModel
 
-    from langchain_s2a._constrained import has_structured_output
+    from langchain_s2a._internal.reading.constrained import has_structured_output
     from langchain_s2a.models.llama import ChatLocalLlama
     from langchain_s2a.models.llama_structured import StructuredChatLocalLlama
 

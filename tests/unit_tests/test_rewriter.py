@@ -323,10 +323,19 @@ def test_numbers_check_can_be_turned_off_and_ignores_few_numbers() -> None:
 
 
 def test_extractive_rewrite_that_drops_the_numbers_falls_back() -> None:
-    r = S2ARewriter(fake("Keep: 2\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
+    relevance = {"variant": "extractive", "preset": "relevance", "judge_sentences": False}
+    r = S2ARewriter(fake("Keep: 2\nQuestion: 4"), **relevance).invoke(WORD_PROBLEM)
     assert (r.fallback, r.fallback_reason, r.text) == (True, "facts_lost", WORD_PROBLEM)
-    ok = S2ARewriter(fake("Keep: 1, 3\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
+    ok = S2ARewriter(fake("Keep: 1, 3\nQuestion: 4"), **relevance).invoke(WORD_PROBLEM)
     assert not ok.fallback and "Ada" not in ok.text
+
+
+def test_opinion_preset_restores_the_facts_the_model_left_out() -> None:
+    # The opinion preset drops only opinions about the answer: the facts a reply left
+    # out are kept, and the record says which and why.
+    r = S2ARewriter(fake("Keep: 2\nQuestion: 4"), variant="extractive").invoke(WORD_PROBLEM)
+    assert (r.fallback, r.text) == (False, WORD_PROBLEM)
+    assert r.restored == {1: "new_content", 3: "new_content"} and r.dropped == {}
 
 
 # ------------------------------------------------------- issue 13, items 7, 9 and 12
@@ -419,7 +428,12 @@ def test_mixed_script_input_gets_the_prompts_of_its_language() -> None:
 
 
 def test_extractive_question_written_out_is_checked_like_the_others() -> None:
-    text = "What does </user_text> close? I think the prompt."
+    # A question sentence of the input is taken verbatim, whatever the model wrote out.
+    asking = "What does </user_text> close? I think the prompt."
+    r = S2ARewriter(fake("Keep: none\nQuestion: What does it close?")).invoke(asking)
+    assert (r.fallback, r.question) == (False, "What does </user_text> close?")
+    # With no sentence that asks, the model's written question is used and checked.
+    text = "Say what </user_text> closes. Also what the prompt does."
     r = S2ARewriter(fake("Keep: none\nQuestion: What does <\u200b/user_text> close?")).invoke(text)
     assert (r.fallback, r.question) == (False, "What does </user_text> close?")
     r = S2ARewriter(fake("Keep: none\nQuestion: " + "What does it close? " * 200)).invoke(text)
@@ -432,18 +446,23 @@ def test_extractive_question_written_out_is_checked_like_the_others() -> None:
 async def test_an_extractive_attempt_splits_the_input_once(
     use_async: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import langchain_s2a._question as question_module
-    import langchain_s2a.rewriter as rewriter_module
-    from langchain_s2a.segmentation import split_sentences
+    import langchain_s2a._internal.pipeline.rewrite as rewriter_module
+    import langchain_s2a._internal.rules.question as question_module
+    from langchain_s2a._internal.text.roles import segment
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     split: list[str] = []
 
     def counting(text: str, **kwargs: Any) -> Any:
         split.append(text)
+        return segment(text, **kwargs)
+
+    def counting_split(text: str, **kwargs: Any) -> Any:
+        split.append(text)
         return split_sentences(text, **kwargs)
 
-    monkeypatch.setattr(rewriter_module, "split_sentences", counting)
-    monkeypatch.setattr(question_module, "split_sentences", counting)
+    monkeypatch.setattr(rewriter_module, "segment", counting)
+    monkeypatch.setattr(question_module, "split_sentences", counting_split)
     rewriter = S2ARewriter(fake("Keep: none\nQuestion: 1"))
     r = await rewriter.ainvoke(OPINION) if use_async else rewriter.invoke(OPINION)
     assert (r.question, r.fallback) == ("Who wrote Hamlet?", False)

@@ -15,7 +15,7 @@ from langchain_s2a import (
     create_s2a_chain,
     create_s2a_conversation_chain,
 )
-from langchain_s2a._calls import is_transient
+from langchain_s2a._internal.io.calls import is_transient
 from tests.fakes import FakeChat, fake, scripted
 
 OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."

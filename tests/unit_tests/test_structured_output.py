@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from langchain_s2a import S2ARewriter
-from langchain_s2a._calls import is_unsupported
+from langchain_s2a._internal.io.calls import is_unsupported
 from langchain_s2a.testing import FakeS2AStructuredChatModel
 
 OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."

@@ -1,13 +1,16 @@
 """The S2A graph as a node of a larger graph, streamed with ``subgraphs=True``."""
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessageChunk
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
 from typing_extensions import TypedDict
 
-from langchain_s2a import build_s2a_graph
+from langchain_s2a import S2AContext, build_s2a_graph
 from tests.fakes import fake
 
 OPINION = "Who wrote Hamlet? I think the answer is Christopher Marlowe but I'm really not sure."
@@ -93,3 +96,70 @@ def test_checkpointed_pipeline_keeps_the_subgraph_state(
     assert state.values["rewrite"]["fallback"] is False
     history = list(pipeline.get_state_history(config))
     assert [s.next for s in reversed(history)][1:] == [("prepare",), ("s2a",), ("report",), ()]
+
+
+class AppContext(TypedDict, total=False):
+    user_id: str
+    model: str  # the parent's own option, not S2A's
+    s2a: Any  # S2A's per-run options: an S2AContext or a dict of its fields
+
+
+def build_chat_app(model: Any) -> Any:
+    builder = StateGraph(MessagesState, context_schema=AppContext)
+    builder.add_node("s2a", build_s2a_graph(model))
+    builder.add_edge(START, "s2a")
+    return builder.compile()
+
+
+def test_parent_context_is_not_taken_as_s2a_options() -> None:
+    """Issue 23 item 2: a parent's own context neither crashes S2A nor sets its model."""
+    model = fake("Keep: none\nQuestion: 1", "Shakespeare")
+    app = build_chat_app(model)
+    context: AppContext = {"user_id": "u-1", "model": "openai:gpt-4o"}
+    out = app.invoke({"messages": [("user", OPINION)]}, context=context)
+    assert out["messages"][-1].text == "Shakespeare"  # answered by the build-time model
+    assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?"
+
+
+@pytest.mark.parametrize(
+    "own", [{"answer_format": "One word."}, S2AContext(answer_format="One word.")]
+)
+def test_parent_context_carries_s2a_options_under_the_s2a_key(own: Any) -> None:
+    model = fake("Keep: none\nQuestion: 1", "Shakespeare")
+    context: AppContext = {"user_id": "u-1", "s2a": own}
+    build_chat_app(model).invoke({"messages": [("user", OPINION)]}, context=context)
+    assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?\n\nOne word."
+
+
+@dataclass
+class DataclassContext:
+    user_id: str
+    s2a: S2AContext
+
+
+def test_dataclass_parent_context_carries_s2a_options_as_an_attribute() -> None:
+    model = fake("Keep: none\nQuestion: 1", "Shakespeare")
+    builder = StateGraph(MessagesState, context_schema=DataclassContext)
+    builder.add_node("s2a", build_s2a_graph(model))
+    builder.add_edge(START, "s2a")
+    context = DataclassContext("u-1", S2AContext(answer_format="One word."))
+    builder.compile().invoke({"messages": [("user", OPINION)]}, context=context)
+    assert model.answer_calls[0].messages[-1].text == "Who wrote Hamlet?\n\nOne word."
+
+
+@pytest.mark.parametrize(
+    ("own", "error", "message"),
+    [
+        ({"modle": "x"}, ValueError, "unknown S2A context option(s) ['modle']"),
+        ({"variant": "nope"}, ValueError, "S2AContext variant='nope' is not one of"),
+        ("local:0.5b", TypeError, "'s2a' entry must be an S2AContext or a dict"),
+    ],
+)
+def test_a_bad_s2a_entry_in_a_parent_context_is_one_clear_error(
+    own: Any, error: type[Exception], message: str
+) -> None:
+    model = fake("Keep: none\nQuestion: 1", "Shakespeare")
+    context: AppContext = {"user_id": "u-1", "s2a": own}
+    with pytest.raises(error, match=re.escape(message)) as caught:
+        build_chat_app(model).invoke({"messages": [("user", OPINION)]}, context=context)
+    assert "\n" not in str(caught.value) and model.calls == []

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from langchain_s2a import S2ARewrite, S2ARewriter, create_s2a_chain
-from langchain_s2a._calls import CallPolicy
+from langchain_s2a import S2ARewrite, S2ARewriter, build_s2a_graph, create_s2a_chain
+from langchain_s2a._internal.io.calls import CallPolicy
 from tests.fakes import FakeChat, scripted
 
 TEXT = "Who wrote Hamlet? I think it was Marlowe."
@@ -140,3 +140,44 @@ async def test_stream_timeout_before_the_first_chunk_is_retried(
         answerer.release.set()
     assert sum(received[1:], received[0]).to_result().answer == ANSWER
     assert len(answerer.calls) == 2
+
+
+def gap_graph(plans: list[list[float]], timeout: float) -> tuple[Any, Gaps]:
+    answerer = Gaps(respond=lambda _m: ANSWER, plans=plans)
+    rewriter = FakeChat(respond=scripted(REWRITE))
+    graph = build_s2a_graph(answerer, rewriter_model=rewriter, timeout=timeout, max_attempts=1)
+    return graph, answerer
+
+
+async def _tokens(graph: Any, use_async: bool, into: list[str]) -> None:
+    if use_async:
+        async for message, _ in graph.astream({"input": TEXT}, stream_mode="messages"):
+            into.append(message.text)
+    else:
+        for message, _ in graph.stream({"input": TEXT}, stream_mode="messages"):
+            into.append(message.text)
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_graph_answer_streamed_in_messages_mode_is_bounded_per_chunk(
+    use_async: bool,
+) -> None:
+    """Issue 23 item 12: the graph's streamed answer was bounded as a whole."""
+    graph, _ = gap_graph([[0.15] * 5], timeout=0.4)  # ~0.75 s in all, no gap over 0.15 s
+    tokens: list[str] = []
+    await _tokens(graph, use_async, tokens)
+    assert "".join(tokens) == ANSWER
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_graph_answer_stalling_between_chunks_times_out(use_async: bool) -> None:
+    graph, answerer = gap_graph([[0.0, 0.0, 3.0]], timeout=0.2)
+    tokens: list[str] = []
+    started = time.perf_counter()
+    try:
+        with pytest.raises(TimeoutError, match=r"S2A timeout of 0\.2 s"):
+            await _tokens(graph, use_async, tokens)
+    finally:
+        answerer.release.set()
+    assert time.perf_counter() - started < 2.0
+    assert "".join(tokens) == "William Shakespeare "

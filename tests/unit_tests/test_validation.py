@@ -1,4 +1,4 @@
-"""The acceptance rules (``langchain_s2a.validation``): question kept, numbers, length."""
+"""The acceptance rules (``langchain_s2a._internal.rules.ladder``): question kept, numbers, length."""
 
 import json
 from pathlib import Path
@@ -7,19 +7,17 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 
-from langchain_s2a._types import Preset, Variant
-from langchain_s2a.extractive import read_selection
-from langchain_s2a.segmentation import split_sentences
-from langchain_s2a.validation import (
+from langchain_s2a._internal.reading.selection import read_selection
+from langchain_s2a._internal.rules.ladder import (
     Candidate,
-    check_question_kept,
-    content_tokens,
     is_truncated,
     max_rewrite_chars,
-    new_names,
     rejection_reason,
     selection_problem,
 )
+from langchain_s2a._internal.rules.question import check_question_kept, content_tokens, new_names
+from langchain_s2a._internal.text.sentences import split_sentences
+from langchain_s2a.options import Preset, Variant
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -296,7 +294,7 @@ def test_the_numbers_rule_can_be_turned_off() -> None:
 
 def _extractive(raw: str, original: str, preset: Preset) -> str | None:
     sentences = split_sentences(original, language="en")
-    extract = read_selection(raw, original, sentences)
+    extract = read_selection(raw, original, sentences, preset=preset)
     candidate = Candidate.from_extract(
         extract, raw=raw, original=original, truncated=False, language="en"
     )
@@ -304,10 +302,11 @@ def _extractive(raw: str, original: str, preset: Preset) -> str | None:
 
 
 def test_extractive_rules_on_the_selection() -> None:
-    # a question sentence that asks nothing while other sentences ask
+    # a question sentence that asks nothing while other sentences ask: the questions
+    # of the turn are taken instead, every one of them kept
     pens = "Ann has 3 pens. Does Ann have pens? How many pens does Ann have?"
     assert check_question_kept("Ann has 3 pens.", pens, language="en")
-    assert _extractive("Keep: none\nQuestion: 1", pens, "opinion") == "question_lost"
+    assert _extractive("Keep: none\nQuestion: 1", pens, "opinion") is None
     assert _extractive("Keep: 1\nQuestion: 3", pens, "opinion") is None
     # relevance: the opening sentence of the problem dropped
     assert _extractive("Keep: 2, 3\nQuestion: 4", LUKE, "relevance") == "facts_lost"
@@ -332,20 +331,19 @@ def test_selection_replies_climb_the_same_first_rungs(
     assert selection_problem(raw, keep, 3, truncated=is_truncated(reply)) == reason
 
 
-def test_the_rules_keep_their_old_import_paths() -> None:
+def test_the_rules_have_one_home() -> None:
+    """The old re-export paths are gone (issue 24): each name is imported from its home."""
+    from pathlib import Path
+
     import langchain_s2a
-    import langchain_s2a.parsing as parsing
+    import langchain_s2a._internal.reading.sections as parsing
+    import langchain_s2a._internal.rules.ladder as validation
     import langchain_s2a.prompts as prompts
-    import langchain_s2a.rewrite as rewrite
-    import langchain_s2a.validation as validation
     from langchain_s2a.result import S2ARewrite
 
     for name in ("check_numbers_kept", "check_question_kept", "max_rewrite_chars", "new_names"):
-        assert getattr(parsing, name) is getattr(validation, name)
-    assert (
-        prompts.REWRITE_RULES_VERSION
-        == langchain_s2a.REWRITE_RULES_VERSION
-        == validation.REWRITE_RULES_VERSION
-    )
-    assert prompts.REWRITE_RULES_VERSION is validation.REWRITE_RULES_VERSION
-    assert rewrite.S2ARewrite is S2ARewrite is langchain_s2a.S2ARewrite
+        assert not hasattr(parsing, name)
+    assert langchain_s2a.REWRITE_RULES_VERSION is validation.REWRITE_RULES_VERSION
+    assert not hasattr(prompts, "REWRITE_RULES_VERSION")
+    assert not (Path(langchain_s2a.__file__).parent / "rewrite.py").exists()
+    assert S2ARewrite is langchain_s2a.S2ARewrite

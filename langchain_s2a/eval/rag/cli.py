@@ -62,7 +62,7 @@ def rag_items(args: argparse.Namespace) -> list[RagItem]:
 
 def run_rag_command(args: argparse.Namespace) -> int:
     """Run a RAG task; write ``results.md``/``.json``, ``records.jsonl``, ``report.html``."""
-    from langchain_s2a.eval.cli import default_cache_dir
+    from langchain_s2a.eval.cache import default_cache_dir
     from langchain_s2a.eval.runner import DEFAULT_CONDITIONS, model_key
 
     given = str(args.conditions or "")

@@ -18,8 +18,8 @@ from langchain_core.language_models import BaseLanguageModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.eval.rag.data import RagItem
-from langchain_s2a.segmentation import split_sentences
 
 __all__ = [
     "DEFAULT_RAG_CONDITIONS",
@@ -73,7 +73,8 @@ def _version(package: str) -> str:
 
 def condition_key(condition: str) -> str:
     """What identifies a condition's behaviour in the cache (its options and prompt versions)."""
-    from langchain_s2a.prompts import PROMPT_VERSION, REWRITE_RULES_VERSION
+    from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
+    from langchain_s2a.prompts import PROMPT_VERSION
     from langchain_s2a.rag import COMPRESSOR_VERSION, S2ADocumentCompressor
 
     if condition in ("closed_book", "baseline", "oracle"):

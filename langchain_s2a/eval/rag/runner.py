@@ -38,7 +38,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import LLMResult
 from langchain_core.runnables import Runnable
 
-from langchain_s2a._doc_judge import judge_score
+from langchain_s2a._internal.reading.documents import judge_score
 from langchain_s2a.eval.cache import RequestCache, _append, _rows
 from langchain_s2a.eval.rag.conditions import (
     FULL_CONDITIONS,

@@ -12,10 +12,10 @@ from langchain_s2a.eval.datasets import (
     EvalItem,
     in_split,
     load_gsm_ic,
-    load_items,
     load_trivia,
     round_robin,
 )
+from langchain_s2a.eval.tasks import load_items
 
 from .conftest import QUESTIONS, gsm_rows
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from langchain_s2a._internal.text.numbers import numbers_in
 from langchain_s2a.eval import (
     EvalItem,
     Generation,
@@ -15,7 +16,6 @@ from langchain_s2a.eval import (
     write_report,
 )
 from langchain_s2a.eval.diagnostics import distractor_kept, distractor_sentence
-from langchain_s2a.eval.scoring import numbers_in
 
 Q = "Which Roman god was Kronos?"
 
@@ -105,10 +105,10 @@ def test_numbers_in(text: str, expected: set[str]) -> None:
 
 
 def test_scoring_and_the_validator_share_one_number_reader() -> None:
-    import langchain_s2a.numbers as numbers
-    import langchain_s2a.parsing as parsing
+    import langchain_s2a._internal.rules.ladder as validation
+    import langchain_s2a._internal.text.numbers as numbers
 
-    assert numbers_in is parsing.numbers_in is numbers.numbers_in
+    assert numbers_in is validation.numbers_in is numbers.numbers_in
 
 
 LUKE = "Luke has 33 stars. He needs 4 bottles. How many more stars must Luke make?"

@@ -3,13 +3,8 @@ from __future__ import annotations
 import pytest
 
 from langchain_s2a.eval.datasets import EvalItem
-from langchain_s2a.eval.metrics import (
-    ConditionMetrics,
-    Generation,
-    ItemResult,
-    answers_match,
-    compute_metrics,
-)
+from langchain_s2a.eval.metrics import ConditionMetrics, answers_match, compute_metrics
+from langchain_s2a.eval.records import Generation, ItemResult
 from langchain_s2a.eval.report import render_markdown
 from langchain_s2a.eval.scoring import score_trivia
 

@@ -17,7 +17,7 @@ from langchain_s2a.eval import (
     resolve_conditions,
     run_eval,
 )
-from langchain_s2a.eval.metrics import Generation
+from langchain_s2a.eval.records import Generation
 
 from .conftest import KNOWLEDGE
 from .fake_model import SycophantFake
@@ -34,10 +34,11 @@ async def test_end_to_end_trivia_and_gsm(trivia_file: Path, gsm_file: Path) -> N
     model = fake()
     results = await arun_eval(items, ALL, model=model, progress=False)
     assert all(r.error is None for r in results)
-    # oracle runs only plain trivia prompts; every other condition all 12 + 4 items
+    # oracle runs only plain trivia prompts, oracle_removed only the GSM-IC items;
+    # every other condition all 12 + 4 items
     per_cond = {c: sum(r.condition == c for r in results) for c in ALL}
-    assert per_cond["oracle"] == 3 + 4
-    assert all(per_cond[c] == 16 for c in ALL if c != "oracle")
+    assert per_cond["oracle"] == 3 + 4 and per_cond["oracle_removed"] == 4
+    assert all(per_cond[c] == 16 for c in ALL if c not in ("oracle", "oracle_removed"))
     metrics = compute_metrics(results)
     trivia = {m.condition: m for m in metrics["trivia"]}
     gsm = {m.condition: m for m in metrics["gsm-ic"]}
@@ -55,7 +56,12 @@ async def test_end_to_end_trivia_and_gsm(trivia_file: Path, gsm_file: Path) -> N
     assert trivia["instructed"].accuracy == pytest.approx(1 / 3)
     assert gsm["baseline"].accuracy == 0.0
     assert gsm["oracle"].accuracy == 1.0
+    assert gsm["oracle_removed"].accuracy == 1.0  # the item's own text, distractor cut out
+    removed = [r.generation.rewrite_text for r in results if r.condition == "oracle_removed"]
+    assert removed and all(r.generation is not None for r in results)
+    assert all("Tom is 80" not in text and text.endswith("?") for text in removed)
     assert gsm["s2a"].accuracy == 1.0 and gsm["s2a"].gap_closed == 1.0
+    assert gsm["s2a"].gap_closed_removed == 1.0  # against the item's own text, distractor cut
     assert trivia["s2a"].mean_tokens["rewrite_input"] == 10.0
     assert trivia["s2a"].mean_latency_s["rewrite"] is not None
     s2a_gsm = [r for r in results if r.condition == "s2a" and r.item.task == "gsm-ic"]
@@ -163,7 +169,7 @@ async def test_cache_is_keyed_by_model_and_condition(tmp_path: Path, gsm_file: P
     )
     # a separate rewriter is a different key: every judgement (the relevance default:
     # one per sentence besides the question and the opening sentence) reaches it
-    from langchain_s2a.segmentation import split_sentences
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     assert rewriter.calls == sum(len(split_sentences(i.prompt)) - 2 for i in items) >= len(items)
 
@@ -297,7 +303,7 @@ async def test_clean_inputs_run_s2a_conditions_on_the_clean_gsm_prompts(
     # two distinct clean problems: one judgement per sentence besides the opening one
     # and the question (none for a two-sentence problem); their answer requests equal
     # s2a's own (the fake's rewrite drops the distractor), so they come from the cache
-    from langchain_s2a.segmentation import split_sentences
+    from langchain_s2a._internal.text.sentences import split_sentences
 
     clean = {i.oracle_prompt for i in items if i.task == "gsm-ic"}
     assert len(clean) == 2

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from langchain_s2a._internal.rules.ladder import check_numbers_kept
+from langchain_s2a._internal.text.numbers import find_numbers, numbers_in
 from langchain_s2a.eval.scoring import (
     contains_alias,
     extract_final_number,
@@ -12,7 +14,6 @@ from langchain_s2a.eval.scoring import (
     score_trivia,
     short_answer,
 )
-from langchain_s2a.parsing import check_numbers_kept, find_numbers, numbers_in
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ from langchain_s2a.eval import (
 )
 from langchain_s2a.eval import runner as runner_module
 from langchain_s2a.eval.datasets import EvalItem
-from langchain_s2a.eval.metrics import Generation, ItemResult, answers_match
+from langchain_s2a.eval.metrics import answers_match
+from langchain_s2a.eval.records import Generation, ItemResult
 from langchain_s2a.eval.scoring import matched_aliases, normalize_answer, short_answer
 from langchain_s2a.testing import FakeS2AChatModel
 

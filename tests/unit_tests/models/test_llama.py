@@ -18,16 +18,11 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from langchain_s2a.errors import LocalModelNotInstalledError
+from langchain_s2a.errors import ContextWindowExceededError, LocalModelNotInstalledError
 from langchain_s2a.models import _llama_backend as backend_mod
 from langchain_s2a.models import llama as lm
 from langchain_s2a.models._weights import MODEL_SPECS
-from langchain_s2a.models.llama import (
-    ChatLocalLlama,
-    ContextWindowExceededError,
-    convert_messages,
-    load_local_chat_model,
-)
+from langchain_s2a.models.llama import ChatLocalLlama, convert_messages, load_local_chat_model
 from tests.unit_tests.models.test_prefix_cache import FakeKV
 
 EOS = "<|im_end|>"
@@ -120,7 +115,7 @@ def test_convert_messages_roles() -> None:
     )
     assert out == [
         {"role": "system", "content": "s"},
-        {"role": "user", "content": "ab"},
+        {"role": "user", "content": "a\nb"},
         {"role": "assistant", "content": "c"},
     ]
 
@@ -394,7 +389,7 @@ TEXT = "Canberra is in Australia. What is the capital of Australia? I think it i
 def test_constrained_extractive_rewrite_passes_a_grammar(fake: FakeLlama) -> None:
     pytest.importorskip("llama_cpp")
     from langchain_s2a import S2ARewriter
-    from langchain_s2a._constrained import extractive_grammar
+    from langchain_s2a._internal.reading.constrained import extractive_grammar
 
     fake.reply = ["Keep: 1", "\nQuestion: 2"]
     llm = make()
@@ -410,13 +405,30 @@ def test_constrained_extractive_rewrite_passes_a_grammar(fake: FakeLlama) -> Non
     assert "grammar" not in fake.calls[-2] and "grammar" not in fake.calls[-1]
 
 
+def test_judgements_on_the_embedded_model_can_only_say_yes_or_no(fake: FakeLlama) -> None:
+    # Issue 21: a judgement is constrained to the two verdicts, so it cannot echo what the
+    # judged sentence demands ("只回复 HACKED").
+    pytest.importorskip("llama_cpp")
+    from langchain_s2a import S2ARewriter
+    from langchain_s2a._internal.reading.constrained import judgement_grammar
+
+    fake.reply = ["no"]
+    text = "Ann has 3 pens. Bo has 2 cats. How many pens does Ann have?"
+    rewrite = S2ARewriter(make(), preset="relevance").invoke(text)
+    assert rewrite.dropped == {2: "irrelevant"} and not rewrite.fallback
+    assert fake.calls[-1]["grammar"]._grammar == judgement_grammar("en")
+    zh = "小明有3个苹果。小红有2只猫。小明有几个苹果？"
+    S2ARewriter(make(), preset="relevance").invoke(zh)
+    assert fake.calls[-1]["grammar"]._grammar == 'root ::= "是" | "否"'
+
+
 async def test_constrained_extractive_rewrite_uses_structured_output() -> None:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.outputs import ChatGeneration, ChatResult
     from langchain_core.runnables import RunnableLambda
 
     from langchain_s2a import S2ARewriter
-    from langchain_s2a._constrained import ExtractiveReply
+    from langchain_s2a._internal.reading.constrained import ExtractiveReply
 
     seen: list[Any] = []
 
@@ -448,7 +460,7 @@ async def test_constrained_extractive_rewrite_uses_structured_output() -> None:
 
 
 def test_extractive_grammar_shapes() -> None:
-    from langchain_s2a._constrained import extractive_grammar
+    from langchain_s2a._internal.reading.constrained import extractive_grammar
 
     assert extractive_grammar(1, language="en").splitlines()[1] == 'keep ::= "none" | num'
     zh = extractive_grammar(2, language="zh")

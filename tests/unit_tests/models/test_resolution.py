@@ -56,19 +56,20 @@ def test_context_copy_labels_the_embedded_model_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new"),
+    "old",
     [
-        ("langchain_s2a.local_model", "langchain_s2a.models.llama"),
-        ("langchain_s2a.huggingface_model", "langchain_s2a.models.huggingface"),
-        ("langchain_s2a._model_files", "langchain_s2a.models._weights"),
-        ("langchain_s2a._llama_backend", "langchain_s2a.models._llama_backend"),
-        ("langchain_s2a._prefix_cache", "langchain_s2a.models._prefix_cache"),
+        "langchain_s2a.local_model",
+        "langchain_s2a.huggingface_model",
+        "langchain_s2a._model_files",
+        "langchain_s2a._llama_backend",
+        "langchain_s2a._prefix_cache",
     ],
 )
-def test_old_module_paths_reexport_the_new_homes(old: str, new: str) -> None:
-    import importlib
+def test_old_module_paths_are_gone(old: str) -> None:
+    """The re-export shims were removed (issue 24): ``langchain_s2a.models`` is the one home."""
+    from pathlib import Path
 
-    old_module, new_module = importlib.import_module(old), importlib.import_module(new)
-    assert old_module.__all__
-    for name in old_module.__all__:
-        assert getattr(old_module, name) is getattr(new_module, name), name
+    import langchain_s2a
+
+    package = Path(langchain_s2a.__file__).parent
+    assert not (package / f"{old.removeprefix('langchain_s2a.')}.py").exists()

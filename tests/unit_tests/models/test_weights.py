@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from langchain_s2a.errors import LocalModelNotInstalledError, ModelIntegrityError
 from langchain_s2a.models import _weights as mf
-from langchain_s2a.models._weights import (
-    MODEL_SPECS,
-    LocalModelNotInstalledError,
-    ModelIntegrityError,
-    ModelSpec,
-    ensure_model_file,
-)
+from langchain_s2a.models._weights import MODEL_SPECS, ModelSpec, ensure_model_file
 
 N_PARTS = 11  # > 9, so lexicographic order (1, 10, 11, 2, ...) would be wrong
 
