@@ -8,6 +8,12 @@ budget share one model call; larger sets are split into batches that run with
 bounded concurrency. Metadata is kept, provenance is added under
 ``metadata["s2a"]``, and documents with nothing relevant are dropped.
 
+With ``mode="judge"`` it asks about each document on its own instead: the
+instructions and the query are a shared prompt prefix (read once by a model that
+reuses prefixes, such as the embedded one), each call reads one document and
+replies ``yes`` or ``no``, and documents are kept or dropped whole, by the
+model's P(yes) where it reports log-probabilities (see ``judge_threshold``).
+
 Example:
     >>> from langchain_core.documents import Document
     >>> from langchain_core.language_models import GenericFakeChatModel
@@ -35,6 +41,11 @@ from langchain_core.runnables.config import get_executor_for_config, patch_confi
 from pydantic import ConfigDict
 
 from langchain_s2a._internal.io.calls import CallPolicy, acall_model, call_model, message_of
+from langchain_s2a._internal.reading.documents import (
+    assemble_judged,
+    judge_messages,
+    judge_runnable,
+)
 from langchain_s2a._internal.reading.selection import (
     Selection,
     assemble,
@@ -48,11 +59,16 @@ from langchain_s2a.errors import S2AInputError, S2ARewriteError
 from langchain_s2a.models import ModelLike, resolve_chat_model
 from langchain_s2a.options import Language, LanguageOption, OnFailure, Preset
 from langchain_s2a.prompts import get_prompts, selection_prompt
+from langchain_s2a.prompts._rag import JUDGE_PROMPT_VERSION
 from langchain_s2a.result import METADATA_KEY
 
-__all__ = ["S2ADocumentCompressor", "create_s2a_document_cleaner"]
+__all__ = ["COMPRESSOR_VERSION", "S2ADocumentCompressor", "create_s2a_document_cleaner"]
+
+COMPRESSOR_VERSION = f"select-1+{JUDGE_PROMPT_VERSION}"
+"""Changes whenever what the compressor sends or keeps changes (evaluation caches use it)."""
 
 _SELECT_RUN_NAME = "s2a_select"
+_JUDGE_RUN_NAME = "s2a_judge_document"
 
 
 @dataclass(frozen=True)
@@ -118,6 +134,17 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         on_failure: ``"original"`` (fall back, default) or ``"raise"``.
         on_empty: ``"original"`` returns the originals, flagged, when every
             document is dropped; ``"empty"`` returns ``[]``.
+        mode: ``"select"`` (default: sentence numbers in one reply per batch) or
+            ``"judge"`` (one one-word judgement per document, documents kept whole;
+            ``metadata["s2a"]["score"]`` holds each kept document's score).
+        judge_threshold: ``judge``: keep documents whose score, P(yes) among
+            yes/no (1 or 0 from the reply of a model without log-probabilities),
+            is at least this.
+        judge_relative: ``judge``: also keep those scoring at least this share of
+            the best score.
+        judge_keep_best: ``judge``: also keep this many best-scored documents
+            (with a score above 0); the defaults were chosen on the RGB / NQ tune
+            splits (``benchmarks/rag_judge_rules.py``).
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -152,6 +179,16 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     """Seconds one model call may take."""
     max_attempts: int = 3
     """Attempts per call for transient errors."""
+    mode: Literal["select", "judge"] = "select"
+    """``"select"``: one reply per batch picking sentence numbers; ``"judge"``: one
+    yes/no call per document over a shared question prefix, documents kept whole
+    (see ``judge_threshold``, ``judge_relative``, ``judge_keep_best``)."""
+    judge_threshold: float = 0.5
+    """``judge`` mode: keep documents whose score (P(yes) among yes/no) is at least this."""
+    judge_relative: float = 0.5
+    """``judge`` mode: also keep documents scoring at least this share of the best score."""
+    judge_keep_best: int = 2
+    """``judge`` mode: the this-many best-scored documents are kept whatever their score."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -206,9 +243,6 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
 
     def _select(self, batch: _Batch, query: str, config: RunnableConfig) -> BaseMessage:
         return message_of(call_model(*self._call_args(batch, query, config)))
-
-    async def _aselect(self, batch: _Batch, query: str, config: RunnableConfig) -> BaseMessage:
-        return message_of(await acall_model(*self._call_args(batch, query, config)))
 
     def _concurrency(self, config: RunnableConfig) -> int:
         return int(config.get("max_concurrency") or self.max_concurrency)
@@ -278,32 +312,73 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         docs = _checked(documents, query)
         return docs, [b for b in self._plan(docs) if b.has_text], config or {}
 
+    # ------------------------------------------------------------------ judge mode
+    def _judge_args(self, doc: Document, query: str, config: RunnableConfig) -> Any:
+        lang = self._language(query)
+        policy = CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
+        cfg = patch_config(config, run_name=_JUDGE_RUN_NAME)
+        messages = judge_messages(query, doc.page_content, language=lang)
+        return judge_runnable(self.model, language=lang), messages, cfg, policy
+
+    def _judged(
+        self, docs: list[Document], indices: list[int], replies: Sequence[BaseMessage], query: str
+    ) -> list[Document]:
+        kept = assemble_judged(
+            docs,
+            dict(zip(indices, replies, strict=True)),
+            options=(self.judge_threshold, self.judge_relative, self.judge_keep_best),
+            key=METADATA_KEY,
+            fallback=lambda doc, raw: self._fallback(doc, "unparsed_judgement", raw, query),
+        )
+        if kept or self.on_empty == "empty":
+            return kept
+        return [self._fallback(d, "nothing_relevant", "", query) for d in docs]
+
     # ------------------------------------------------------------------ public
+    def _map(self, call: Callable[[Any], BaseMessage], work: list[Any], cfg: RunnableConfig) -> Any:
+        if self._concurrency(cfg) <= 1 or len(work) <= 1:
+            return [call(w) for w in work]
+        pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
+        with get_executor_for_config(pool_config) as pool:
+            return list(pool.map(call, work))
+
+    async def _amap(self, call: Any, work: list[Any], cfg: RunnableConfig) -> list[BaseMessage]:
+        gate = asyncio.Semaphore(self._concurrency(cfg))
+
+        async def one(w: Any) -> BaseMessage:
+            async with gate:
+                return message_of(await acall_model(*call(w)))
+
+        return list(await asyncio.gather(*(one(w) for w in work)))
+
     def compress(
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
+        if self.mode == "judge":
+            docs, cfg = _checked(documents, query), config or {}
+            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+
+            def judge(i: int) -> BaseMessage:
+                return message_of(call_model(*self._judge_args(docs[i], query, cfg)))
+
+            return self._judged(docs, indices, self._map(judge, indices, cfg), query)
         docs, batches, cfg = self._prepare(documents, query, config)
-        if len(batches) <= 1:
-            replies = [self._select(b, query, cfg) for b in batches]
-        else:
-            pool_config = patch_config(cfg, max_concurrency=self._concurrency(cfg))
-            with get_executor_for_config(pool_config) as pool:
-                replies = list(pool.map(lambda b: self._select(b, query, cfg), batches))
+        replies = self._map(lambda b: self._select(b, query, cfg), batches, cfg)
         return self._finish(docs, batches, replies, query)
 
     async def acompress(
         self, documents: Sequence[Document], query: str, config: RunnableConfig | None = None
     ) -> list[Document]:
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
+        if self.mode == "judge":
+            docs, cfg = _checked(documents, query), config or {}
+            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+            args = [self._judge_args(docs[i], query, cfg) for i in indices]
+            replies = await self._amap(lambda a: a, args, cfg)
+            return self._judged(docs, indices, replies, query)
         docs, batches, cfg = self._prepare(documents, query, config)
-        gate = asyncio.Semaphore(self._concurrency(cfg))
-
-        async def one(batch: _Batch) -> BaseMessage:
-            async with gate:
-                return await self._aselect(batch, query, cfg)
-
-        replies = await asyncio.gather(*(one(b) for b in batches))
+        replies = await self._amap(lambda b: self._call_args(b, query, cfg), batches, cfg)
         return self._finish(docs, batches, replies, query)
 
     def compress_documents(

@@ -43,9 +43,16 @@ from langchain_core.outputs import Generation as LLMGeneration
 
 from langchain_s2a.eval.records import Generation
 
-__all__ = ["GenerationCache", "RequestCache", "count_hits"]
+__all__ = ["GenerationCache", "RequestCache", "count_hits", "default_cache_dir"]
 
 _HITS: ContextVar[dict[str, int] | None] = ContextVar("s2a_eval_request_hits", default=None)
+
+
+def default_cache_dir() -> Path:
+    """The default evaluation cache directory (the user's cache dir)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("langchain-s2a")) / "eval"
 
 
 @contextmanager

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import get_args
 
 from langchain_s2a._internal.rules.ladder import REWRITE_RULES_VERSION
+from langchain_s2a.eval.cache import default_cache_dir
 from langchain_s2a.eval.datasets import EvalItem, Split, Task
 from langchain_s2a.eval.metrics import compute_metrics
+from langchain_s2a.eval.rag.cli import RAG_TASKS, add_rag_arguments, run_rag_command
 from langchain_s2a.eval.report import render_markdown, write_report
 from langchain_s2a.eval.runner import CONDITIONS, DEFAULT_CONDITIONS, arun_eval, model_key
 from langchain_s2a.eval.stats import DEFAULT_RESAMPLES, DEFAULT_SEED
@@ -33,13 +35,6 @@ _TASKS: tuple[Task, ...] = ("trivia", "gsm-ic")
 _EXTRA_TASKS: tuple[TaskName, ...] = ("trivia-zh", "selfreport", "gsm-opinion")
 
 
-def default_cache_dir() -> Path:
-    """The default generation cache directory (the user's cache dir)."""
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("langchain-s2a")) / "eval"
-
-
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``s2a eval`` options to ``parser``.
 
@@ -48,10 +43,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--task",
-        choices=[*_TASKS, *_EXTRA_TASKS, "all"],
+        choices=[*_TASKS, *_EXTRA_TASKS, *RAG_TASKS, "all"],
         default="all",
         help="which experiment; 'all' is trivia and gsm-ic, 'trivia-zh' the Chinese opinion set, "
-        "'selfreport' and 'gsm-opinion' the everyday sets (default: all)",
+        "'selfreport' and 'gsm-opinion' the everyday sets, 'rgb' / 'nq-docs' the RAG context "
+        "cleaners (default: all)",
     )
     parser.add_argument(
         "--conditions",
@@ -120,6 +116,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run each S2A condition on the GSM-IC problems without distractor "
         "(conditions '<name>@clean', for the clean-input cost; default: on)",
     )
+    add_rag_arguments(parser)
 
 
 def _items(args: argparse.Namespace) -> list[EvalItem]:
@@ -181,6 +178,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """
     import asyncio
 
+    if args.task in RAG_TASKS:
+        return run_rag_command(args)
     try:
         items = _items(args)
         conditions = [c.strip() for c in str(args.conditions).split(",") if c.strip()]

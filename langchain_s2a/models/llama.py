@@ -50,8 +50,46 @@ __all__ = [
 ]
 
 _CALL_OPTIONS = frozenset(
-    {"max_tokens", "temperature", "repeat_penalty", "seed", "top_p", "top_k", "grammar"}
+    {
+        "max_tokens",
+        "temperature",
+        "repeat_penalty",
+        "seed",
+        "top_p",
+        "top_k",
+        "grammar",
+        "top_logprobs",
+    }
 )
+
+
+class _FirstLogits:
+    """A llama.cpp logits processor keeping the raw logits of the first sampled token."""
+
+    def __init__(self) -> None:
+        self.logits: Any = None
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.logits is None:
+            self.logits = scores.copy()
+        return scores
+
+
+def _top_logprobs(llama: Any, logits: Any, k: int) -> list[dict[str, Any]]:
+    """The ``k`` most likely first tokens with log-probabilities (OpenAI's shape)."""
+    import numpy as np
+
+    values = np.asarray(logits, dtype=np.float64)
+    values = values - values.max()
+    logprobs = values - np.log(np.exp(values).sum())
+    top = np.argsort(-logprobs)[:k]
+    return [
+        {
+            "token": llama.detokenize([int(i)], special=True).decode("utf-8", errors="replace"),
+            "logprob": float(logprobs[i]),
+        }
+        for i in top
+    ]
 
 
 class ChatLocalLlama(BaseChatModel):
@@ -73,7 +111,10 @@ class ChatLocalLlama(BaseChatModel):
     llama-cpp-python's own prefix matching.
 
     The call option ``grammar`` (GBNF text) constrains the reply, e.g.
-    ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``.
+    ``llm.invoke(messages, grammar='root ::= "yes" | "no"')``; ``top_logprobs=k``
+    reports the ``k`` most likely *first* reply tokens, from the logits before the
+    grammar, as ``response_metadata["logprobs"]`` in OpenAI's shape
+    (``{"content": [{"top_logprobs": [{"token", "logprob"}, ...]}]}``).
 
     Example:
         >>> from langchain_s2a.models.llama import load_local_chat_model
@@ -246,6 +287,12 @@ class ChatLocalLlama(BaseChatModel):
                     "Shorten the input, lower max_tokens or raise n_ctx."
                 )
             counter = SampleCounter()
+            first = _FirstLogits() if opts.get("top_logprobs") else None
+            top_k_logprobs = int(opts.pop("top_logprobs", 0) or 0)
+            if first is not None:
+                from llama_cpp import LogitsProcessorList
+
+                opts["logits_processor"] = LogitsProcessorList([first])
             if opts.get("grammar") is not None:
                 opts["grammar"] = compile_grammar(str(opts["grammar"]))
             reused: int | None = None
@@ -273,6 +320,10 @@ class ChatLocalLlama(BaseChatModel):
                 if close is not None:
                     close()
             ended = time.perf_counter()
+            logprobs = None
+            if first is not None and first.logits is not None:
+                top = _top_logprobs(backend.llama, first.logits, top_k_logprobs)
+                logprobs = {"content": [{"top_logprobs": top}]}
         read_at = counter.first_at or ended
         timings = {"prompt_s": round(read_at - started, 4), "generate_s": round(ended - read_at, 4)}
         # The end-of-turn token (or the token completing a stop string) is sampled but
@@ -291,6 +342,7 @@ class ChatLocalLlama(BaseChatModel):
                     "finish_reason": finish_reason,
                     "model_name": self.model_name,
                     "timings": timings,
+                    **({"logprobs": logprobs} if logprobs is not None else {}),
                 },
                 chunk_position="last",
             ),
