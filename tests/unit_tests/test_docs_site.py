@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import importlib
+import importlib.util
 import json
 import os
 import re
@@ -119,6 +120,13 @@ _REPO_PATH = re.compile(
 
 
 def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` names a module (found, not imported: a backend may be missing)
+    or an attribute of one."""
+    try:
+        if importlib.util.find_spec(dotted) is not None:
+            return True
+    except ImportError:
+        pass
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
