@@ -275,3 +275,19 @@ def test_everyday_sentences_with_codes_or_orders_are_facts(fact: str) -> None:
 
     known = question_words(["What should I do?"])
     assert sentence_role(fact, known=known).kind == "fact"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ann is 15. My sister is 12 years old. How much older is Ann?",
+        "The drive takes 40 minutes. Our flight leaves at 9. When should we leave home?",
+        "Ann called. i think i broke my wrist. should i go to the ER?",
+    ],
+)
+def test_the_user_speaking_of_themselves_is_read_in_any_case(text: str) -> None:
+    # A sentence opening with "My"/"Our" or a lower-case "i" is a fact about the user:
+    # the relevance preset keeps it whatever the model judges.
+    model = _judge_says({"": "no"})
+    r = S2ARewriter(model, preset="relevance", judge_sentences=True).invoke(text)
+    assert r.text == text and not r.dropped

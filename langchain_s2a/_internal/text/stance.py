@@ -187,7 +187,10 @@ INTERROGATIVE_ZH = re.compile(
     r"吗|呢|什么|哪|谁|几|多少|怎么|为什么|为何|是不是|能不能|会不会|要不要|有没有|可不可以|行不行|"
     r"对不对|好不好|是否|多久|多长|多大|多远|如何"
 )
-FIRST_PERSON_EN = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|myself|we|us|our|ours)\b")
+FIRST_PERSON_EN = re.compile(
+    r"\b(?:I|I'm|I've|I'd|I'll|im|me|my|mine|myself|we|us|our|ours)\b", re.IGNORECASE
+)
+"""The user speaking of themselves, in any case ("My sister is 12", "i think i broke it")."""
 ARTICLE_START_EN = re.compile(r"^\s*(?:a|an|the|some|one)\s", re.IGNORECASE)
 
 # ----------------------------------------------------------------------- Chinese
