@@ -64,8 +64,9 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     chain = (site / "reference" / "chain" / "index.html").read_text(encoding="utf-8")
     assert 'id="langchain_s2a.chain.create_s2a_chain"' in chain
     changelog = (site / "changelog" / "index.html").read_text(encoding="utf-8")
-    assert "What the default keeps and drops (rewrite rules 10)" in changelog
+    assert "What the default keeps and drops (rewrite rules 10-12)" in changelog
     assert not (site / "results" / "cache").exists()  # the generation cache is no page
+    assert not (site / "results" / "rag-cache").exists()
 
 
 def test_the_changelog_page_includes_the_changelog() -> None:
@@ -160,7 +161,12 @@ def test_readme_links_resolve() -> None:
 
 
 # ------------------------------------------------------------------------ docs/results
-RUNS = sorted(p.name for p in RESULTS.iterdir() if p.is_dir() and p.name != "cache")
+RUNS = sorted(
+    p.name
+    for p in RESULTS.iterdir()
+    if p.is_dir() and p.name != "cache" and not p.name.endswith("-cache")
+)
+"""The run folders: every folder of ``docs/results`` but the generation caches."""
 _FIGURE = re.compile(
     r"(?<![\w.])([+−-]?\d+(?:\.\d+)?) \[([+−-]?\d+(?:\.\d+)?), ([+−-]?\d+(?:\.\d+)?)\]"
 )

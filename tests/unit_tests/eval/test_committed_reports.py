@@ -43,7 +43,15 @@ def _load(name: str) -> tuple[list[ItemResult], dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    "name", ["report-trivia", "report-gsm-ic", "report-trivia-v10", "report-gsm-ic-judged"]
+    "name",
+    [
+        "report-trivia",
+        "report-gsm-ic",
+        "report-trivia-v10",
+        "report-gsm-ic-judged",
+        "report-trivia-v12",
+        "report-gsm-ic-v12",
+    ],
 )
 def test_committed_report_recomputes(name: str) -> None:
     if not (RESULTS / name / "items.jsonl").exists():
