@@ -141,7 +141,7 @@ if not MODEL:
 #
 # `s2a eval --task nq-docs` / `--task rgb` run every cleaner in front of one answer prompt
 # on public RAG benchmarks (commands and the full write-up:
-# `docs/results/rag-commands.sh`, `docs/results/rag.md`). This cell prints the committed
+# `docs/results/rag-commands.sh`, `docs/rag-evaluation.md`). This cell prints the committed
 # report of the embedded 1.5B model on NQ-open with 10 documents (report split).
 
 # %%
