@@ -5,9 +5,7 @@
 # model call. One llama.cpp thread, one process:
 #   S2A_LLAMA_THREADS=1 bash docs/results/rag-commands.sh            # every step
 #   S2A_LLAMA_THREADS=1 bash docs/results/rag-commands.sh 3          # from step 3 on
-# Steps 1-6 and 8 ran for the committed reports; step 7 was stopped at 43 questions and its
-# report re-run from the cache with --limit 43; 7 and 9-13 are what is left (see
-# docs/rag-evaluation.md).
+# Steps 1-8 ran for the committed reports; 9-13 are what is left (see docs/rag-evaluation.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FROM=${1:-1}
