@@ -21,12 +21,12 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 
+from langchain_s2a._internal.reading.judgements import judge_model
 from langchain_s2a._internal.text.sentences import split_sentences
 from langchain_s2a.options import Language
 from langchain_s2a.prompts._rag import JUDGE_ANSWERS, document_judge_prompt
 
 __all__ = [
-    "JUDGE_MAX_TOKENS",
     "assemble_judged",
     "judge_messages",
     "judge_runnable",
@@ -36,8 +36,6 @@ __all__ = [
     "verdict",
 ]
 
-JUDGE_MAX_TOKENS = 3
-"""Reply cap of a judgement where the model has ``max_tokens`` (one word is needed)."""
 _TOP_LOGPROBS = 10
 
 _YES = ("yes", "y", "是", "有", "相关")
@@ -128,13 +126,7 @@ def judge_runnable(
     if getattr(type(model), "supports_grammar", False):  # the embedded llama.cpp model
         grammar = f'root ::= "{yes}" | "{no}"'
         return model.bind(grammar=grammar, max_tokens=1, top_logprobs=_TOP_LOGPROBS)
-    fields = getattr(type(model), "model_fields", {})
-    if "max_tokens" in fields and hasattr(model, "model_copy"):
-        capped: Runnable[LanguageModelInput, BaseMessage] = model.model_copy(
-            update={"max_tokens": JUDGE_MAX_TOKENS}
-        )
-        return capped
-    return model
+    return judge_model(model)
 
 
 def judged_document(doc: Document, reply: str, *, key: str, score: float) -> Document:
