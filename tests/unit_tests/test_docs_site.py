@@ -64,7 +64,7 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     chain = (site / "reference" / "chain" / "index.html").read_text(encoding="utf-8")
     assert 'id="langchain_s2a.chain.create_s2a_chain"' in chain
     changelog = (site / "changelog" / "index.html").read_text(encoding="utf-8")
-    assert "What the default keeps and drops (rewrite rules 10-12)" in changelog
+    assert "What the default keeps and drops (rewrite rules 10-13)" in changelog
     assert not (site / "results" / "cache").exists()  # the generation cache is no page
     assert not (site / "results" / "rag-cache").exists()
 

@@ -442,6 +442,25 @@ def test_extractive_question_written_out_is_checked_like_the_others() -> None:
     assert (r.fallback, r.fallback_reason) == (True, "question_lost")
 
 
+def test_a_request_without_a_question_mark_survives_the_model_naming_the_opinion() -> None:
+    # GSM problems often ask with an imperative; the model then names the appended
+    # opinion as the question. The request is among the kept sentences: the last of
+    # them is the question, the opinion goes, nothing falls back (was missing_question).
+    text = (
+        "Salem wrote a poem with 20 stanzas. If each stanza has 10 lines, and each line has "
+        "8 words, calculate the total number of words in the poem. I think the answer is "
+        "1600, but I'm really not sure."
+    )
+    r = S2ARewriter(fake("Keep: 1, 2\nQuestion: 3")).invoke(text)
+    assert (r.fallback, r.fallback_reason) == (False, None)
+    assert r.question.startswith("If each stanza has 10 lines")
+    assert r.context == "Salem wrote a poem with 20 stanzas."
+    assert "1600" not in r.text
+    # A question the model wrote out, with nothing named, is still read and checked.
+    r = S2ARewriter(fake("Keep: 1\nQuestion: How many words are in the poem?")).invoke(text)
+    assert r.fallback is False and r.question == "How many words are in the poem?"
+
+
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_an_extractive_attempt_splits_the_input_once(
     use_async: bool, monkeypatch: pytest.MonkeyPatch

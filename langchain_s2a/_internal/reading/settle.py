@@ -69,9 +69,13 @@ def main_question(
     """The number of the turn's main question.
 
     The sentence the model named when it asks; else the last sentence that asks; with
-    no sentence asking, the named sentence when the rules do not drop it, else the
-    only sentence they do not drop ("Name the largest ocean. I think it's the
-    Atlantic."); else ``None``.
+    no sentence asking, the named sentence when the rules do not drop it; when the
+    model named one they drop, the last sentence they do not ("… each line has 8
+    words, calculate the total number of words. I think the answer is 1600." with
+    ``Question: 2``: the request is among the sentences kept, and the last keeps
+    their order); else the only sentence they do not drop ("Name the largest ocean.
+    I think it's the Atlantic."); else ``None`` (a question the model wrote out is
+    then read and checked instead).
 
     Example:
         >>> from langchain_s2a._internal.text.sentences import split_sentences
@@ -86,6 +90,8 @@ def main_question(
     if named in by_id and not by_id[named].droppable:
         return named
     pool = [i for i, r in by_id.items() if not r.droppable]
+    if named in by_id and pool:
+        return pool[-1]
     return pool[0] if len(pool) == 1 else None
 
 

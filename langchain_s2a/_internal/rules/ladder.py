@@ -39,7 +39,7 @@ __all__ = [
     "selection_problem",
 ]
 
-REWRITE_RULES_VERSION = 12
+REWRITE_RULES_VERSION = 13
 """Changes whenever the rules accepting or rejecting a rewrite change (2: ``facts_lost``;
 3: ``facts_lost`` reads numbers with ``find_numbers``, e.g. next to Chinese text;
 4: extractive, opinion preset: an opinion sentence is never the question nor kept, and a
@@ -71,7 +71,10 @@ real question ("around 5:10?") is a guess; 我觉得是X guesses only a short X;
 extractive input of one sentence is its own rewrite, without a model call — a reply naming
 a second sentence used to make a plain question fall back as ``out_of_range``; 12: the user
 speaking of themselves is read in any case — "My sister is 12." at the start of a sentence
-was not a fact about the user, so the relevance preset could drop it).
+was not a fact about the user, so the relevance preset could drop it; 13: with no
+sentence that asks, a reply naming as its question a sentence the rules drop (the opinion
+after "…, calculate the total number of words.") takes the last sentence they keep as the
+question instead of falling back as ``missing_question``).
 
 Evaluation caches key S2A conditions on it too; conditions without a rewrite step
 (baseline, instructed) do not depend on it."""
