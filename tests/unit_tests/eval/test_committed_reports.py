@@ -49,8 +49,8 @@ def _load(name: str) -> tuple[list[ItemResult], dict[str, Any]]:
         "report-gsm-ic",
         "report-trivia-v10",
         "report-gsm-ic-judged",
-        "report-trivia-v12",
-        "report-gsm-ic-v12",
+        "report-trivia-v13",
+        "report-gsm-ic-v13",
     ],
 )
 def test_committed_report_recomputes(name: str) -> None:
