@@ -54,7 +54,7 @@ from langchain_s2a._internal.text.roles import (  # noqa: E402
 )
 from langchain_s2a.eval.datasets import in_split  # noqa: E402
 from langchain_s2a.models import model_label, resolve_chat_model  # noqa: E402
-from langchain_s2a.prompts._judge import _data, judge_prompt  # noqa: E402
+from langchain_s2a.prompts._judge import judge_data, judge_prompt  # noqa: E402
 
 DATA = ROOT / "langchain_s2a" / "eval" / "data"
 FILES = ("selfreport.jsonl", "selfreport_more.jsonl")
@@ -85,12 +85,7 @@ YES, NO = {"yes", "是"}, {"no", "否"}
 
 def opinion_messages(text: str, question: str, sentence: str, language: str) -> list[BaseMessage]:
     """The ``opinion_prompt`` judgement (the whole text first, as data)."""
-    blocks = "\n\n".join(
-        f"<{tag}>\n{_data(value)}\n</{tag}>"
-        for tag, value in zip(
-            ("text", "question", "sentence"), (text, question, sentence), strict=True
-        )
-    )
+    blocks = judge_data(text, question, sentence)
     return [SystemMessage(SYSTEM[language]), HumanMessage(f"{blocks}\n\n{ASK[language]}")]
 
 

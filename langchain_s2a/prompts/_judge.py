@@ -23,7 +23,7 @@ import re
 from langchain_s2a._internal.text.neutral import neutralize
 from langchain_s2a.options import Language, Preset
 
-__all__ = ["JUDGE_PROMPT_VERSION", "VERDICTS", "judge_prompt", "read_verdict"]
+__all__ = ["JUDGE_PROMPT_VERSION", "VERDICTS", "judge_data", "judge_prompt", "read_verdict"]
 
 JUDGE_PROMPT_VERSION = "2026-12-08.3"
 """Changes whenever a judgement prompt text, or the choice of sentences judged, changes;
@@ -95,11 +95,20 @@ def judge_prompt(
         ``(system, human)``; the three texts are neutralised and delimited as data.
     """
     key = (preset, language)
-    blocks = "\n\n".join(
+    return _SYSTEM[key], f"{judge_data(text, question, sentence)}\n\n{_ASK[key]}"
+
+
+def judge_data(text: str, question: str, sentence: str) -> str:
+    """The text, question and sentence of a judgement, each neutralised between its tags.
+
+    Example:
+        >>> judge_data("Hi. Who?", "Who?", "Hi.").splitlines()[:3]
+        ['<text>', 'Hi. Who?', '</text>']
+    """
+    return "\n\n".join(
         f"<{tag}>\n{_data(value)}\n</{tag}>"
         for tag, value in zip(_TAGS, (text, question, sentence), strict=True)
     )
-    return _SYSTEM[key], f"{blocks}\n\n{_ASK[key]}"
 
 
 def read_verdict(reply: str) -> bool | None:
