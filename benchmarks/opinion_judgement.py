@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from langchain_s2a._internal.reading.documents import judge_score  # noqa: E402
 from langchain_s2a._internal.reading.judgements import judge_model  # noqa: E402
 from langchain_s2a._internal.reading.settle import main_question  # noqa: E402
 from langchain_s2a._internal.text import stance  # noqa: E402
@@ -80,7 +80,6 @@ ASK = {
     "en": "Is the sentence an opinion about the answer to the question? Reply yes or no.",
     "zh": "这句话是对问题答案的看法吗？请回复 是 或 否。",
 }
-YES, NO = {"yes", "是"}, {"no", "否"}
 
 
 def opinion_messages(text: str, question: str, sentence: str, language: str) -> list[BaseMessage]:
@@ -134,15 +133,8 @@ def candidates(split: str) -> list[dict[str, Any]]:
 
 
 def p_yes(model: Any, messages: list[BaseMessage]) -> float | None:
-    """P(yes) / (P(yes) + P(no)) of the reply's first token."""
-    reply = judge_model(model).invoke(messages, top_logprobs=20)
-    top = reply.response_metadata["logprobs"]["content"][0]["top_logprobs"]
-
-    def mass(words: set[str]) -> float:
-        return sum(math.exp(t["logprob"]) for t in top if t["token"].strip().lower() in words)
-
-    yes, no = mass(YES), mass(NO)
-    return yes / (yes + no) if yes + no > 0 else None
+    """P(yes) / (P(yes) + P(no)) of the reply's first token, read as the judge reads it."""
+    return judge_score(judge_model(model).invoke(messages, top_logprobs=20))
 
 
 def separation(rows: list[dict[str, Any]], key: str, sign: int) -> dict[str, Any]:
