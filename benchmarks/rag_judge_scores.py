@@ -7,7 +7,13 @@ depends only on the question and the document, so RGB questions are scored on
 their first 3 positives and 4 negatives (every noise ratio's documents) and NQ on
 the gold passage and its 19 distractors (k = 10 and 20).
 
-    S2A_LLAMA_THREADS=1 python benchmarks/rag_judge_scores.py --rgb 24 --nq 12
+    S2A_LLAMA_THREADS=1 python benchmarks/rag_judge_scores.py --rgb 24 --nq 30
+
+With ``--title`` each NQ document is shown to the judge as ``Title: <page>`` above its
+text (as ``S2ADocumentCompressor(document_prompt=...)`` would), written to
+``rag_judge_scores_title_tune.json``:
+
+    S2A_LLAMA_THREADS=1 python benchmarks/rag_judge_scores.py --rgb 0 --nq 30 --title
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from langchain_s2a.eval.rag.data import load_nq_docs, load_rgb
 from langchain_s2a.models import resolve_chat_model
 from langchain_s2a.rag import S2ADocumentCompressor
 
-OUT = Path(__file__).resolve().parent / "results" / "rag_judge_scores_tune.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
@@ -31,8 +37,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rgb", type=int, default=24)
     parser.add_argument("--nq", type=int, default=12)
+    parser.add_argument("--title", action="store_true", help="show NQ titles to the judge")
     args = parser.parse_args()
-    done = json.loads(OUT.read_text()) if OUT.exists() else {}
+    name = "rag_judge_scores_title_tune.json" if args.title else "rag_judge_scores_tune.json"
+    out = RESULTS / name
+    done = json.loads(out.read_text()) if out.exists() else {}
     compressor = S2ADocumentCompressor(
         resolve_chat_model(None), mode="judge", judge_threshold=0.0, max_concurrency=1
     )
@@ -51,18 +60,21 @@ def main() -> None:
             row = rows[item.group_id]
             texts = [(t, True) for t in row["positive"][:3]] + [(t, False) for t in row["negative"]]
         else:
-            texts = [(d.text, d.gold) for d in item.documents]
+            texts = [
+                (f"Title: {d.title}\n{d.text}" if args.title else d.text, d.gold)
+                for d in item.documents
+            ]
         docs = [Document(t, metadata={"i": i}) for i, (t, _) in enumerate(texts)]
         started = time.perf_counter()
-        out = compressor.compress_documents(docs, item.question)
-        scores = {d.metadata["i"]: d.metadata["s2a"].get("score") for d in out}
+        kept = compressor.compress_documents(docs, item.question)
+        scores = {d.metadata["i"]: d.metadata["s2a"].get("score") for d in kept}
         done[item.group_id] = {
             "question": item.question,
             "docs": [{"gold": g, "score": scores.get(i)} for i, (_, g) in enumerate(texts)],
             "seconds": round(time.perf_counter() - started, 2),
         }
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps(done, indent=1, ensure_ascii=False))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(done, indent=1, ensure_ascii=False))
         print(item.group_id, done[item.group_id]["seconds"], flush=True)
 
 
