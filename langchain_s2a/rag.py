@@ -36,6 +36,7 @@ from langchain_core.callbacks import Callbacks
 from langchain_core.documents import BaseDocumentCompressor, Document
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.prompts import BasePromptTemplate, format_document
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.config import get_executor_for_config, patch_config
 from pydantic import ConfigDict
@@ -145,6 +146,12 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         judge_keep_best: ``judge``: also keep this many best-scored documents
             (with a score above 0); the defaults were chosen on the RGB / NQ tune
             splits (``benchmarks/rag_judge_rules.py``).
+        document_prompt: ``judge``: how each document is shown to the judge, a
+            prompt over ``page_content`` and the document's metadata (LangChain's
+            ``format_document``), e.g. ``PromptTemplate.from_template("Title:
+            {title}\\n{page_content}")``; ``None`` (default) shows the text alone.
+            Documents come back as they came; one missing a metadata key the
+            prompt names raises :class:`~langchain_s2a.S2AInputError` before any call.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -189,6 +196,8 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
     """``judge`` mode: also keep documents scoring at least this share of the best score."""
     judge_keep_best: int = 2
     """``judge`` mode: the this-many best-scored documents are kept whatever their score."""
+    document_prompt: BasePromptTemplate[str] | None = None
+    """``judge`` mode: how a document is shown to the judge (``None``: its text alone)."""
 
     def __init__(self, model: ModelLike = None, /, **kwargs: Any) -> None:
         if "model" in kwargs:
@@ -197,6 +206,8 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         super().__init__(**kwargs)
         if self.budget < 1 or self.max_concurrency < 1:
             raise ValueError("budget and max_concurrency must be >= 1")
+        if self.document_prompt is not None and self.mode != "judge":
+            raise ValueError("document_prompt is read by mode='judge' only")
 
     # ------------------------------------------------------------------ planning
     def _size(self, text: str) -> int:
@@ -313,12 +324,28 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         return docs, [b for b in self._plan(docs) if b.has_text], config or {}
 
     # ------------------------------------------------------------------ judge mode
-    def _judge_args(self, doc: Document, query: str, config: RunnableConfig) -> Any:
+    def _judge_work(
+        self, docs: list[Document], query: str, config: RunnableConfig
+    ) -> tuple[list[int], list[Any]]:
+        """The documents to judge (those with text) and each one's call arguments."""
         lang = self._language(query)
         policy = CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
         cfg = patch_config(config, run_name=_JUDGE_RUN_NAME)
-        messages = judge_messages(query, doc.page_content, language=lang)
-        return judge_runnable(self.model, language=lang), messages, cfg, policy
+        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
+        work = []
+        for i in indices:
+            messages = judge_messages(query, self._shown(docs[i], i), language=lang)
+            work.append((judge_runnable(self.model, language=lang), messages, cfg, policy))
+        return indices, work
+
+    def _shown(self, doc: Document, index: int) -> str:
+        """What the judge reads of ``doc``: its text, or ``document_prompt`` over it."""
+        if self.document_prompt is None:
+            return doc.page_content
+        try:
+            return format_document(doc, self.document_prompt)
+        except (KeyError, ValueError) as exc:
+            raise S2AInputError(f"document {index + 1}: {exc}") from None
 
     def _judged(
         self, docs: list[Document], indices: list[int], replies: Sequence[BaseMessage], query: str
@@ -357,12 +384,9 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         """Compress ``documents`` for ``query`` under a full ``RunnableConfig``."""
         if self.mode == "judge":
             docs, cfg = _checked(documents, query), config or {}
-            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
-
-            def judge(i: int) -> BaseMessage:
-                return message_of(call_model(*self._judge_args(docs[i], query, cfg)))
-
-            return self._judged(docs, indices, self._map(judge, indices, cfg), query)
+            indices, work = self._judge_work(docs, query, cfg)
+            replies = self._map(lambda a: message_of(call_model(*a)), work, cfg)
+            return self._judged(docs, indices, replies, query)
         docs, batches, cfg = self._prepare(documents, query, config)
         replies = self._map(lambda b: self._select(b, query, cfg), batches, cfg)
         return self._finish(docs, batches, replies, query)
@@ -373,9 +397,8 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         """Async twin of :meth:`compress` (real async calls, bounded concurrency)."""
         if self.mode == "judge":
             docs, cfg = _checked(documents, query), config or {}
-            indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
-            args = [self._judge_args(docs[i], query, cfg) for i in indices]
-            replies = await self._amap(lambda a: a, args, cfg)
+            indices, work = self._judge_work(docs, query, cfg)
+            replies = await self._amap(lambda a: a, work, cfg)
             return self._judged(docs, indices, replies, query)
         docs, batches, cfg = self._prepare(documents, query, config)
         replies = await self._amap(lambda b: self._call_args(b, query, cfg), batches, cfg)

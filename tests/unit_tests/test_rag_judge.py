@@ -250,3 +250,61 @@ def test_top_logprobs_are_a_log_softmax_of_the_first_logits() -> None:
     assert [t["token"] for t in top] == ["yes", "no"]
     total = sum(math.exp(v) for v in (2.0, 1.0, -1.0))
     assert top[0]["logprob"] == pytest.approx(2.0 - math.log(total))
+
+
+TITLED = [
+    Document("It was chosen in 1908.", metadata={"title": "Canberra"}),
+    Document("They hop at 70 km/h.", metadata={"title": "Kangaroo"}),
+]
+
+
+def test_document_prompt_shows_the_title_to_the_judge_and_returns_the_document_as_it_came() -> None:
+    from langchain_core.prompts import PromptTemplate
+
+    model = FakeS2AChatModel(replies=by_document({"Canberra": "yes", "Kangaroo": "no"}))
+    prompt = PromptTemplate.from_template("Title: {title}\n{page_content}")
+    compressor = S2ADocumentCompressor(
+        model, mode="judge", document_prompt=prompt, judge_keep_best=0
+    )
+    out = compressor.compress_documents(TITLED, QUESTION)
+    humans = [call.messages[-1].text for call in model.calls]
+    assert humans[0].endswith("Document: Title: Canberra\nIt was chosen in 1908.")
+    assert humans[1].endswith("Document: Title: Kangaroo\nThey hop at 70 km/h.")
+    assert [d.page_content for d in out] == ["It was chosen in 1908."]
+    assert out[0].metadata["title"] == "Canberra"
+
+
+async def test_document_prompt_async_reads_the_same_text() -> None:
+    from langchain_core.prompts import PromptTemplate
+
+    model = FakeS2AChatModel(replies="yes")
+    prompt = PromptTemplate.from_template("Title: {title}\n{page_content}")
+    compressor = S2ADocumentCompressor(model, mode="judge", document_prompt=prompt)
+    out = await compressor.acompress_documents(TITLED, QUESTION)
+    assert sorted(call.messages[-1].text.split("Document: ")[1] for call in model.calls) == [
+        "Title: Canberra\nIt was chosen in 1908.",
+        "Title: Kangaroo\nThey hop at 70 km/h.",
+    ]
+    assert [d.page_content for d in out] == [d.page_content for d in TITLED]
+
+
+def test_document_prompt_missing_metadata_is_a_clear_input_error_before_any_call() -> None:
+    from langchain_core.prompts import PromptTemplate
+
+    from langchain_s2a import S2AInputError
+
+    model = FakeS2AChatModel(replies="yes")
+    prompt = PromptTemplate.from_template("Title: {title}\n{page_content}")
+    docs = [TITLED[0], Document("No title here.")]
+    compressor = S2ADocumentCompressor(model, mode="judge", document_prompt=prompt)
+    with pytest.raises(S2AInputError, match=r"document 2: .*title"):
+        compressor.compress_documents(docs, QUESTION)
+    assert model.call_count == 0
+
+
+def test_document_prompt_is_refused_in_select_mode() -> None:
+    from langchain_core.prompts import PromptTemplate
+
+    prompt = PromptTemplate.from_template("{page_content}")
+    with pytest.raises(ValueError, match="mode='judge' only"):
+        S2ADocumentCompressor(FakeS2AChatModel(replies="Keep: 1"), document_prompt=prompt)

@@ -27,6 +27,7 @@ __all__ = [
     "LANGCHAIN_CONDITIONS",
     "RAG_CONDITIONS",
     "RERANK_TOP_N",
+    "TITLE_PROMPT",
     "chain_context",
     "condition_key",
     "make_compressor",
@@ -39,6 +40,7 @@ RAG_CONDITIONS: dict[str, str] = {
     "s2a": "S2ADocumentCompressor, default options",
     "s2a_select": "S2ADocumentCompressor(mode='select'): one reply picking sentence numbers",
     "s2a_judge": "S2ADocumentCompressor(mode='judge'): one yes/no call per document",
+    "s2a_judge_title": "the judge shown each document's title too (document_prompt; NQ)",
     "s2a_chain": "the S2A rewrite (relevance preset) over the joined documents",
     "lc_extractor": "LangChain's LLMChainExtractor (one extraction call per document)",
     "lc_filter": "LangChain's LLMChainFilter (one YES/NO call per document)",
@@ -60,6 +62,8 @@ DEFAULT_RAG_CONDITIONS = (
 """What ``s2a eval --task rgb|nq-docs`` runs by default."""
 RERANK_TOP_N = 3
 """``top_n`` of ``LLMListwiseRerank`` (its default)."""
+TITLE_PROMPT = "Title: {title}\n{page_content}"
+"""The ``document_prompt`` of ``s2a_judge_title``: the title above the text."""
 
 Model = Runnable[LanguageModelInput, BaseMessage]
 
@@ -79,6 +83,8 @@ def condition_key(condition: str) -> str:
 
     if condition in ("closed_book", "baseline", "oracle"):
         return condition
+    if condition == "s2a_judge_title":
+        return f"{condition_key('s2a_judge')}:document_prompt={TITLE_PROMPT!r}"
     if condition in ("s2a", "s2a_select", "s2a_judge"):
         fields = S2ADocumentCompressor.model_fields
         options = {
@@ -116,6 +122,11 @@ def make_compressor(condition: str, model: Model, language: str) -> BaseDocument
         return S2ADocumentCompressor(model, mode="select")
     if condition == "s2a_judge":
         return S2ADocumentCompressor(model, mode="judge")
+    if condition == "s2a_judge_title":
+        from langchain_core.prompts import PromptTemplate
+
+        prompt = PromptTemplate.from_template(TITLE_PROMPT)
+        return S2ADocumentCompressor(model, mode="judge", document_prompt=prompt)
     if condition not in LANGCHAIN_CONDITIONS:
         raise ValueError(f"{condition!r} is not a compressor condition")
     try:

@@ -25,7 +25,7 @@ from langchain_s2a.eval.stats import gap_closed_ci, paired_difference, rate_ci
 
 __all__ = ["compare", "render_rag_markdown", "summarize", "write_rag_report"]
 
-_S2A = ("s2a", "s2a_select", "s2a_judge", "s2a_chain")
+_S2A = ("s2a", "s2a_select", "s2a_judge", "s2a_judge_title", "s2a_chain")
 
 
 def _mean(values: Iterable[float | int | None]) -> float | None:
@@ -97,6 +97,8 @@ def _pairs(
 def compare(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Paired comparisons of each S2A condition with the baseline and each LangChain one.
 
+    ``s2a_judge_title`` is also paired with ``s2a_judge`` (what the title adds).
+
     Also the share of the baseline-to-oracle gap closed (with its interval when the
     oracle is significantly above the baseline).
     """
@@ -105,7 +107,8 @@ def compare(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for (task, setting, condition), rs in sorted(groups.items()):
         if condition not in _S2A:
             continue
-        for other in ("baseline", "oracle", *sorted(LANGCHAIN_CONDITIONS)):
+        variant_of = ("s2a_judge",) if condition == "s2a_judge_title" else ()
+        for other in ("baseline", "oracle", *variant_of, *sorted(LANGCHAIN_CONDITIONS)):
             theirs = groups.get((task, setting, other))
             if not theirs:
                 continue

@@ -143,6 +143,36 @@ def test_every_condition_answers_with_one_prompt_and_records_what_it_kept(tmp_pa
     assert records["baseline"]["kept_chars"] == records["baseline"]["input_chars"]
 
 
+def test_the_title_condition_shows_the_judge_each_title_and_pairs_with_the_judge(
+    tmp_path: Path,
+) -> None:
+    seen: list[str] = []
+
+    def by_title(messages: list[BaseMessage]) -> str:
+        text = messages[-1].text
+        if text.startswith("Question: ") and "\nDocument: " in text:
+            seen.append(text.split("\nDocument: ", 1)[1])
+            return "yes" if "Title: Ann\n" in text else "no"  # judges by the title alone
+        return answerer(messages)
+
+    model = FakeS2AChatModel(replies=by_title)
+    records = run_rag(
+        model,
+        [item()],
+        ["baseline", "oracle", "s2a_judge", "s2a_judge_title"],
+        cache_dir=tmp_path,
+        progress=False,
+    )
+    titled = next(r for r in records if r["condition"] == "s2a_judge_title")
+    assert "Title: Ann\nAnn wrote Hamlet in 1600." in seen
+    assert titled["kept_sources"] == [1] and titled["kept_texts"] == ["Ann wrote Hamlet in 1600."]
+    judged = next(r for r in records if r["condition"] == "s2a_judge")
+    assert judged["kept_sources"] != titled["kept_sources"]  # the untitled judge saw no title
+    against = {(c["condition"], c["against"]) for c in compare(records)}
+    assert ("s2a_judge_title", "s2a_judge") in against
+    assert ("s2a_judge", "s2a_judge_title") not in against
+
+
 def test_records_are_cached_and_a_rerun_calls_no_model(tmp_path: Path) -> None:
     model = FakeS2AChatModel(replies=answerer)
     first = run_rag(model, [item()], ["baseline", "s2a_judge"], cache_dir=tmp_path, progress=False)
