@@ -15,7 +15,6 @@ CACHE=docs/results/rag-cache
 S2A=(python -m langchain_s2a.cli eval --split report --cache-dir "$CACHE" --no-progress)
 CORE=closed_book,baseline,oracle,s2a_judge
 MORE=$CORE,s2a,lc_filter,lc_rerank,lc_extractor
-ALL=$MORE,s2a_chain
 n=0
 step() {
   n=$((n + 1))
@@ -37,8 +36,13 @@ step --task nq-docs --settings 10 --limit 50 --conditions $MORE --comparison-lim
 step --task rgb --settings 0.6,0.8 --limit 50 --conditions $MORE --comparison-limit 20 --out docs/results/rag-rgb
 step --task rgb --settings 0.4 --limit 50 --conditions $MORE --comparison-limit 20 --out docs/results/rag-rgb-0.4
 step --task nq-docs --settings 20 --limit 50 --conditions $MORE --comparison-limit 20 --out docs/results/rag-nq-20
-# 10-13. The full sizes (S2A, baseline, oracle on all; the comparisons on 50)
-step --task rgb --settings 0.6,0.8 --limit 100 --conditions $ALL --comparison-limit 50 --out docs/results/rag-rgb
-step --task nq-docs --settings 10 --limit 100 --conditions $ALL --comparison-limit 50 --out docs/results/rag-nq
-step --task rgb --settings 0.4 --limit 50 --conditions $ALL --comparison-limit 50 --out docs/results/rag-rgb-0.4
-step --task nq-docs --settings 20 --limit 50 --conditions $ALL --comparison-limit 50 --out docs/results/rag-nq-20
+# 10-13. The full sizes (S2A, baseline, oracle on all; the comparisons on 50; on NQ
+# also the judge shown each document's title, s2a_judge_title, on the comparison subset)
+step --task rgb --settings 0.6,0.8 --limit 100 --conditions $MORE --comparison-limit 50 --out docs/results/rag-rgb
+step --task nq-docs --settings 10 --limit 100 --conditions $MORE,s2a_judge_title --comparison-limit 50 --out docs/results/rag-nq
+step --task rgb --settings 0.4 --limit 50 --conditions $MORE --comparison-limit 50 --out docs/results/rag-rgb-0.4
+step --task nq-docs --settings 20 --limit 50 --conditions $MORE,s2a_judge_title --comparison-limit 50 --out docs/results/rag-nq-20
+# 14-15. The S2A chain over the joined documents: it falls back (facts_lost) or keeps
+# everything, so it ran on the first 10 questions of two settings only
+step --task rgb --settings 0.8 --limit 10 --conditions baseline,oracle,s2a_judge,s2a_chain --comparison-limit 10 --out docs/results/rag-chain-rgb
+step --task nq-docs --settings 10 --limit 10 --conditions baseline,oracle,s2a_judge,s2a_chain --comparison-limit 10 --out docs/results/rag-chain-nq
