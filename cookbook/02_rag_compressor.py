@@ -156,7 +156,7 @@ for row in summary:
     low, high = row["accuracy_ci"]
     gold = "–" if row["gold_kept"] is None else f"{100 * row['gold_kept']:.0f}%"
     print(
-        f"{row['condition']:<13} n={row['n']:<3} accuracy {100 * row['accuracy']:5.1f}% "
+        f"{row['condition']:<15} n={row['n']:<3} accuracy {100 * row['accuracy']:5.1f}% "
         f"[{100 * low:.1f}, {100 * high:.1f}]  gold kept {gold:>5}  "
         f"compress {row['compress_s'] or 0:5.1f} s"
     )
