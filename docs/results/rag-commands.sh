@@ -5,9 +5,10 @@
 # model call. One llama.cpp thread, one process:
 #   S2A_LLAMA_THREADS=1 bash docs/results/rag-commands.sh            # every step
 #   S2A_LLAMA_THREADS=1 bash docs/results/rag-commands.sh 3          # from step 3 on
-# Steps 1-8 ran for the committed reports; step 9 ran its first 18 questions (reported with
-# --limit 18 in rag-nq-20) and step 10 its core conditions (RGB 0.6/0.8 at 100, reported with
-# --conditions $MORE --comparison-limit 20 in rag-rgb); the rest is left (docs/rag-evaluation.md).
+# Steps 1-9 and 14-15 ran for the committed reports; steps 10-13 ran in part, and each
+# report was written from the cache with the sizes reached (its command, at the top of its
+# results.md, names them: rag-rgb comparisons on 43, rag-nq 74 questions with comparisons on
+# 20, rag-nq-20 comparisons on 19). What is left: docs/rag-evaluation.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FROM=${1:-1}
