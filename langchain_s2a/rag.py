@@ -46,6 +46,7 @@ from langchain_s2a._internal.reading.documents import (
     assemble_judged,
     judge_messages,
     judge_runnable,
+    texts_to_judge,
 )
 from langchain_s2a._internal.reading.selection import (
     Selection,
@@ -331,11 +332,12 @@ class S2ADocumentCompressor(BaseDocumentCompressor):
         lang = self._language(query)
         policy = CallPolicy(timeout=self.timeout, max_attempts=self.max_attempts)
         cfg = patch_config(config, run_name=_JUDGE_RUN_NAME)
-        indices = [i for i, d in enumerate(docs) if d.page_content.strip()]
-        work = []
-        for i in indices:
-            messages = judge_messages(query, self._shown(docs[i], i), language=lang)
-            work.append((judge_runnable(self.model, language=lang), messages, cfg, policy))
+        judge = judge_runnable(self.model, language=lang)
+        indices = texts_to_judge(docs)
+        work = [
+            (judge, judge_messages(query, self._shown(docs[i], i), language=lang), cfg, policy)
+            for i in indices
+        ]
         return indices, work
 
     def _shown(self, doc: Document, index: int) -> str:
