@@ -42,7 +42,7 @@ def contexts(key: str, docs: list[dict[str, object]]) -> dict[str, list[tuple[bo
 
 
 def keep(
-    docs: list[tuple[bool, float]], threshold: float, best: int, relative: float = 0.0
+    docs: list[tuple[bool, float]], threshold: float, best: int, relative: float
 ) -> list[tuple[bool, float]]:
     """What the judge keeps (``kept_by_score``, the compressor's rule)."""
     kept = kept_by_score(
